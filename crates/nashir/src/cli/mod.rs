@@ -1,0 +1,99 @@
+//! Command-line interface: parse, build the config, call into the library.
+
+mod demo;
+mod import;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(name = "nashir", version, about = "ناشر — منصة أخبار عربية: نشر، بحث، ونشرات بريدية")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Data directory: SQLite file, media, search index [env: NASHIR_DATA] [default: ./nashir-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Database URL, sqlite://… or postgres://… [env: NASHIR_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// Config file [env: NASHIR_CONFIG] [default: ./nashir.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the site and the API.
+    Serve(ServeArgs),
+    /// Create a demo newsroom in an empty data dir, then serve it.
+    Demo(ServeArgs),
+    /// Import plain-text articles (files or directories of .txt files).
+    Import(import::ImportArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on [env: NASHIR_ADDR] [default: 127.0.0.1:8080]
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// Public base URL for links [env: NASHIR_SITE_URL]
+    #[arg(long, value_name = "URL")]
+    pub site_url: Option<String>,
+}
+
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "info,sqlx=warn,tantivy=warn",
+        1 => "debug,sqlx=info,tantivy=info,hyper=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let json = std::env::var("NASHIR_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn overrides(global: &GlobalArgs, serve: Option<&ServeArgs>) -> Overrides {
+    Overrides {
+        config_file: global.config.clone(),
+        data_dir: global.data.clone(),
+        database_url: global.database.clone(),
+        addr: serve.and_then(|s| s.addr),
+        site_url: serve.and_then(|s| s.site_url.clone()),
+    }
+}
+
+/// Connects to the configured database, applying migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+    Ok(Store::connect(&config.effective_database_url()).await?)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve(args) => serve::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
+        Command::Demo(args) => demo::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
+        Command::Import(args) => import::run(Config::load(&overrides(&cli.global, None))?, args).await,
+    }
+}

@@ -1,0 +1,226 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{DomainError, Slug};
+
+const MAX_HEADLINE_CHARS: usize = 300;
+
+/// A non-empty, single-line headline of bounded length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Headline(String);
+
+impl Headline {
+    pub fn parse(s: &str) -> Result<Headline, DomainError> {
+        let collapsed = collapse_whitespace(s);
+        if collapsed.is_empty() {
+            return Err(DomainError::EmptyHeadline);
+        }
+        if collapsed.chars().count() > MAX_HEADLINE_CHARS {
+            return Err(DomainError::HeadlineTooLong(MAX_HEADLINE_CHARS));
+        }
+        Ok(Headline(collapsed))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Headline {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Headline::parse(&s)
+    }
+}
+
+impl From<Headline> for String {
+    fn from(h: Headline) -> String {
+        h.0
+    }
+}
+
+/// Joins runs of whitespace (including newlines) into one space and trims the ends.
+pub fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The key under which an article is found by its title: analyzer-normalized words, so that
+/// «القمة الروسية التركية… مباحثات» and «القمة الروسيه التركيه - مباحثات» meet.
+pub fn title_key(title: &str) -> String {
+    arabic::tokenize(title).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Published,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Status, DomainError> {
+        match s {
+            "draft" => Ok(Status::Draft),
+            "scheduled" => Ok(Status::Scheduled),
+            "published" => Ok(Status::Published),
+            other => Err(DomainError::UnknownStatus(other.chars().take(40).collect())),
+        }
+    }
+}
+
+/// One structural piece of an article body. Text is plain (never HTML): templates escape it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    Paragraph {
+        text: String,
+    },
+    Subheading {
+        text: String,
+    },
+    /// A quotation. `intro` is the sentence that introduced it («وقال الوزير»), kept so the
+    /// paragraph still reads as written.
+    Quote {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        intro: Option<String>,
+    },
+    /// «اقرأ أيضاً»: a reference to another article by its title; linked when that article
+    /// exists (now or after a later import).
+    ReadAlso {
+        title: String,
+    },
+    Image {
+        src: String,
+        #[serde(default)]
+        alt: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+    },
+}
+
+impl Block {
+    /// The words a reader sees in this block, for search and summaries.
+    pub fn text(&self) -> &str {
+        match self {
+            Block::Paragraph { text } | Block::Subheading { text } | Block::Quote { text, .. } => text,
+            Block::ReadAlso { title } => title,
+            Block::Image { alt, .. } => alt,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionRef {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorRef {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A stored article as the site and the API see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Article {
+    pub id: i64,
+    pub slug: Slug,
+    pub headline: String,
+    pub lead: String,
+    pub body: Vec<Block>,
+    pub section: Option<SectionRef>,
+    pub authors: Vec<AuthorRef>,
+    pub tags: Vec<TagRef>,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub language: String,
+    pub source: Option<String>,
+    pub version: i64,
+}
+
+/// What an importer or editor hands to the store: everything but the ids.
+#[derive(Debug, Clone)]
+pub struct ArticleDraft {
+    pub headline: Headline,
+    pub lead: String,
+    pub body: Vec<Block>,
+    /// Section by display name; created when missing.
+    pub section: Option<String>,
+    /// Author display names; created when missing.
+    pub authors: Vec<String>,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub language: String,
+    /// Where the article came from, shown to editors (a file name, a site).
+    pub source: Option<String>,
+    /// Stable identity in the source, so importing again updates instead of duplicating.
+    pub source_key: Option<String>,
+    /// Preferred slug; generated from the headline when absent.
+    pub slug: Option<Slug>,
+}
+
+impl ArticleDraft {
+    pub fn new(headline: Headline) -> ArticleDraft {
+        ArticleDraft {
+            headline,
+            lead: String::new(),
+            body: Vec::new(),
+            section: None,
+            authors: Vec::new(),
+            tags: Vec::new(),
+            status: Status::Published,
+            published_at: None,
+            language: "ar".into(),
+            source: None,
+            source_key: None,
+            slug: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_is_trimmed_and_required() {
+        assert_eq!(Headline::parse("  عنوان \n جديد ").unwrap().as_str(), "عنوان جديد");
+        assert_eq!(Headline::parse(" \n\t"), Err(DomainError::EmptyHeadline));
+        assert!(Headline::parse(&"ا".repeat(301)).is_err());
+    }
+
+    #[test]
+    fn title_keys_ignore_spelling_and_punctuation() {
+        assert_eq!(
+            title_key("القمة الروسية التركية… مباحثات المتورط والمنقذ"),
+            title_key("القمه الروسيه التركيه - مباحثات المتورط والمنقذ")
+        );
+    }
+
+    #[test]
+    fn blocks_serialize_with_a_type_tag() {
+        let json = serde_json::to_string(&Block::Subheading { text: "x".into() }).unwrap();
+        assert_eq!(json, r#"{"type":"subheading","text":"x"}"#);
+    }
+}

@@ -1,0 +1,14 @@
+//! Nashir (ناشر): an Arabic-first newsroom platform. The binary is a thin shell over this
+//! library so tests drive exactly what production runs.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod ingest;
+pub mod store;
+pub mod web;
+
+pub use config::Config;
+pub use store::Store;
+pub use web::Application;

@@ -1,0 +1,329 @@
+//! Article persistence: upsert from drafts (idempotent by source key), reads for pages and API.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::taxonomy::{get_or_create, short_hash, unique_slug, Taxonomy};
+use super::{from_secs, now_secs, Store, StoreError, StoreResult};
+use crate::domain::{title_key, Article, ArticleDraft, AuthorRef, Block, SectionRef, Slug, Status, TagRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpsertOutcome {
+    Created,
+    Updated,
+}
+
+/// An article as shown in lists: no body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleSummary {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub lead: String,
+    pub section: Option<SectionRef>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Where a read-also title points when an article with that title is published.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkTarget {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub section_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const ARTICLE_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.body_json, a.status, a.published_at, a.created_at, a.updated_at, \
+     a.language, a.source, a.version, s.slug AS section_slug, s.name AS section_name";
+
+const SUMMARY_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name";
+
+fn section_of(row: &AnyRow) -> StoreResult<Option<SectionRef>> {
+    let slug: Option<String> = row.try_get("section_slug")?;
+    let name: Option<String> = row.try_get("section_name")?;
+    Ok(slug.zip(name).map(|(slug, name)| SectionRef { slug, name }))
+}
+
+fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
+    Ok(ArticleSummary {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        headline: row.try_get("headline")?,
+        lead: row.try_get("lead")?,
+        section: section_of(row)?,
+        published_at: row.try_get::<Option<i64>, _>("published_at")?.map(from_secs),
+    })
+}
+
+impl Store {
+    /// Inserts the draft, or updates the article with the same source key. Returns the id.
+    pub async fn upsert_article(&self, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
+        let mut tx = self.pool.begin().await?;
+        let result = upsert_in(&mut tx, draft).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// A published article by numeric id or slug.
+    pub async fn published_article(&self, id_or_slug: &str) -> StoreResult<Option<Article>> {
+        let row = match id_or_slug.parse::<i64>() {
+            Ok(id) => {
+                sqlx::query(&format!(
+                    "SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.id = $1 AND a.status = 'published'"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            Err(_) => {
+                sqlx::query(&format!(
+                    "SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.slug = $1 AND a.status = 'published'"
+                ))
+                .bind(id_or_slug)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        match row {
+            Some(row) => Ok(Some(self.article_from_row(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Any article by id, whatever its status (for editors and indexing).
+    pub async fn article_by_id(&self, id: i64) -> StoreResult<Option<Article>> {
+        let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.article_from_row(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn article_from_row(&self, row: &AnyRow) -> StoreResult<Article> {
+        let id: i64 = row.try_get("id")?;
+        let body_json: String = row.try_get("body_json")?;
+        let body: Vec<Block> = serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {id} body: {e}")))?;
+        let status: String = row.try_get("status")?;
+        let slug: String = row.try_get("slug")?;
+        let authors = sqlx::query("SELECT au.slug, au.name FROM article_authors aa JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = $1 ORDER BY aa.position")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(AuthorRef { slug: r.try_get("slug")?, name: r.try_get("name")? }))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let tags = sqlx::query("SELECT t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = $1 ORDER BY t.name")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(TagRef { slug: r.try_get("slug")?, name: r.try_get("name")? }))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Article {
+            id,
+            slug: Slug::parse(&slug).map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?,
+            headline: row.try_get("headline")?,
+            lead: row.try_get("lead")?,
+            body,
+            section: section_of(row)?,
+            authors,
+            tags,
+            status: Status::parse(&status).map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?,
+            published_at: row.try_get::<Option<i64>, _>("published_at")?.map(from_secs),
+            created_at: from_secs(row.try_get("created_at")?),
+            updated_at: from_secs(row.try_get("updated_at")?),
+            language: row.try_get("language")?,
+            source: row.try_get("source")?,
+            version: row.try_get("version")?,
+        })
+    }
+
+    /// Published articles, newest first, with the total count for pagination.
+    pub async fn list_published(&self, query: &ListQuery) -> StoreResult<(Vec<ArticleSummary>, i64)> {
+        let (filter, section) = match query.section_id {
+            Some(id) => ("AND a.section_id = $3", id),
+            None => ("AND $3 = $3", 0),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
+             WHERE a.status = 'published' {filter} ORDER BY a.published_at DESC, a.id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(query.limit)
+        .bind(query.offset)
+        .bind(section)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = match query.section_id {
+            Some(id) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published' AND section_id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(&self.pool).await?,
+        };
+        Ok((rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total))
+    }
+
+    /// For each read-also title, the newest published article with that title, if any.
+    pub async fn link_targets(&self, titles: &[&str]) -> StoreResult<HashMap<String, LinkTarget>> {
+        let mut found = HashMap::new();
+        for title in titles {
+            let key = title_key(title);
+            if key.is_empty() || found.contains_key(&key) {
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT id, slug, headline FROM articles WHERE headline_key = $1 AND status = 'published' ORDER BY published_at DESC, id DESC LIMIT 1",
+            )
+            .bind(&key)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = row {
+                found.insert(key, LinkTarget { id: row.try_get("id")?, slug: row.try_get("slug")?, headline: row.try_get("headline")? });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Ids of every article, for rebuilding derived state.
+    pub async fn all_article_ids(&self) -> StoreResult<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM articles ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// The newest change sequence number (0 when nothing was ever written).
+    pub async fn last_change_seq(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM changes").fetch_one(&self.pool).await?.unwrap_or(0))
+    }
+
+    /// Article ids changed after `seq`, with the newest sequence number seen.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query("SELECT seq, article_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("seq")?, r.try_get("article_id")?))).collect()
+    }
+
+    /// How many articles have ended with this (normalized) line before; counts this sighting.
+    pub async fn record_trailing_line(&self, line_key: &str) -> StoreResult<i64> {
+        sqlx::query("INSERT INTO trailing_lines (line_key, seen) VALUES ($1, 1) ON CONFLICT (line_key) DO UPDATE SET seen = trailing_lines.seen + 1")
+            .bind(line_key)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT seen FROM trailing_lines WHERE line_key = $1").bind(line_key).fetch_one(&self.pool).await?)
+    }
+
+    pub async fn trailing_line_count(&self, line_key: &str) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT seen FROM trailing_lines WHERE line_key = $1")
+            .bind(line_key)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0))
+    }
+}
+
+async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
+    let now = now_secs();
+    let section_id = match &draft.section {
+        Some(name) if !name.trim().is_empty() => Some(get_or_create(tx, Taxonomy::Section, name, None).await?),
+        _ => None,
+    };
+    let body_json = serde_json::to_string(&draft.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let headline = draft.headline.as_str();
+    let published_at = draft.published_at.map(|t| t.timestamp());
+    let existing = match &draft.source_key {
+        Some(key) => sqlx::query_scalar::<_, i64>("SELECT id FROM articles WHERE source_key = $1").bind(key).fetch_optional(&mut **tx).await?,
+        None => None,
+    };
+    let (id, outcome) = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE articles SET headline = $1, headline_key = $2, lead = $3, body_json = $4, section_id = $5, status = $6, \
+                 published_at = $7, updated_at = $8, language = $9, source = $10, version = version + 1 WHERE id = $11",
+            )
+            .bind(headline)
+            .bind(title_key(headline))
+            .bind(&draft.lead)
+            .bind(&body_json)
+            .bind(section_id)
+            .bind(draft.status.as_str())
+            .bind(published_at)
+            .bind(now)
+            .bind(&draft.language)
+            .bind(&draft.source)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
+            (id, UpsertOutcome::Updated)
+        }
+        None => {
+            let fallback = format!("article-{}", short_hash(&format!("{headline}{now}{:?}", draft.source_key)));
+            let base = draft.slug.clone().unwrap_or_else(|| Slug::from_title(headline, &fallback));
+            let slug = unique_slug(tx, "articles", &base).await?;
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO articles (slug, headline, headline_key, lead, body_json, section_id, status, published_at, created_at, updated_at, \
+                 language, source, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(slug.as_str())
+            .bind(headline)
+            .bind(title_key(headline))
+            .bind(&draft.lead)
+            .bind(&body_json)
+            .bind(section_id)
+            .bind(draft.status.as_str())
+            .bind(published_at)
+            .bind(now)
+            .bind(&draft.language)
+            .bind(&draft.source)
+            .bind(&draft.source_key)
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, UpsertOutcome::Created)
+        }
+    };
+    for (position, name) in draft.authors.iter().filter(|n| !n.trim().is_empty()).enumerate() {
+        let author_id = get_or_create(tx, Taxonomy::Author, name, None).await?;
+        sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(author_id)
+            .bind(position as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for name in draft.tags.iter().filter(|n| !n.trim().is_empty()) {
+        let tag_id = get_or_create(tx, Taxonomy::Tag, name, None).await?;
+        sqlx::query("INSERT INTO article_tags (article_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(tag_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(match outcome {
+            UpsertOutcome::Created => "created",
+            UpsertOutcome::Updated => "updated",
+        })
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok((id, outcome))
+}

@@ -13,7 +13,11 @@ pub const MAX_SLUG_CHARS: usize = 80;
 #[inline]
 fn is_slug_char(c: char) -> bool {
     // Arabic vowel marks count as alphabetic in Unicode (Other_Alphabetic), hence the mark check.
-    c != TATWEEL && c.is_alphanumeric() && !c.is_uppercase() && !is_arabic_mark(c) && !is_other_mark(c)
+    c != TATWEEL
+        && c.is_alphanumeric()
+        && !c.is_uppercase()
+        && !is_arabic_mark(c)
+        && !is_other_mark(c)
 }
 
 /// Slug for a headline: vowel marks, tatweel, bidi/zero-width controls dropped; any run of
@@ -28,7 +32,7 @@ pub fn slugify(text: &str) -> String {
     let mut word_chars = 0usize;
 
     // Appends the pending word if it fits; returns false when the slug is full.
-    let mut flush =
+    let flush =
         |word: &mut String, word_chars: &mut usize, out: &mut String, chars: &mut usize| -> bool {
             if *word_chars == 0 {
                 return true;

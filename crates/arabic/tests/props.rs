@@ -10,14 +10,16 @@ fn arabicish() -> impl Strategy<Value = String> {
         .chars()
         .collect();
     prop_oneof![
-        proptest::collection::vec(proptest::sample::select(pool), 0..60).prop_map(|v| v.into_iter().collect()),
+        proptest::collection::vec(proptest::sample::select(pool), 0..60)
+            .prop_map(|v| v.into_iter().collect()),
         any::<String>(),
     ]
 }
 
 fn arabic_word() -> impl Strategy<Value = String> {
     let pool: Vec<char> = "ابتثجحخدذرسشصضطظعغفقكلمنهويءى".chars().collect();
-    proptest::collection::vec(proptest::sample::select(pool), 1..12).prop_map(|v| v.into_iter().collect())
+    proptest::collection::vec(proptest::sample::select(pool), 1..12)
+        .prop_map(|v| v.into_iter().collect())
 }
 
 proptest! {

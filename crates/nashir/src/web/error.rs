@@ -34,7 +34,7 @@ impl IntoResponse for PageError {
             PageError::NotFound => (StatusCode::NOT_FOUND, "الصفحة غير موجودة", "لم نجد ما تبحث عنه. ربما نُقل المقال أو تغيّر عنوانه.".to_string()),
             PageError::BadRequest(msg) => (StatusCode::BAD_REQUEST, "طلب غير صالح", msg.clone()),
             PageError::Internal(e) => {
-                tracing::error!(error = ?e, "page failed");
+                tracing::error!(error = %format!("{e:#}"), "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "خطأ في الخادم", "حدث خطأ غير متوقع. حاول مرة أخرى بعد قليل.".to_string())
             }
         };
@@ -80,7 +80,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} غير موجود")),
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             ApiError::Internal(e) => {
-                tracing::error!(error = ?e, "api request failed");
+                tracing::error!(error = %format!("{e:#}"), "api request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي".to_string())
             }
         };

@@ -85,7 +85,7 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     let article = state.store.published_article(&id_or_slug).await?.ok_or(PageError::NotFound)?;
     if article.slug.as_str() != id_or_slug {
         // The id-based address is stable; the slug one is canonical.
-        return Ok(Redirect::permanent(&paths::article(article.slug.as_str())).into_response());
+        return Ok(Redirect::permanent(&super::view::absolute_url("", &paths::article(article.slug.as_str()))).into_response());
     }
     let titles: Vec<&str> = article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
@@ -121,7 +121,7 @@ pub async fn section(State(state): State<AppState>, Path(slug): Path<String>, Ra
             "pages": pages,
             "prev_url": (page > 1).then(|| page_url(page - 1)),
             "next_url": (page < pages).then(|| page_url(page + 1)),
-            "canonical": format!("{}{}", state.base_url, page_url(page)),
+            "canonical": super::view::absolute_url(&state.base_url, &page_url(page)),
             "current_section": path,
         }),
     )?;

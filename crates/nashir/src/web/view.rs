@@ -10,11 +10,31 @@ use serde::Serialize;
 use crate::domain::{title_key, Article, Block};
 use crate::store::{ArticleSummary, LinkTarget};
 
-/// Characters escaped in a path segment; Arabic letters are percent-encoded as UTF-8.
+/// Characters escaped in a path segment. Letters beyond ASCII stay as they are: pages link
+/// with IRIs (a third of the bytes of percent-encoded Arabic), and browsers percent-encode
+/// them on the wire.
 const SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
 
 pub fn encode_segment(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            let mut buf = [0u8; 1];
+            out.extend(utf8_percent_encode(c.encode_utf8(&mut buf), SEGMENT));
+        } else if c.is_whitespace() || c.is_control() {
+            out.extend(utf8_percent_encode(c.encode_utf8(&mut [0u8; 4]), SEGMENT));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An absolute URL as programs expect it (API, feeds, sitemaps): pure ASCII, with
+/// non-ASCII characters percent-encoded as UTF-8.
+pub fn absolute_url(base_url: &str, path: &str) -> String {
+    const NON_ASCII_ONLY: &AsciiSet = &CONTROLS.add(b' ');
+    format!("{base_url}{}", utf8_percent_encode(path, NON_ASCII_ONLY))
 }
 
 /// How dates are written for this site.
@@ -123,7 +143,7 @@ impl ArticleView {
         ArticleView {
             id: article.id,
             slug: article.slug.to_string(),
-            url: format!("{base_url}{path}"),
+            url: absolute_url(base_url, &path),
             path,
             headline: article.headline.clone(),
             lead: article.lead.clone(),
@@ -145,7 +165,7 @@ impl SummaryView {
             id: s.id,
             headline: s.headline.clone(),
             lead: s.lead.clone(),
-            url: format!("{base_url}{path}"),
+            url: absolute_url(base_url, &path),
             path,
             date: s.published_at.map(|t| style.long(t)),
             published_at: s.published_at.map(|t| t.to_rfc3339()),
@@ -160,8 +180,9 @@ mod tests {
 
     #[test]
     fn arabic_slugs_are_percent_encoded() {
-        assert_eq!(paths::article("أ-b"), "/news/%D8%A3-b");
-        assert_eq!(encode_segment("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(paths::article("أ-b"), "/news/أ-b");
+        assert_eq!(encode_segment("a/b?c d"), "a%2Fb%3Fc%20d");
+        assert_eq!(absolute_url("http://x", "/news/أ-b"), "http://x/news/%D8%A3-b");
     }
 
     #[test]

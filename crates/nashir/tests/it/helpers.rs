@@ -1,0 +1,145 @@
+//! `spawn_app()`: the real application on port 0, over a fresh SQLite file or a fresh
+//! PostgreSQL database, with one method per endpoint the tests use.
+
+use std::path::{Path, PathBuf};
+
+use nashir::config::Config;
+use nashir::{Application, Store};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub client: reqwest::Client,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs a storage test on SQLite and on PostgreSQL: `storage_test!(name)` expects
+/// `async fn name(app: TestApp)` in scope and makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! storage_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite always available");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
+/// The admin URL of the test PostgreSQL server, or None (with a loud message) when the
+/// environment has none. `NASHIR_REQUIRE_POSTGRES=1` (set by CI) turns the skip into a failure.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("NASHIR_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("NASHIR_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("NASHIR_REQUIRE_POSTGRES=1 but NASHIR_TEST_POSTGRES_URL is not set");
+            }
+            eprintln!("\n!!! SKIPPED on PostgreSQL: set NASHIR_TEST_POSTGRES_URL (scripts/pg-test-server prints one) !!!\n");
+            None
+        }
+    }
+}
+
+/// Creates an empty database for one test and returns its URL.
+pub async fn fresh_database(backend: Backend, dir: &Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("test.db").display())),
+        Backend::Postgres => {
+            let admin = postgres_admin_url()?;
+            let name = format!("nashir_test_{}", uuid_like());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
+            sqlx::query(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")).execute(&mut conn).await.expect("create test database");
+            conn.close().await.ok();
+            let (prefix, _) = admin.rsplit_once('/').expect("admin URL has a database path");
+            Some(format!("{prefix}/{name}"))
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(backend, dir.path()).await?;
+    let mut config = Config::default();
+    config.data_dir = dir.path().join("data");
+    config.database_url = database_url.clone();
+    config.server.addr = "127.0.0.1:0".parse().unwrap();
+    adjust(&mut config);
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let store = Store::connect(&database_url).await.expect("connect store");
+    let app = Application::build(config.clone(), store.clone()).await.expect("build app");
+    let base = app.base_url().to_string();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Some(TestApp { base, store, client, config, _dir: dir })
+}
+
+/// The seed article, read from the shared folder beside the repository.
+pub fn seed_path() -> PathBuf {
+    let path = shared_dir().join("seeds/000_dcfa9bcd65d3d126.txt");
+    assert!(path.exists(), "the seed article is missing at {}: tests need ../shared beside the repository", path.display());
+    path
+}
+
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let resp = self.get(path).await;
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap())
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let resp = self.get(path).await;
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json body"))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// Runs the `nashir` binary against this app's database and data dir.
+    pub fn nashir(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nashir"));
+        cmd.arg("--data").arg(self.data_dir()).arg("--database").arg(&self.config.database_url).args(args);
+        cmd.env_remove("NASHIR_CONFIG").env("RUST_LOG", "warn");
+        cmd.output().expect("run nashir")
+    }
+}

@@ -14,15 +14,9 @@ const TARGET_BYTES: usize = 5 * 1024 * 1024;
 fn load_bodies() -> Option<Vec<String>> {
     let path = std::env::var_os("NASHIR_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/corpus/ant_multisource_ar_news.jsonl.gz")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/ant_multisource_ar_news.jsonl.gz"));
     let Ok(f) = std::fs::File::open(&path) else {
-        eprintln!(
-            "\n!!!!!! arabic bench: corpus not found at {} — set NASHIR_CORPUS. Skipping. !!!!!!\n",
-            path.display()
-        );
+        eprintln!("\n!!!!!! arabic bench: corpus not found at {} — set NASHIR_CORPUS. Skipping. !!!!!!\n", path.display());
         return None;
     };
     let mut bodies = Vec::new();

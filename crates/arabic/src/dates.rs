@@ -30,34 +30,10 @@ pub enum Digits {
     ArabicIndic,
 }
 
-const LEVANTINE: [&str; 12] = [
-    "كانون الثاني",
-    "شباط",
-    "آذار",
-    "نيسان",
-    "أيار",
-    "حزيران",
-    "تموز",
-    "آب",
-    "أيلول",
-    "تشرين الأول",
-    "تشرين الثاني",
-    "كانون الأول",
-];
-const STANDARD: [&str; 12] = [
-    "يناير",
-    "فبراير",
-    "مارس",
-    "أبريل",
-    "مايو",
-    "يونيو",
-    "يوليو",
-    "أغسطس",
-    "سبتمبر",
-    "أكتوبر",
-    "نوفمبر",
-    "ديسمبر",
-];
+const LEVANTINE: [&str; 12] =
+    ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول", "تشرين الثاني", "كانون الأول"];
+const STANDARD: [&str; 12] =
+    ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"];
 const BOTH: [&str; 12] = [
     "كانون الثاني/ يناير",
     "شباط/ فبراير",
@@ -72,15 +48,7 @@ const BOTH: [&str; 12] = [
     "تشرين الثاني/ نوفمبر",
     "كانون الأول/ ديسمبر",
 ];
-const WEEKDAYS: [&str; 7] = [
-    "الأحد",
-    "الاثنين",
-    "الثلاثاء",
-    "الأربعاء",
-    "الخميس",
-    "الجمعة",
-    "السبت",
-];
+const WEEKDAYS: [&str; 7] = ["الأحد", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت"];
 
 /// Month spellings accepted by [`parse_date`], normalized (so hamza variants such as
 /// أبريل/إبريل/ابريل collapse). Includes Egyptian (يونيه) and Maghrebi (جانفي, أوت) forms and
@@ -136,11 +104,7 @@ pub fn month_name(month: u32, names: MonthNames) -> &'static str {
         MonthNames::Levantine => &LEVANTINE,
         MonthNames::Standard => &STANDARD,
     };
-    month
-        .checked_sub(1)
-        .and_then(|i| table.get(i as usize))
-        .copied()
-        .unwrap_or("")
+    month.checked_sub(1).and_then(|i| table.get(i as usize)).copied().unwrap_or("")
 }
 
 /// Weekday name, 0 = Sunday (الأحد); `""` outside 0–6.
@@ -180,14 +144,7 @@ pub fn weekday(year: i32, month: u32, day: u32) -> u32 {
 /// Byline date: `format_date(2021, 12, 3, MonthNames::Both, Digits::Western, true)` is
 /// "الجمعة 3 كانون الأول/ ديسمبر 2021". The day is not zero-padded, as in Arabic print.
 /// Invalid input is not rejected (that is the caller's job); the month name is then empty.
-pub fn format_date(
-    year: i32,
-    month: u32,
-    day: u32,
-    names: MonthNames,
-    digits: Digits,
-    with_weekday: bool,
-) -> String {
+pub fn format_date(year: i32, month: u32, day: u32, names: MonthNames, digits: Digits, with_weekday: bool) -> String {
     let mut s = String::with_capacity(64);
     if with_weekday {
         s.push_str(weekday_name(weekday(year, month, day)));
@@ -226,10 +183,7 @@ fn month_at(toks: &[Token], i: usize) -> Option<(usize, u32)> {
             }
         }
     }
-    PARSE_MONTHS
-        .iter()
-        .find(|(name, _)| name == first)
-        .map(|&(_, m)| (1, m))
+    PARSE_MONTHS.iter().find(|(name, _)| name == first).map(|&(_, m)| (1, m))
 }
 
 fn valid(y: u32, m: u32, d: u32) -> Option<(i32, u32, u32)> {
@@ -324,33 +278,11 @@ mod tests {
 
     #[test]
     fn format_both_levantine_standard() {
-        assert_eq!(
-            format_date(2021, 12, 3, MonthNames::Both, Digits::Western, true),
-            "الجمعة 3 كانون الأول/ ديسمبر 2021"
-        );
-        assert_eq!(
-            format_date(2021, 12, 3, MonthNames::Levantine, Digits::Western, true),
-            "الجمعة 3 كانون الأول 2021"
-        );
-        assert_eq!(
-            format_date(2021, 12, 3, MonthNames::Standard, Digits::Western, true),
-            "الجمعة 3 ديسمبر 2021"
-        );
-        assert_eq!(
-            format_date(2021, 12, 3, MonthNames::Standard, Digits::Western, false),
-            "3 ديسمبر 2021"
-        );
-        assert_eq!(
-            format_date(
-                2021,
-                12,
-                3,
-                MonthNames::Levantine,
-                Digits::ArabicIndic,
-                false
-            ),
-            "٣ كانون الأول ٢٠٢١"
-        );
+        assert_eq!(format_date(2021, 12, 3, MonthNames::Both, Digits::Western, true), "الجمعة 3 كانون الأول/ ديسمبر 2021");
+        assert_eq!(format_date(2021, 12, 3, MonthNames::Levantine, Digits::Western, true), "الجمعة 3 كانون الأول 2021");
+        assert_eq!(format_date(2021, 12, 3, MonthNames::Standard, Digits::Western, true), "الجمعة 3 ديسمبر 2021");
+        assert_eq!(format_date(2021, 12, 3, MonthNames::Standard, Digits::Western, false), "3 ديسمبر 2021");
+        assert_eq!(format_date(2021, 12, 3, MonthNames::Levantine, Digits::ArabicIndic, false), "٣ كانون الأول ٢٠٢١");
     }
 
     #[test]
@@ -388,12 +320,7 @@ mod tests {
         }
         assert_eq!(parse_date("1 اذار 2020"), Some((2020, 3, 1)));
         assert_eq!(parse_date("1 آذار 2020"), Some((2020, 3, 1)));
-        for s in [
-            "5 ابريل 2019",
-            "5 إبريل 2019",
-            "5 أبريل 2019",
-            "5 نيسان 2019",
-        ] {
+        for s in ["5 ابريل 2019", "5 إبريل 2019", "5 أبريل 2019", "5 نيسان 2019"] {
             assert_eq!(parse_date(s), Some((2019, 4, 5)), "{s}");
         }
         assert_eq!(parse_date("8 آب/ أغسطس 2018"), Some((2018, 8, 8)));

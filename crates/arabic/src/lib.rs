@@ -18,9 +18,7 @@ mod stopwords;
 mod tokenize;
 mod wordset;
 
-pub use dates::{
-    days_in_month, format_date, month_name, parse_date, weekday, weekday_name, Digits, MonthNames,
-};
+pub use dates::{days_in_month, format_date, month_name, parse_date, weekday, weekday_name, Digits, MonthNames};
 pub use digits::{to_arabic_indic_digits, to_ascii_digits};
 pub use normalize::{normalize, normalize_char, normalize_into, NormalizedChar};
 pub use slug::{is_valid_slug, slugify, MAX_SLUG_CHARS};

@@ -233,10 +233,7 @@ mod tests {
 
     #[test]
     fn bidi_and_zero_width_removed() {
-        assert_eq!(
-            normalize("\u{200F}سوريا\u{200E} \u{061C}x\u{200B}y\u{2067}z\u{2069}\u{FEFF}"),
-            "سوريا xyz"
-        );
+        assert_eq!(normalize("\u{200F}سوريا\u{200E} \u{061C}x\u{200B}y\u{2067}z\u{2069}\u{FEFF}"), "سوريا xyz");
     }
 
     #[test]

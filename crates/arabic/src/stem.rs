@@ -105,9 +105,7 @@ fn protected_core(s: &str) -> Option<&str> {
     if PROTECTED.contains(s) {
         return Some(s);
     }
-    let rest = s
-        .strip_prefix(['ب', 'ل', 'ك', 'و', 'ف'])
-        .filter(|r| PROTECTED.contains(r))?;
+    let rest = s.strip_prefix(['ب', 'ل', 'ك', 'و', 'ف']).filter(|r| PROTECTED.contains(r))?;
     Some(rest)
 }
 
@@ -188,15 +186,7 @@ mod tests {
 
     #[test]
     fn conjunction_preposition_article_share_stem() {
-        let words = [
-            "الحسن",
-            "والحسن",
-            "بالحسن",
-            "كالحسن",
-            "فالحسن",
-            "وحسن",
-            "حسن",
-        ];
+        let words = ["الحسن", "والحسن", "بالحسن", "كالحسن", "فالحسن", "وحسن", "حسن"];
         for w in words {
             assert_eq!(st(w), "حسن", "{w}");
         }
@@ -234,17 +224,8 @@ mod tests {
 
     #[test]
     fn waw_root_words_keep_waw() {
-        for w in [
-            "وزير",
-            "وزيرة",
-            "وزيرها",
-            "وزارة",
-            "وزراء",
-            "ولايات",
-            "وكالة",
-            "وجود",
-            "واحد",
-        ] {
+        for w in ["وزير", "وزيرة", "وزيرها", "وزارة", "وزراء", "ولايات", "وكالة", "وجود", "واحد"]
+        {
             assert!(st(w).starts_with('و'), "{w} -> {}", st(w));
         }
         assert_eq!(st("وزير"), "وزير");
@@ -255,14 +236,7 @@ mod tests {
 
     #[test]
     fn erdogan_never_cut() {
-        for w in [
-            "أردوغان",
-            "إردوغان",
-            "اردوغان",
-            "وأردوغان",
-            "لأردوغان",
-            "بأردوغان",
-        ] {
+        for w in ["أردوغان", "إردوغان", "اردوغان", "وأردوغان", "لأردوغان", "بأردوغان"] {
             assert_eq!(st(w), "اردوغان", "{w}");
         }
     }

@@ -1,8 +1,6 @@
 //! Tokenization into normalized words with offsets into the original text.
 
-use crate::normalize::{
-    digit_value, is_format_control, is_other_mark, normalize_char, NormalizedChar,
-};
+use crate::normalize::{digit_value, is_format_control, is_other_mark, normalize_char, NormalizedChar};
 
 /// A word of the input.
 ///
@@ -36,21 +34,13 @@ enum Class {
 #[inline]
 fn class_of(n: char) -> Class {
     if n.is_ascii() {
-        return if n.is_ascii_alphanumeric() {
-            Class::Alnum
-        } else {
-            Class::Separator
-        };
+        return if n.is_ascii_alphanumeric() { Class::Alnum } else { Class::Separator };
     }
     match n {
         // Fast path: the basic Arabic letters are the bulk of our text, and the generic
         // `is_alphabetic` table lookup profiled as the single largest cost of tokenizing.
         '\u{0620}'..='\u{064A}' => Class::Arabic,
-        '\u{0600}'..='\u{06FF}'
-        | '\u{0750}'..='\u{077F}'
-        | '\u{08A0}'..='\u{08FF}'
-        | '\u{FB50}'..='\u{FDFF}'
-        | '\u{FE70}'..='\u{FEFE}' => {
+        '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFE}' => {
             if n.is_alphabetic() {
                 Class::Arabic
             } else {
@@ -83,18 +73,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// Existing tokens in `out` are overwritten in place, so their `String` buffers are reused
 /// when one vector serves many documents.
 pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
-    let mut t = Tokenizer {
-        out,
-        n: 0,
-        buf: String::new(),
-        class: None,
-        start: 0,
-        end: 0,
-        last_digit: false,
-    };
+    let mut t = Tokenizer { out, n: 0, buf: String::new(), class: None, start: 0, end: 0, last_digit: false };
     t.buf = t.take_buf();
-    let mut iter = text.char_indices();
-    while let Some((i, c)) = iter.next() {
+    for (i, c) in text.char_indices() {
         let c_end = i + c.len_utf8();
         if matches!(c, '.' | ',' | '\u{066B}' | '\u{066C}') && t.last_digit {
             if let Some(sep) = number_separator(c, &text[c_end..]) {
@@ -174,7 +155,8 @@ impl Tokenizer<'_> {
                 s.clear();
                 s
             }
-            None => String::with_capacity(16),
+            // Most Arabic words fit in 24 bytes (12 letters): no regrowth while pushing.
+            None => String::with_capacity(24),
         }
     }
 
@@ -208,12 +190,7 @@ impl Tokenizer<'_> {
             return;
         }
         let text = std::mem::take(&mut self.buf);
-        let tok = Token {
-            text,
-            start: self.start,
-            end: self.end,
-            position: self.n,
-        };
+        let tok = Token { text, start: self.start, end: self.end, position: self.n };
         if let Some(slot) = self.out.get_mut(self.n) {
             *slot = tok;
         } else {
@@ -241,10 +218,7 @@ mod tests {
         assert_eq!(toks[1].text, "اردوغان");
         assert_eq!(toks[2].text, "mbc");
         assert_eq!(&s[toks[2].start..toks[2].end], "MBC");
-        assert_eq!(
-            toks.iter().map(|t| t.position).collect::<Vec<_>>(),
-            vec![0, 1, 2]
-        );
+        assert_eq!(toks.iter().map(|t| t.position).collect::<Vec<_>>(), vec![0, 1, 2]);
     }
 
     #[test]

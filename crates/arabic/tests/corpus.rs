@@ -9,10 +9,7 @@ use std::path::PathBuf;
 fn corpus_path() -> PathBuf {
     std::env::var_os("NASHIR_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/corpus/ant_multisource_ar_news.jsonl.gz")
-        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/ant_multisource_ar_news.jsonl.gz"))
 }
 
 fn titles(n: usize) -> Option<Vec<String>> {
@@ -31,10 +28,7 @@ fn titles(n: usize) -> Option<Vec<String>> {
 #[ignore]
 fn stemmer_on_corpus_titles() {
     let Some(titles) = titles(2000) else {
-        eprintln!(
-            "!!! corpus not found at {} (set NASHIR_CORPUS); skipping",
-            corpus_path().display()
-        );
+        eprintln!("!!! corpus not found at {} (set NASHIR_CORPUS); skipping", corpus_path().display());
         return;
     };
     let mut freq: BTreeMap<String, usize> = BTreeMap::new();
@@ -50,12 +44,12 @@ fn stemmer_on_corpus_titles() {
         }
     }
     let mut top: Vec<_> = freq.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (w, n) in top.iter().take(150) {
         println!("{n:4} {w} -> {}", arabic::stem(w));
     }
     let mut waw: Vec<_> = waw.into_iter().collect();
-    waw.sort_by(|a, b| b.1.cmp(&a.1));
+    waw.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (w, n) in waw.iter().take(60) {
         println!("waw {n:4} {w} -> {}", arabic::stem(w));
     }

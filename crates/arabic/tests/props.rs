@@ -9,17 +9,12 @@ fn arabicish() -> impl Strategy<Value = String> {
     let pool: Vec<char> = "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآٱىةؤئ ًٌٍَُِّْٰـ\u{200F}\u{200E}\u{061C}\u{200B}\u{FEFF}\u{FEFB}\u{FEF5}\u{FDF2}\u{FDFA}\u{FE70}\u{FE8D}٠١٢٣٤٥٦٧٨٩۰۱۲۳٫٬0123456789.,#_-/ \n،؛؟«»“”MBCabcİǅ\u{0301}é😀"
         .chars()
         .collect();
-    prop_oneof![
-        proptest::collection::vec(proptest::sample::select(pool), 0..60)
-            .prop_map(|v| v.into_iter().collect()),
-        any::<String>(),
-    ]
+    prop_oneof![proptest::collection::vec(proptest::sample::select(pool), 0..60).prop_map(|v| v.into_iter().collect()), any::<String>(),]
 }
 
 fn arabic_word() -> impl Strategy<Value = String> {
     let pool: Vec<char> = "ابتثجحخدذرسشصضطظعغفقكلمنهويءى".chars().collect();
-    proptest::collection::vec(proptest::sample::select(pool), 1..12)
-        .prop_map(|v| v.into_iter().collect())
+    proptest::collection::vec(proptest::sample::select(pool), 1..12).prop_map(|v| v.into_iter().collect())
 }
 
 proptest! {

@@ -95,10 +95,7 @@ impl Config {
     /// `./nashir.toml` is read only when present.
     pub fn load(overrides: &Overrides) -> anyhow::Result<Config> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let file = overrides
-            .config_file
-            .clone()
-            .or_else(|| env("NASHIR_CONFIG").map(PathBuf::from));
+        let file = overrides.config_file.clone().or_else(|| env("NASHIR_CONFIG").map(PathBuf::from));
         let mut config = match file {
             Some(path) => Self::from_file(&path)?,
             None if Path::new("nashir.toml").exists() => Self::from_file(Path::new("nashir.toml"))?,

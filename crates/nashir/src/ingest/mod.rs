@@ -46,7 +46,8 @@ pub fn parse_published_at(value: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Ok(t.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| format!("«{value}» ليس تاريخاً بالشكل 2021-12-03 أو 2021-12-03T10:00:00+02:00"))?;
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("«{value}» ليس تاريخاً بالشكل 2021-12-03 أو 2021-12-03T10:00:00+02:00"))?;
     let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
     tz.from_local_datetime(&noon).earliest().map(|t| t.with_timezone(&Utc)).ok_or_else(|| format!("«{value}» غير موجود في المنطقة الزمنية"))
 }
@@ -61,7 +62,13 @@ pub async fn import_text_file(store: &Store, path: &Path, options: &ImportOption
 }
 
 /// Imports plain-text bytes under a stable source key (a path, or a demo file name).
-pub async fn import_text(store: &Store, bytes: &[u8], source_key: &str, source: &str, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub async fn import_text(
+    store: &Store,
+    bytes: &[u8],
+    source_key: &str,
+    source: &str,
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
     let text = plaintext::decode(bytes)?;
     let known_footer = known_footer_lines(store, &text).await?;
     let parsed = plaintext::parse(&text, &|_, key| known_footer.contains(key))?;

@@ -103,7 +103,8 @@ pub fn parse(text: &str, is_boilerplate: TrailingJudge<'_>) -> Result<ParsedText
 
 /// Trims a line and drops invisible direction marks scrapers leave at its ends.
 fn clean_line(line: &str) -> String {
-    let trimmed = line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}' | '\u{200b}'));
+    let trimmed =
+        line.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}' | '\u{200b}'));
     collapse_whitespace(trimmed)
 }
 
@@ -122,7 +123,11 @@ fn is_subheading_at(lines: &[String], i: usize) -> bool {
         return false;
     }
     match lines.get(i + 1) {
-        Some(next) => read_also_title(next).is_none() && !is_short_title_like(next) && next.split_whitespace().count() > line.split_whitespace().count(),
+        Some(next) => {
+            read_also_title(next).is_none()
+                && !is_short_title_like(next)
+                && next.split_whitespace().count() > line.split_whitespace().count()
+        }
         None => false,
     }
 }
@@ -192,13 +197,51 @@ fn quote_block(line: &str) -> Option<Block> {
 /// Stems of words that, two or more together, make a line a call to subscribe, follow or
 /// share rather than news: «اشترك في نشرتنا البريدية», «تابعونا على…», «هل أعجبك المحتوى».
 const CALL_TO_ACTION_STEMS: &[&str] = &[
-    "اشترك", "اشتراك", "نشرت", "نشره", "نشرتنا", "بريد", "بريدك", "بريدي", "انضم", "تابعون", "تابعنا", "تابع", "تطبيق", "حمل", "اعجبك",
-    "محتوي", "المزيد", "مزيد", "قائم", "صندوق", "شارك", "فيسبوك", "تويتر", "تلغرام", "يوتيوب", "انستغرام", "واتساب", "حقوق", "محفوظ",
-    "الكتروني", "تصلك", "يصلك", "اول", "صباح", "اخبار", "خبر", "قناتنا", "رابط", "newsletter", "subscribe",
+    "اشترك",
+    "اشتراك",
+    "نشرت",
+    "نشره",
+    "نشرتنا",
+    "بريد",
+    "بريدك",
+    "بريدي",
+    "انضم",
+    "تابعون",
+    "تابعنا",
+    "تابع",
+    "تطبيق",
+    "حمل",
+    "اعجبك",
+    "محتوي",
+    "المزيد",
+    "مزيد",
+    "قائم",
+    "صندوق",
+    "شارك",
+    "فيسبوك",
+    "تويتر",
+    "تلغرام",
+    "يوتيوب",
+    "انستغرام",
+    "واتساب",
+    "حقوق",
+    "محفوظ",
+    "الكتروني",
+    "تصلك",
+    "يصلك",
+    "اول",
+    "صباح",
+    "اخبار",
+    "خبر",
+    "قناتنا",
+    "رابط",
+    "newsletter",
+    "subscribe",
 ];
 
 /// Strong cues: one is enough together with any other cue.
-const STRONG_CUES: &[&str] = &["نشرتنا", "بريدك", "اشترك", "تابعونا", "اعجبك", "انضم", "تصلك", "يصلك", "قناتنا", "محفوظ", "subscribe", "newsletter"];
+const STRONG_CUES: &[&str] =
+    &["نشرتنا", "بريدك", "اشترك", "تابعونا", "اعجبك", "انضم", "تصلك", "يصلك", "قناتنا", "محفوظ", "subscribe", "newsletter"];
 
 /// The general rule for site boilerplate: a short line addressing the reader with at least
 /// two call-to-action cues, one of them strong. Long lines are news, whatever their words.
@@ -207,7 +250,9 @@ pub fn looks_like_call_to_action(line: &str) -> bool {
     if terms.len() > 40 {
         return false;
     }
-    let cue = |t: &arabic::Term, list: &[&str]| list.iter().any(|c| t.stem == *c || t.normalized == *c || t.normalized.ends_with(c) && t.normalized.len() <= c.len() + 4);
+    let cue = |t: &arabic::Term, list: &[&str]| {
+        list.iter().any(|c| t.stem == *c || t.normalized == *c || t.normalized.ends_with(c) && t.normalized.len() <= c.len() + 4)
+    };
     let cues = terms.iter().filter(|t| cue(t, CALL_TO_ACTION_STEMS)).count();
     let strong = terms.iter().any(|t| cue(t, STRONG_CUES));
     (strong && cues >= 2) || line.contains('©')
@@ -240,7 +285,8 @@ mod tests {
 
     #[test]
     fn read_also_spellings() {
-        for line in ["اقرأ أيضاً: القمة الروسية", "اقرأ أيضا: القمة الروسية", "إقرأ أيضاً : القمة الروسية", "اقرأ أيضًا - القمة الروسية"] {
+        for line in ["اقرأ أيضاً: القمة الروسية", "اقرأ أيضا: القمة الروسية", "إقرأ أيضاً : القمة الروسية", "اقرأ أيضًا - القمة الروسية"]
+        {
             assert_eq!(read_also_title(line).as_deref(), Some("القمة الروسية"), "{line}");
         }
         assert_eq!(read_also_title("اقرأ الخبر كاملاً"), None);
@@ -273,7 +319,8 @@ mod tests {
 
     #[test]
     fn learned_boilerplate_is_removed() {
-        let p = parse("عنوان\n\nمقدمة.\n\nنص الخبر.\n\nجميع المواد تعبر عن رأي كاتبها", &|_, key| key == "جميع المواد تعبر عن راي كاتبها").unwrap();
+        let p = parse("عنوان\n\nمقدمة.\n\nنص الخبر.\n\nجميع المواد تعبر عن رأي كاتبها", &|_, key| key == "جميع المواد تعبر عن راي كاتبها")
+            .unwrap();
         assert_eq!(p.removed_trailing, vec!["جميع المواد تعبر عن رأي كاتبها".to_string()]);
     }
 

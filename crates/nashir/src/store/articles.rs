@@ -103,10 +103,11 @@ impl Store {
 
     /// Any article by id, whatever its status (for editors and indexing).
     pub async fn article_by_id(&self, id: i64) -> StoreResult<Option<Article>> {
-        let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
             Some(row) => Ok(Some(self.article_from_row(&row).await?)),
             None => Ok(None),
@@ -126,13 +127,15 @@ impl Store {
             .iter()
             .map(|r| Ok(AuthorRef { slug: r.try_get("slug")?, name: r.try_get("name")? }))
             .collect::<StoreResult<Vec<_>>>()?;
-        let tags = sqlx::query("SELECT t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = $1 ORDER BY t.name")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok(TagRef { slug: r.try_get("slug")?, name: r.try_get("name")? }))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let tags = sqlx::query(
+            "SELECT t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = $1 ORDER BY t.name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(TagRef { slug: r.try_get("slug")?, name: r.try_get("name")? }))
+        .collect::<StoreResult<Vec<_>>>()?;
         Ok(Article {
             id,
             slug: Slug::parse(&slug).map_err(|e| StoreError::Corrupt(format!("article {id}: {e}")))?,
@@ -248,7 +251,9 @@ async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> Store
     let headline = draft.headline.as_str();
     let published_at = draft.published_at.map(|t| t.timestamp());
     let existing = match &draft.source_key {
-        Some(key) => sqlx::query_scalar::<_, i64>("SELECT id FROM articles WHERE source_key = $1").bind(key).fetch_optional(&mut **tx).await?,
+        Some(key) => {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM articles WHERE source_key = $1").bind(key).fetch_optional(&mut **tx).await?
+        }
         None => None,
     };
     let (id, outcome) = match existing {

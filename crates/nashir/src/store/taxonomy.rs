@@ -62,17 +62,13 @@ pub(crate) async fn get_or_create(
     let name = crate::domain::collapse_whitespace(name);
     let key = title_key(&name);
     let key = if key.is_empty() { name.clone() } else { key };
-    if let Some(id) = sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM {table} WHERE name_key = $1"))
-        .bind(&key)
-        .fetch_optional(&mut **tx)
-        .await?
+    if let Some(id) =
+        sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM {table} WHERE name_key = $1")).bind(&key).fetch_optional(&mut **tx).await?
     {
         return Ok(id);
     }
     let fallback = format!("{}-{}", kind.fallback_prefix(), short_hash(&key));
-    let base = preferred_slug
-        .and_then(|s| Slug::parse(s).ok())
-        .unwrap_or_else(|| Slug::from_title(&name, &fallback));
+    let base = preferred_slug.and_then(|s| Slug::parse(s).ok()).unwrap_or_else(|| Slug::from_title(&name, &fallback));
     let slug = unique_slug(tx, table, &base).await?;
     let id = sqlx::query_scalar::<_, i64>(&format!("INSERT INTO {table} (slug, name, name_key) VALUES ($1, $2, $3) RETURNING id"))
         .bind(slug.as_str())
@@ -116,10 +112,8 @@ impl Store {
     }
 
     pub async fn section_by_slug(&self, slug: &str) -> StoreResult<Option<Section>> {
-        let row = sqlx::query("SELECT id, slug, name, description FROM sections WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, slug, name, description FROM sections WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
         row.as_ref().map(section_from_row).transpose()
     }
 

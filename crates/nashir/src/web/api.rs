@@ -30,7 +30,10 @@ pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuer
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !KNOWN_LIST_PARAMS.contains(&k.as_str())) {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
-            message: format!("معامل غير معروف: {} (المعاملات المقبولة: limit, offset, section)", unknown.chars().take(40).collect::<String>()),
+            message: format!(
+                "معامل غير معروف: {} (المعاملات المقبولة: limit, offset, section)",
+                unknown.chars().take(40).collect::<String>()
+            ),
         });
     }
     let limit = int_param(&pairs, "limit", 20, 1, 100)?;
@@ -46,7 +49,8 @@ pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuer
 
 pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<String>) -> Result<Json<Value>, ApiError> {
     let article = state.store.published_article(&id_or_slug).await?.ok_or(ApiError::NotFound("المقال"))?;
-    let titles: Vec<&str> = article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+    let titles: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
     // Body blocks keep their structured form; read-also references gain an absolute url.

@@ -31,7 +31,9 @@ impl From<anyhow::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
-            PageError::NotFound => (StatusCode::NOT_FOUND, "الصفحة غير موجودة", "لم نجد ما تبحث عنه. ربما نُقل المقال أو تغيّر عنوانه.".to_string()),
+            PageError::NotFound => {
+                (StatusCode::NOT_FOUND, "الصفحة غير موجودة", "لم نجد ما تبحث عنه. ربما نُقل المقال أو تغيّر عنوانه.".to_string())
+            }
             PageError::BadRequest(msg) => (StatusCode::BAD_REQUEST, "طلب غير صالح", msg.clone()),
             PageError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "page failed");

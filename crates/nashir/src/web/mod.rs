@@ -52,9 +52,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
+        )
 }
 
 fn api_routes() -> Router<AppState> {
@@ -74,11 +75,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, store: Store) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(config.server.addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
+        let listener =
+            TcpListener::bind(config.server.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
         let addr = listener.local_addr()?;
-        let base_url = if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
+        let base_url =
+            if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
         let dates = DateStyle {
             tz: config.timezone()?,
             names: config.month_names()?,

@@ -51,12 +51,12 @@ pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
 fn page_number(raw: &Option<String>) -> Result<i64, PageError> {
     match query_param(raw, "page") {
         None => Ok(1),
-        Some(v) => v
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=100_000).contains(n))
-            .ok_or_else(|| PageError::BadRequest(format!("رقم الصفحة «{}» غير صالح: يجب أن يكون عدداً صحيحاً موجباً.", v.chars().take(20).collect::<String>()))),
+        Some(v) => v.trim().parse::<i64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+            PageError::BadRequest(format!(
+                "رقم الصفحة «{}» غير صالح: يجب أن يكون عدداً صحيحاً موجباً.",
+                v.chars().take(20).collect::<String>()
+            ))
+        }),
     }
 }
 
@@ -74,10 +74,9 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageErr
         }
     }
     let latest: Vec<_> = latest.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect();
-    let html = state.templates.render(
-        "home.html",
-        json!({ "site": site, "latest": latest, "groups": groups, "canonical": format!("{}/", state.base_url) }),
-    )?;
+    let html = state
+        .templates
+        .render("home.html", json!({ "site": site, "latest": latest, "groups": groups, "canonical": format!("{}/", state.base_url) }))?;
     Ok(Html(html))
 }
 
@@ -87,7 +86,8 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
         // The id-based address is stable; the slug one is canonical.
         return Ok(Redirect::permanent(&super::view::absolute_url("", &paths::article(article.slug.as_str()))).into_response());
     }
-    let titles: Vec<&str> = article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+    let titles: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
     let site = site_view(&state).await?;
@@ -102,7 +102,8 @@ pub async fn section(State(state): State<AppState>, Path(slug): Path<String>, Ra
     let page = page_number(&raw)?;
     let section = state.store.section_by_slug(&slug).await?.ok_or(PageError::NotFound)?;
     let per_page = i64::from(state.config.site.page_size);
-    let (articles, total) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: per_page, offset: (page - 1) * per_page }).await?;
+    let (articles, total) =
+        state.store.list_published(&ListQuery { section_id: Some(section.id), limit: per_page, offset: (page - 1) * per_page }).await?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     if page > pages {
         return Err(PageError::NotFound);

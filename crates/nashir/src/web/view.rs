@@ -13,7 +13,8 @@ use crate::store::{ArticleSummary, LinkTarget};
 /// Characters escaped in a path segment. Letters beyond ASCII stay as they are: pages link
 /// with IRIs (a third of the bytes of percent-encoded Arabic), and browsers percent-encode
 /// them on the wire.
-const SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
+const SEGMENT: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
 
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -21,7 +21,13 @@ async fn import_command_reports_bad_files_and_keeps_good_ones(app: TestApp) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "non-zero exit when a file failed");
-    for (file, reason) in [("empty.txt", "فارغ"), ("image.txt", "ثنائي"), ("latin1.txt", "UTF-8"), ("headline-only.txt", "لا يوجد نص"), ("missing.txt", "cannot read")] {
+    for (file, reason) in [
+        ("empty.txt", "فارغ"),
+        ("image.txt", "ثنائي"),
+        ("latin1.txt", "UTF-8"),
+        ("headline-only.txt", "لا يوجد نص"),
+        ("missing.txt", "cannot read"),
+    ] {
         assert!(stderr.lines().any(|l| l.contains(file) && l.contains(reason)), "{file} reported with «{reason}»: {stderr}");
     }
     assert!(!stderr.contains("panicked"));

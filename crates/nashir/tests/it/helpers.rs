@@ -65,7 +65,10 @@ pub async fn fresh_database(backend: Backend, dir: &Path) -> Option<String> {
             let admin = postgres_admin_url()?;
             let name = format!("nashir_test_{}", uuid_like());
             let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
-            sqlx::query(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")).execute(&mut conn).await.expect("create test database");
+            sqlx::query(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
             conn.close().await.ok();
             let (prefix, _) = admin.rsplit_once('/').expect("admin URL has a database path");
             Some(format!("{prefix}/{name}"))
@@ -89,9 +92,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, dir.path()).await?;
-    let mut config = Config::default();
-    config.data_dir = dir.path().join("data");
-    config.database_url = database_url.clone();
+    let mut config = Config { data_dir: dir.path().join("data"), database_url: database_url.clone(), ..Config::default() };
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     adjust(&mut config);
     std::fs::create_dir_all(&config.data_dir).unwrap();

@@ -25,16 +25,26 @@ async fn seed_import_follows_every_rule(app: TestApp) {
     assert!(!texts.contains(&article.headline.as_str()), "the repeated headline is dropped");
     assert!(!texts.contains(&article.lead.as_str()), "the lead is not repeated in the body");
 
-    let subheadings: Vec<&str> = article.body.iter().filter_map(|b| if let Block::Subheading { text } = b { Some(text.as_str()) } else { None }).collect();
+    let subheadings: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::Subheading { text } = b { Some(text.as_str()) } else { None }).collect();
     assert_eq!(
         subheadings,
-        vec!["مباحثات روتينية", "الملف السوري.. بين التصعيد والهدوء", "توترات سابقة متعلقة بمقتل جنود أتراك في إدلب", "التقارب بين البلدين"]
+        vec![
+            "مباحثات روتينية",
+            "الملف السوري.. بين التصعيد والهدوء",
+            "توترات سابقة متعلقة بمقتل جنود أتراك في إدلب",
+            "التقارب بين البلدين"
+        ]
     );
 
-    let read_also: Vec<&str> = article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+    let read_also: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     assert_eq!(
         read_also,
-        vec!["القمة الروسية التركية… مباحثات المتورط والمنقذ", "صحفي روسي «يفجرها» ثانية: هل أعطى إردوغان شخصياً الأمر بإسقاط المقاتلة الروسية؟"]
+        vec![
+            "القمة الروسية التركية… مباحثات المتورط والمنقذ",
+            "صحفي روسي «يفجرها» ثانية: هل أعطى إردوغان شخصياً الأمر بإسقاط المقاتلة الروسية؟"
+        ]
     );
     // The read-also stands where it stood: after Lavrov's paragraph, before the next one.
     let pos = article.body.iter().position(|b| matches!(b, Block::ReadAlso { .. })).unwrap();
@@ -75,7 +85,11 @@ async fn recurring_footer_lines_are_learned(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..4 {
         let path = dir.path().join(format!("{i}.txt"));
-        std::fs::write(&path, format!("خبر رقم {i} عن الطقس\n\nمقدمة الخبر رقم {i} وهي فقرة كاملة.\n\nنص الخبر رقم {i} بالتفصيل.\n\n{footer}")).unwrap();
+        std::fs::write(
+            &path,
+            format!("خبر رقم {i} عن الطقس\n\nمقدمة الخبر رقم {i} وهي فقرة كاملة.\n\nنص الخبر رقم {i} بالتفصيل.\n\n{footer}"),
+        )
+        .unwrap();
         let done = ingest::import_text_file(&app.store, &path, &ImportOptions::default()).await.unwrap();
         let article = app.store.article_by_id(done.id).await.unwrap().unwrap();
         let has_footer = article.body.iter().any(|b| b.text() == footer);
@@ -91,11 +105,16 @@ async fn demo_newsroom_is_complete(app: TestApp) {
     // Every read-also in the demo resolves to another demo article.
     for id in app.store.all_article_ids().await.unwrap() {
         let article = app.store.article_by_id(id).await.unwrap().unwrap();
-        let titles: Vec<&str> = article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+        let titles: Vec<&str> =
+            article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
         let targets = app.store.link_targets(&titles).await.unwrap();
         assert_eq!(targets.len(), titles.len(), "unresolved read-also in «{}»: {titles:?}", article.headline);
         let all: String = article.body.iter().map(|b| b.text()).collect();
-        assert!(!all.contains("نشرتنا البريدية") && !all.contains("النشرة البريدية") && !all.contains("نشرة ناشر البريدية"), "boilerplate left in «{}»", article.headline);
+        assert!(
+            !all.contains("نشرتنا البريدية") && !all.contains("النشرة البريدية") && !all.contains("نشرة ناشر البريدية"),
+            "boilerplate left in «{}»",
+            article.headline
+        );
     }
 }
 storage_test!(demo_newsroom_is_complete);

@@ -31,7 +31,9 @@ async fn seed_article_page(app: TestApp) {
     assert_eq!(count(&html, "<h1>"), 1);
     assert_eq!(count(&html, "<h1>اتصال “روتيني” بين أردوغان وبوتين.. هل من مستجدات حول سوريا؟</h1>"), 1, "headline once");
     assert!(html.contains(r#"<p class="lead">مباحثات هاتفية بين الرئيس الروسي"#));
-    for sub in ["مباحثات روتينية", "الملف السوري.. بين التصعيد والهدوء", "توترات سابقة متعلقة بمقتل جنود أتراك في إدلب", "التقارب بين البلدين"] {
+    for sub in
+        ["مباحثات روتينية", "الملف السوري.. بين التصعيد والهدوء", "توترات سابقة متعلقة بمقتل جنود أتراك في إدلب", "التقارب بين البلدين"]
+    {
         assert!(html.contains(&format!("\">{sub}</h2>")), "subheading {sub} as <h2>");
     }
     assert_eq!(count(&html, "<h2 id="), 4);
@@ -111,7 +113,9 @@ async fn errors_are_arabic_pages(app: TestApp) {
     assert!(html.contains("الصفحة غير موجودة"));
 
     // The server refuses an oversized body from its declared length, before reading it.
-    let status_line = raw_request(&app, &format!("POST /news/x HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", app.config.server.max_body_bytes + 1)).await;
+    let status_line =
+        raw_request(&app, &format!("POST /news/x HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", app.config.server.max_body_bytes + 1))
+            .await;
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
     assert_eq!(app.get("/healthz").await.status(), 200);
 }

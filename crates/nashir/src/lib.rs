@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod search;
 pub mod store;
 pub mod web;
 

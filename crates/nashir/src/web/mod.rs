@@ -3,6 +3,7 @@
 mod api;
 mod error;
 mod pages;
+mod search;
 mod templates;
 pub mod view;
 
@@ -20,8 +21,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{error_page, ApiError, PageError};
+pub use templates::escape_html;
 
 use crate::config::Config;
+use crate::search::SearchIndex;
 use crate::store::Store;
 use templates::Templates;
 use view::DateStyle;
@@ -33,6 +36,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub templates: Arc<Templates>,
     pub dates: DateStyle,
+    pub search: Arc<SearchIndex>,
     /// Absolute base URL without a trailing slash, e.g. `https://news.example.org`.
     pub base_url: Arc<str>,
 }
@@ -45,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
+        .route("/search", get(search::page))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
@@ -62,6 +67,7 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/articles", get(api::list_articles))
         .route("/articles/{id_or_slug}", get(api::get_article))
+        .route("/search", get(search::api))
         .fallback(api::not_found)
 }
 
@@ -85,7 +91,15 @@ impl Application {
             names: config.month_names()?,
             digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
         };
-        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, base_url: base_url.into() };
+        let (search, fresh) = SearchIndex::open(&config.index_dir())?;
+        let search = Arc::new(search);
+        if fresh {
+            tracing::info!(dir = %config.index_dir().display(), "building the search index from the store");
+            let count = search.rebuild(&store, |_, _| {}).await?;
+            tracing::info!(count, "search index built");
+        }
+        crate::search::spawn_follower(Arc::clone(&search), store.clone());
+        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, search, base_url: base_url.into() };
         Ok(Application { router: router(state.clone()), listener, state })
     }
 

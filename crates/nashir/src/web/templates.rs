@@ -9,6 +9,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("list.html", include_str!("../../templates/list.html")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 
 pub const CSS: &str = include_str!("../../templates/style.css");

@@ -1,0 +1,30 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+use crate::search::SearchIndex;
+
+/// Rebuilds the search index from the store. The index is derived data: this is always safe,
+/// but needs the server stopped (one writer per index).
+pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(&config).await?;
+    let (index, _) = SearchIndex::open(&config.index_dir())?;
+    let index = Arc::new(index);
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} مقال  {per_sec}  ETA {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let total = index
+        .rebuild(&store, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!("reindexed {total} articles in {secs:.1}s ({:.0} articles/s); {} searchable", total as f64 / secs.max(0.001), index.num_docs());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,403 @@
+//! Full-text search over published articles: a tantivy index in the data dir, derived from
+//! the store by following its change log, so it can always be thrown away and rebuilt.
+
+pub mod query;
+mod snippet;
+mod tokenizers;
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+pub use query::ParsedQuery;
+pub use snippet::Highlighter;
+
+use crate::domain::{Article, Status};
+use crate::store::Store;
+
+/// Bump when the schema or the analyzer changes: an index of another version is rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
+pub const MAX_QUERY_CHARS: usize = 500;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    slug: Field,
+    title_n: Field,
+    title_s: Field,
+    lead_n: Field,
+    lead_s: Field,
+    body_n: Field,
+    body_s: Field,
+    text: Field,
+    section: Field,
+    section_name: Field,
+    published_at: Field,
+}
+
+/// Per-field weights: headline words count most, and an exact (normalized) match always
+/// outweighs a stem-only match in the same field.
+const WEIGHTS: Weights = Weights { title_n: 5.0, title_s: 2.5, lead_n: 2.0, lead_s: 1.0, body_n: 1.2, body_s: 0.6 };
+
+struct Weights {
+    title_n: f32,
+    title_s: f32,
+    lead_n: f32,
+    lead_s: f32,
+    body_n: f32,
+    body_s: f32,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, positions: bool, stored: bool| {
+        let record = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+        let options = TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record));
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST | STORED),
+        slug: b.add_text_field("slug", STORED),
+        title_n: b.add_text_field("title_n", text(tokenizers::NORMALIZED, true, true)),
+        title_s: b.add_text_field("title_s", text(tokenizers::STEMMED, false, false)),
+        lead_n: b.add_text_field("lead_n", text(tokenizers::NORMALIZED, true, false)),
+        lead_s: b.add_text_field("lead_s", text(tokenizers::STEMMED, false, false)),
+        body_n: b.add_text_field("body_n", text(tokenizers::NORMALIZED, true, false)),
+        body_s: b.add_text_field("body_s", text(tokenizers::STEMMED, false, false)),
+        text: b.add_text_field("text", STORED),
+        section: b.add_text_field("section", STRING | STORED),
+        section_name: b.add_text_field("section_name", STORED),
+        published_at: b.add_i64_field("published_at", NumericOptions::default().set_indexed().set_fast().set_stored()),
+    };
+    (b.build(), fields)
+}
+
+#[derive(Serialize, Deserialize)]
+struct CommitPayload {
+    schema: u32,
+    seq: i64,
+}
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    /// The store's change sequence number the index reflects.
+    seq: AtomicI64,
+    dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: ParsedQuery,
+    pub section: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub headline_html: String,
+    pub section: Option<String>,
+    pub section_name: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub snippet: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates it. An index that cannot be opened or was built
+    /// by another schema version is thrown away (it is derived data) and rebuilt by the
+    /// caller from the store: `needs_rebuild` says so.
+    pub fn open(dir: &Path) -> anyhow::Result<(SearchIndex, bool)> {
+        let (schema, fields) = schema();
+        let opened = if dir.join("meta.json").exists() {
+            match Index::open_in_dir(dir).map_err(anyhow::Error::from).and_then(|index| {
+                let payload = index.load_metas()?.payload.unwrap_or_default();
+                let payload: CommitPayload = serde_json::from_str(&payload).unwrap_or(CommitPayload { schema: 0, seq: 0 });
+                anyhow::ensure!(payload.schema == SCHEMA_VERSION, "index schema {} is not {SCHEMA_VERSION}", payload.schema);
+                anyhow::ensure!(index.schema() == schema, "index fields differ");
+                Ok((index, payload.seq))
+            }) {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %format!("{e:#}"), "search index unusable; rebuilding it from the store");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (index, seq, fresh) = match opened {
+            Some((index, seq)) => (index, seq, false),
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+                }
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                (Index::create_in_dir(dir, schema)?, 0, true)
+            }
+        };
+        index.tokenizers().register(tokenizers::NORMALIZED, tokenizers::NormalizedTokenizer::default());
+        index.tokenizers().register(tokenizers::STEMMED, tokenizers::StemmedTokenizer::default());
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => {
+                anyhow::anyhow!("the search index in {} is in use by another nashir process", dir.display())
+            }
+            other => other.into(),
+        })?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let index = SearchIndex { reader, writer: Mutex::new(writer), fields, seq: AtomicI64::new(seq), dir: dir.to_path_buf() };
+        Ok((index, fresh))
+    }
+
+    pub fn seq(&self) -> i64 {
+        self.seq.load(Ordering::SeqCst)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn document(&self, article: &Article) -> TantivyDocument {
+        let f = &self.fields;
+        let body: String = article.body.iter().map(|b| b.text()).collect::<Vec<_>>().join("\n");
+        let mut document = doc!(
+            f.id => article.id as u64,
+            f.slug => article.slug.as_str(),
+            f.title_n => article.headline.as_str(),
+            f.title_s => article.headline.as_str(),
+            f.lead_n => article.lead.as_str(),
+            f.lead_s => article.lead.as_str(),
+            f.body_n => body.as_str(),
+            f.body_s => body.as_str(),
+            f.text => format!("{}\n{}", article.lead, body),
+            f.published_at => article.published_at.map(|t| t.timestamp()).unwrap_or(0),
+        );
+        if let Some(section) = &article.section {
+            document.add_text(f.section, &section.slug);
+            document.add_text(f.section_name, &section.name);
+        }
+        document
+    }
+
+    /// Applies the changes the store logged since the index's sequence number. Safe to call
+    /// concurrently: one writer at a time.
+    pub async fn catch_up(self: &Arc<Self>, store: &Store) -> anyhow::Result<usize> {
+        let mut applied = 0;
+        loop {
+            let changes = store.changes_since(self.seq(), 1000).await?;
+            let Some(&(last_seq, _)) = changes.last() else { break };
+            let ids: BTreeSet<i64> = changes.iter().map(|&(_, id)| id).collect();
+            let mut documents = Vec::with_capacity(ids.len());
+            for &id in &ids {
+                let article = store.article_by_id(id).await?;
+                documents.push((id, article.filter(|a| a.status == Status::Published).map(|a| self.document(&a))));
+            }
+            applied += ids.len();
+            let this = Arc::clone(self);
+            tokio::task::spawn_blocking(move || this.write(documents, last_seq)).await??;
+        }
+        Ok(applied)
+    }
+
+    /// Replaces the given articles' documents (None deletes) and commits at `seq`.
+    fn write(&self, documents: Vec<(i64, Option<TantivyDocument>)>, seq: i64) -> anyhow::Result<()> {
+        let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+        if seq <= self.seq() {
+            return Ok(()); // Another caller got here first.
+        }
+        for (id, document) in documents {
+            writer.delete_term(Term::from_field_u64(self.fields.id, id as u64));
+            if let Some(document) = document {
+                writer.add_document(document)?;
+            }
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&serde_json::to_string(&CommitPayload { schema: SCHEMA_VERSION, seq })?);
+        commit.commit()?;
+        self.reader.reload()?;
+        self.seq.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Rebuilds the whole index from the store; `progress(done, total)` reports as it goes.
+    pub async fn rebuild(self: &Arc<Self>, store: &Store, progress: impl Fn(u64, u64)) -> anyhow::Result<u64> {
+        let seq = store.last_change_seq().await?;
+        let ids = store.all_article_ids().await?;
+        let total = ids.len() as u64;
+        {
+            let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+            writer.delete_all_documents()?;
+        }
+        let mut done = 0;
+        for chunk in ids.chunks(500) {
+            let mut documents = Vec::with_capacity(chunk.len());
+            for &id in chunk {
+                if let Some(article) = store.article_by_id(id).await?.filter(|a| a.status == Status::Published) {
+                    documents.push(self.document(&article));
+                }
+            }
+            let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+            for document in documents {
+                writer.add_document(document)?;
+            }
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut writer = this.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&serde_json::to_string(&CommitPayload { schema: SCHEMA_VERSION, seq })?);
+            commit.commit()?;
+            this.reader.reload()?;
+            this.seq.store(seq, Ordering::SeqCst);
+            Ok(())
+        })
+        .await??;
+        Ok(total)
+    }
+
+    /// One clause per query word: the word in any field, exact or by stem.
+    fn word_clause(&self, word: &query::QueryWord) -> Box<dyn Query> {
+        let f = &self.fields;
+        let term = |field: Field, text: &str, weight: f32| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight)))
+        };
+        let mut clauses = vec![term(f.title_n, &word.normalized, WEIGHTS.title_n), term(f.lead_n, &word.normalized, WEIGHTS.lead_n), term(f.body_n, &word.normalized, WEIGHTS.body_n)];
+        if !word.stopword {
+            clauses.push(term(f.title_s, &word.stem, WEIGHTS.title_s));
+            clauses.push(term(f.lead_s, &word.stem, WEIGHTS.lead_s));
+            clauses.push(term(f.body_s, &word.stem, WEIGHTS.body_s));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn phrase_clause(&self, phrase: &[query::QueryWord]) -> Box<dyn Query> {
+        let f = &self.fields;
+        let clauses = [(f.title_n, WEIGHTS.title_n), (f.lead_n, WEIGHTS.lead_n), (f.body_n, WEIGHTS.body_n)]
+            .into_iter()
+            .map(|(field, weight)| {
+                let terms = phrase.iter().map(|w| Term::from_field_text(field, &w.normalized)).collect();
+                (Occur::Should, Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), weight)) as Box<dyn Query>)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn build_query(&self, request: &SearchRequest, all_words_required: bool) -> Box<dyn Query> {
+        let f = &self.fields;
+        let q = &request.query;
+        let content_words = q.words.iter().filter(|w| !w.stopword).count();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in &q.words {
+            let occur = if all_words_required && (!word.stopword || content_words == 0) { Occur::Must } else { Occur::Should };
+            clauses.push((occur, self.word_clause(word)));
+        }
+        for phrase in &q.phrases {
+            clauses.push((Occur::Must, self.phrase_clause(phrase)));
+        }
+        for word in &q.excluded {
+            for (field, text) in [(f.title_n, &word.normalized), (f.lead_n, &word.normalized), (f.body_n, &word.normalized)] {
+                clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))));
+            }
+            if !word.stopword {
+                for field in [f.title_s, f.lead_s, f.body_s] {
+                    clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(field, &word.stem), IndexRecordOption::Basic))));
+                }
+            }
+        }
+        if let Some(section) = &request.section {
+            clauses.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.section, section), IndexRecordOption::Basic))));
+        }
+        if request.from.is_some() || request.to.is_some() {
+            let bound = |t: Option<DateTime<Utc>>| t.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.published_at, t.timestamp())));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(request.from), bound(request.to)))));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Runs a search. All words are required first; when that finds nothing, any word will do
+    /// (readers often add a word the article does not use).
+    pub fn search(&self, request: &SearchRequest) -> anyhow::Result<SearchResults> {
+        if request.query.is_empty() {
+            return Ok(SearchResults::default());
+        }
+        let searcher = self.reader.searcher();
+        let collector = (TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset), Count);
+        let (mut top, mut total) = searcher.search(&self.build_query(request, true), &collector)?;
+        if total == 0 && request.query.words.len() > 1 {
+            (top, total) = searcher.search(&self.build_query(request, false), &collector)?;
+        }
+        let highlighter = Highlighter::new(&request.query);
+        let f = &self.fields;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let text_of = |field: Field| document.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            let headline = text_of(f.title_n).unwrap_or_default();
+            let published = document.get_first(f.published_at).and_then(|v| v.as_i64()).filter(|&t| t > 0);
+            hits.push(Hit {
+                id: document.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64,
+                slug: text_of(f.slug).unwrap_or_default(),
+                headline_html: highlighter.mark_all(&headline),
+                headline,
+                section: text_of(f.section),
+                section_name: text_of(f.section_name),
+                published_at: published.and_then(|t| DateTime::from_timestamp(t, 0)),
+                snippet: highlighter.snippet(&text_of(f.text).unwrap_or_default(), 220),
+                score,
+            });
+        }
+        Ok(SearchResults { total, hits })
+    }
+}
+
+/// Follows the store's change log in the background, so that what is published through any
+/// process (the editor, an import, another node) becomes searchable within a second.
+pub fn spawn_follower(index: Arc<SearchIndex>, store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_millis(500));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = index.catch_up(&store).await {
+                tracing::warn!(error = %format!("{e:#}"), "search index could not catch up; will retry");
+            }
+        }
+    })
+}

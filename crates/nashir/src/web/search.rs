@@ -1,0 +1,146 @@
+//! `/search` (page) and `/api/v1/search` (JSON).
+
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use axum::Json;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use super::pages::{site_view, url_pairs};
+use super::view::{absolute_url, paths};
+use super::{ApiError, AppState, PageError};
+use crate::search::{query, SearchRequest, SearchResults, MAX_QUERY_CHARS};
+
+/// A reader's search parameters, validated. Errors are Arabic sentences.
+struct Params {
+    q: String,
+    section: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    from_raw: String,
+    to_raw: String,
+}
+
+fn day_bound(value: &str, tz: chrono_tz::Tz, end_of_day: bool) -> Result<Option<DateTime<Utc>>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| format!("التاريخ «{}» غير صالح؛ استخدم الشكل 2021-12-03", value.chars().take(30).collect::<String>()))?;
+    let time = if end_of_day { date.and_hms_opt(23, 59, 59) } else { date.and_hms_opt(0, 0, 0) }.expect("valid time");
+    Ok(tz.from_local_datetime(&time).earliest().map(|t| t.with_timezone(&Utc)))
+}
+
+fn params(state: &AppState, pairs: &[(String, String)]) -> Result<Params, String> {
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let q = get("q");
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!("نص البحث أطول من {MAX_QUERY_CHARS} حرف؛ اختصره وحاول مجدداً."));
+    }
+    let tz = state.dates.tz;
+    let (from_raw, to_raw) = (get("from"), get("to"));
+    let section = Some(get("section")).filter(|s| !s.is_empty());
+    Ok(Params { from: day_bound(&from_raw, tz, false)?, to: day_bound(&to_raw, tz, true)?, q, section, from_raw, to_raw })
+}
+
+fn run(state: &AppState, p: &Params, limit: usize, offset: usize) -> anyhow::Result<(query::ParsedQuery, SearchResults)> {
+    let parsed = query::parse(&p.q);
+    let request = SearchRequest { query: parsed.clone(), section: p.section.clone(), from: p.from, to: p.to, limit, offset };
+    let results = state.search.search(&request)?;
+    Ok((parsed, results))
+}
+
+const PAGE_SIZE: usize = 10;
+
+pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
+    let pairs = url_pairs(raw.as_deref().unwrap_or(""));
+    let p = params(&state, &pairs).map_err(PageError::BadRequest)?;
+    let page: usize = match pairs.iter().find(|(k, _)| k == "page") {
+        None => 1,
+        Some((_, v)) => v.trim().parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| PageError::BadRequest("رقم الصفحة غير صالح.".into()))?,
+    };
+    let (parsed, results) = run(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+    let pages = results.total.div_ceil(PAGE_SIZE).max(1);
+    let page_url = |n: usize| {
+        let mut url = format!("/search?q={}", percent_encoding::utf8_percent_encode(&p.q, percent_encoding::NON_ALPHANUMERIC));
+        for (name, value) in [("section", p.section.clone().unwrap_or_default()), ("from", p.from_raw.clone()), ("to", p.to_raw.clone())] {
+            if !value.is_empty() {
+                url.push_str(&format!("&{name}={}", percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)));
+            }
+        }
+        if n > 1 {
+            url.push_str(&format!("&page={n}"));
+        }
+        url
+    };
+    let hits: Vec<Value> = results
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "path": paths::article(&h.slug),
+                "headline_html": h.headline_html,
+                "snippet_html": h.snippet,
+                "section_name": h.section_name,
+                "section_url": h.section.as_ref().map(|s| paths::section(s)),
+                "date": h.published_at.map(|t| state.dates.long(t)),
+                "published_at": h.published_at.map(|t| t.to_rfc3339()),
+            })
+        })
+        .collect();
+    let site = site_view(&state).await?;
+    let sections: Vec<Value> = state.store.sections().await?.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect();
+    let html = state.templates.render(
+        "search.html",
+        json!({
+            "site": site,
+            "query": p.q,
+            "searched": !parsed.is_empty(),
+            "total": results.total,
+            "hits": hits,
+            "sections": sections,
+            "section": p.section,
+            "from": p.from_raw,
+            "to": p.to_raw,
+            "page": page,
+            "pages": pages,
+            "prev_url": (page > 1).then(|| page_url(page - 1)),
+            "next_url": (page < pages).then(|| page_url(page + 1)),
+        }),
+    )?;
+    Ok(Html(html))
+}
+
+pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let pairs = url_pairs(raw.as_deref().unwrap_or(""));
+    let bad = |message: String| ApiError::BadRequest { code: "invalid_query", message };
+    if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !["q", "section", "from", "to", "limit", "offset"].contains(&k.as_str())) {
+        return Err(bad(format!("معامل غير معروف: {}", unknown.chars().take(40).collect::<String>())));
+    }
+    let p = params(&state, &pairs).map_err(bad)?;
+    let number = |name: &str, default: usize, max: usize| -> Result<usize, ApiError> {
+        match pairs.iter().find(|(k, _)| k == name) {
+            None => Ok(default),
+            Some((_, v)) => v.trim().parse().ok().filter(|n| *n <= max).ok_or_else(|| bad(format!("المعامل {name} يجب أن يكون عدداً بين 0 و{max}"))),
+        }
+    };
+    let limit = number("limit", 10, 100)?.max(1);
+    let offset = number("offset", 0, 10_000)?;
+    let (_, results) = run(&state, &p, limit, offset)?;
+    let hits: Vec<Value> = results
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "id": h.id,
+                "headline": h.headline,
+                "url": absolute_url(&state.base_url, &paths::article(&h.slug)),
+                "published_at": h.published_at.map(|t| t.to_rfc3339()),
+                "section": h.section,
+                "snippet": h.snippet,
+                "score": h.score,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "query": p.q, "total": results.total, "limit": limit, "offset": offset, "hits": hits })))
+}

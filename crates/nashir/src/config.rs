@@ -43,6 +43,10 @@ pub struct SiteConfig {
     pub arabic_indic_digits: bool,
     /// Articles per page on section pages.
     pub page_size: u32,
+    /// Feeds carry whole articles (true) or only their leads.
+    pub feed_full_text: bool,
+    /// URL of the newsroom's logo for structured data (defaults to the favicon).
+    pub logo_url: String,
 }
 
 impl Default for Config {
@@ -76,6 +80,8 @@ impl Default for SiteConfig {
             month_names: "both".into(),
             arabic_indic_digits: false,
             page_size: 20,
+            feed_full_text: true,
+            logo_url: String::new(),
         }
     }
 }

@@ -395,8 +395,11 @@ pub fn spawn_follower(index: Arc<SearchIndex>, store: Store) -> tokio::task::Joi
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = index.catch_up(&store).await {
-                tracing::warn!(error = %format!("{e:#}"), "search index could not catch up; will retry");
+            match index.catch_up(&store).await {
+                // Something changed, perhaps in another process: pages may show it.
+                Ok(applied) if applied > 0 => store.bump_epoch(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "search index could not catch up; will retry"),
             }
         }
     })

@@ -40,8 +40,43 @@ pub struct LinkTarget {
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub section_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub tag_id: Option<i64>,
+    /// Only articles published at or after this Unix time.
+    pub since: Option<i64>,
     pub limit: i64,
     pub offset: i64,
+}
+
+impl ListQuery {
+    /// The WHERE conditions and their values, numbered from `$first`.
+    fn conditions(&self, first: usize) -> (String, Vec<i64>) {
+        let mut sql = String::from("a.status = 'published'");
+        let mut values = Vec::new();
+        let filters = [
+            (self.section_id, "a.section_id = ${}"),
+            (self.author_id, "EXISTS (SELECT 1 FROM article_authors x WHERE x.article_id = a.id AND x.author_id = ${})"),
+            (self.tag_id, "EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ${})"),
+            (self.since, "a.published_at >= ${}"),
+        ];
+        for (value, condition) in filters {
+            if let Some(value) = value {
+                sql.push_str(" AND ");
+                sql.push_str(&condition.replace("${}", &format!("${}", first + values.len())));
+                values.push(value);
+            }
+        }
+        (sql, values)
+    }
+}
+
+/// A published article's address and last change, for sitemaps.
+#[derive(Debug, Clone)]
+pub struct SitemapEntry {
+    pub slug: String,
+    pub headline: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
 }
 
 const ARTICLE_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.body_json, a.status, a.published_at, a.created_at, a.updated_at, \
@@ -72,6 +107,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let result = upsert_in(&mut tx, draft).await?;
         tx.commit().await?;
+        self.bump_epoch();
         Ok(result)
     }
 
@@ -157,29 +193,49 @@ impl Store {
 
     /// Published articles, newest first, with the total count for pagination.
     pub async fn list_published(&self, query: &ListQuery) -> StoreResult<(Vec<ArticleSummary>, i64)> {
-        let (filter, section) = match query.section_id {
-            Some(id) => ("AND a.section_id = $3", id),
-            None => ("AND $3 = $3", 0),
-        };
-        let rows = sqlx::query(&format!(
+        let (conditions, values) = query.conditions(3);
+        let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
-             WHERE a.status = 'published' {filter} ORDER BY a.published_at DESC, a.id DESC LIMIT $1 OFFSET $2"
-        ))
-        .bind(query.limit)
-        .bind(query.offset)
-        .bind(section)
+             WHERE {conditions} ORDER BY a.published_at DESC, a.id DESC LIMIT $1 OFFSET $2"
+        );
+        let mut rows = sqlx::query(&sql).bind(query.limit).bind(query.offset);
+        for v in &values {
+            rows = rows.bind(*v);
+        }
+        let rows = rows.fetch_all(&self.pool).await?;
+        let (conditions, values) = query.conditions(1);
+        let count_sql = format!("SELECT COUNT(*) FROM articles a WHERE {conditions}");
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for v in &values {
+            count = count.bind(*v);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        Ok((rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total))
+    }
+
+    /// Published articles in id order, for sitemaps.
+    pub async fn sitemap_entries(&self, offset: i64, limit: i64) -> StoreResult<Vec<SitemapEntry>> {
+        let rows = sqlx::query(
+            "SELECT slug, headline, published_at, updated_at FROM articles WHERE status = 'published' ORDER BY id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = match query.section_id {
-            Some(id) => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published' AND section_id = $1")
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-            None => sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(&self.pool).await?,
-        };
-        Ok((rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total))
+        rows.iter()
+            .map(|r| {
+                Ok(SitemapEntry {
+                    slug: r.try_get("slug")?,
+                    headline: r.try_get("headline")?,
+                    published_at: r.try_get::<Option<i64>, _>("published_at")?.map(from_secs),
+                    updated_at: from_secs(r.try_get("updated_at")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn published_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(&self.pool).await?)
     }
 
     /// For each read-also title, the newest published article with that title, if any.

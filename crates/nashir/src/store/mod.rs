@@ -6,13 +6,15 @@ mod articles;
 mod taxonomy;
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use articles::{ArticleSummary, LinkTarget, ListQuery, UpsertOutcome};
-pub use taxonomy::{Author, Section};
+pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub use taxonomy::{Author, Section, Tag};
 
 use crate::config::redact_url;
 
@@ -51,6 +53,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Bumped after every committed write seen by this process; caches compare against it.
+    epoch: Arc<AtomicU64>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -101,7 +105,18 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, epoch: Arc::new(AtomicU64::new(1)) })
+    }
+
+    /// The current write epoch: anything derived under an older epoch may be stale.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Marks derived state stale. Call after a write commits (never before: a reader could
+    /// otherwise cache old data under the new epoch).
+    pub fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn backend(&self) -> Backend {

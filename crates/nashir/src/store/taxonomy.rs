@@ -24,6 +24,13 @@ pub struct Author {
     pub bio: String,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
 /// Which of the three name tables a lookup is for. Table names never come from input.
 #[derive(Clone, Copy)]
 pub(crate) enum Taxonomy {
@@ -128,6 +135,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.bump_epoch();
         Ok(id)
     }
 
@@ -136,7 +144,25 @@ impl Store {
         let id = get_or_create(&mut tx, Taxonomy::Author, name, Some(slug)).await?;
         sqlx::query("UPDATE authors SET bio = $1 WHERE id = $2").bind(bio).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.bump_epoch();
         Ok(id)
+    }
+
+    pub async fn tag_by_slug(&self, slug: &str) -> StoreResult<Option<Tag>> {
+        let row = sqlx::query("SELECT id, slug, name FROM tags WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
+        row.map(|row| -> StoreResult<Tag> { Ok(Tag { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? }) }).transpose()
+    }
+
+    pub async fn authors(&self) -> StoreResult<Vec<Author>> {
+        let rows = sqlx::query("SELECT id, slug, name, bio FROM authors ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? }))
+            .collect()
+    }
+
+    pub async fn tags(&self) -> StoreResult<Vec<Tag>> {
+        let rows = sqlx::query("SELECT id, slug, name FROM tags ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(Tag { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? })).collect()
     }
 
     pub async fn author_by_slug(&self, slug: &str) -> StoreResult<Option<Author>> {

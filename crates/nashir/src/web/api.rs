@@ -42,7 +42,7 @@ pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuer
         Some((_, slug)) => Some(state.store.section_by_slug(slug).await?.ok_or(ApiError::NotFound("القسم"))?.id),
         None => None,
     };
-    let (items, total) = state.store.list_published(&ListQuery { section_id, limit, offset }).await?;
+    let (items, total) = state.store.list_published(&ListQuery { section_id, limit, offset, ..Default::default() }).await?;
     let items: Vec<_> = items.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect();
     Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }

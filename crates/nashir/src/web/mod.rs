@@ -1,9 +1,12 @@
 //! HTTP: the router as one table, shared state, and the application that binds it.
 
 mod api;
+mod cache;
 mod error;
+mod feeds;
 mod pages;
 mod search;
+mod server;
 mod templates;
 pub mod view;
 
@@ -37,6 +40,7 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub dates: DateStyle,
     pub search: Arc<SearchIndex>,
+    pub cache: Arc<cache::PageCache>,
     /// Absolute base URL without a trailing slash, e.g. `https://news.example.org`.
     pub base_url: Arc<str>,
 }
@@ -49,10 +53,23 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
+        .route("/author/{slug}", get(pages::author))
+        .route("/tag/{slug}", get(pages::tag))
         .route("/search", get(search::page))
+        .route("/feed.xml", get(feeds::site_rss))
+        .route("/feed.atom", get(feeds::site_atom))
+        .route("/feed.json", get(feeds::site_json))
+        .route("/feed/{kind}/{file}", get(feeds::listing_feed))
+        .route("/sitemap.xml", get(feeds::sitemap_index))
+        .route("/sitemaps/{file}", get(feeds::sitemap))
+        .route("/robots.txt", get(feeds::robots))
+        .route("/manifest.webmanifest", get(feeds::manifest))
+        .route("/favicon.svg", get(feeds::favicon))
+        .route("/favicon.ico", get(feeds::favicon))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
@@ -99,7 +116,7 @@ impl Application {
             tracing::info!(count, "search index built");
         }
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
-        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, search, base_url: base_url.into() };
+        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, search, cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)), base_url: base_url.into() };
         Ok(Application { router: router(state.clone()), listener, state })
     }
 
@@ -117,6 +134,6 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        server::serve(self.listener, self.router, server::Limits::default(), shutdown).await
     }
 }

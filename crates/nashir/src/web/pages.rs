@@ -62,10 +62,10 @@ fn page_number(raw: &Option<String>) -> Result<i64, PageError> {
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let site = site_view(&state).await?;
-    let (latest, _) = state.store.list_published(&ListQuery { section_id: None, limit: 7, offset: 0 }).await?;
+    let (latest, _) = state.store.list_published(&ListQuery { limit: 7, ..Default::default() }).await?;
     let mut groups = Vec::new();
     for section in state.store.sections().await? {
-        let (articles, _) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: 5, offset: 0 }).await?;
+        let (articles, _) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: 5, ..Default::default() }).await?;
         if !articles.is_empty() {
             groups.push(json!({
                 "section": Link { name: section.name.clone(), url: paths::section(&section.slug) },
@@ -90,40 +90,130 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
         article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
+    let image = article.body.iter().find_map(|b| match b {
+        Block::Image { src, .. } if src.starts_with('/') => Some(super::view::absolute_url(&state.base_url, src)),
+        Block::Image { src, .. } => Some(src.clone()),
+        _ => None,
+    });
+    let jsonld = structured_data(&state, &view, image.as_deref());
     let site = site_view(&state).await?;
     let html = state.templates.render(
         "article.html",
-        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "article": view }),
+        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": image, "jsonld": jsonld, "article": view }),
     )?;
     Ok(Html(html).into_response())
 }
 
-pub async fn section(State(state): State<AppState>, Path(slug): Path<String>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
+/// What a listing page lists: the articles of a section, an author or a tag.
+pub struct Listing {
+    pub heading: String,
+    pub intro: Option<String>,
+    pub path: String,
+    pub query: ListQuery,
+    pub feed_path: String,
+}
+
+impl Listing {
+    pub async fn find(state: &AppState, kind: &str, slug: &str) -> Result<Listing, PageError> {
+        let store = &state.store;
+        let listing = match kind {
+            "section" => store.section_by_slug(slug).await?.map(|s| Listing {
+                intro: Some(s.description).filter(|d| !d.is_empty()),
+                path: paths::section(&s.slug),
+                feed_path: format!("/feed/section/{}.xml", super::view::encode_segment(&s.slug)),
+                query: ListQuery { section_id: Some(s.id), ..Default::default() },
+                heading: s.name,
+            }),
+            "author" => store.author_by_slug(slug).await?.map(|a| Listing {
+                intro: Some(a.bio).filter(|b| !b.is_empty()),
+                path: paths::author(&a.slug),
+                feed_path: format!("/feed/author/{}.xml", super::view::encode_segment(&a.slug)),
+                query: ListQuery { author_id: Some(a.id), ..Default::default() },
+                heading: a.name,
+            }),
+            "tag" => store.tag_by_slug(slug).await?.map(|t| Listing {
+                intro: None,
+                path: paths::tag(&t.slug),
+                feed_path: format!("/feed/tag/{}.xml", super::view::encode_segment(&t.slug)),
+                query: ListQuery { tag_id: Some(t.id), ..Default::default() },
+                heading: format!("وسم: {}", t.name),
+            }),
+            _ => None,
+        };
+        listing.ok_or(PageError::NotFound)
+    }
+}
+
+/// schema.org `NewsArticle` and `BreadcrumbList` as JSON-LD, safe to place in a <script>.
+fn structured_data(state: &AppState, view: &ArticleView, image: Option<&str>) -> String {
+    let abs = |path: &str| super::view::absolute_url(&state.base_url, path);
+    let logo = if state.config.site.logo_url.is_empty() { abs("/favicon.svg") } else { state.config.site.logo_url.clone() };
+    let mut crumbs = vec![json!({"@type": "ListItem", "position": 1, "name": "الرئيسية", "item": abs("/")})];
+    if let Some(section) = &view.section {
+        crumbs.push(json!({"@type": "ListItem", "position": 2, "name": section.name, "item": abs(&section.url)}));
+    }
+    crumbs.push(json!({"@type": "ListItem", "position": crumbs.len() + 1, "name": view.headline, "item": view.url}));
+    let data = json!([
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": view.headline.chars().take(110).collect::<String>(),
+            "description": view.lead,
+            "image": image.map(|i| vec![i.to_string()]).unwrap_or_default(),
+            "datePublished": view.published_at,
+            "dateModified": view.updated_at,
+            "inLanguage": "ar",
+            "mainEntityOfPage": {"@type": "WebPage", "@id": view.url},
+            "articleSection": view.section.as_ref().map(|s| s.name.clone()),
+            "keywords": view.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            "author": view.authors.iter().map(|a| json!({"@type": "Person", "name": a.name, "url": abs(&a.url)})).collect::<Vec<_>>(),
+            "publisher": {"@type": "Organization", "name": state.config.site.title, "logo": {"@type": "ImageObject", "url": logo}},
+        },
+        {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs},
+    ]);
+    // "</" inside a string would end the <script> element early.
+    data.to_string().replace("</", "<\\/")
+}
+
+pub async fn section(state: State<AppState>, Path(slug): Path<String>, raw: RawQuery) -> Result<Html<String>, PageError> {
+    listing_page(state, "section", slug, raw).await
+}
+
+pub async fn author(state: State<AppState>, Path(slug): Path<String>, raw: RawQuery) -> Result<Html<String>, PageError> {
+    listing_page(state, "author", slug, raw).await
+}
+
+pub async fn tag(state: State<AppState>, Path(slug): Path<String>, raw: RawQuery) -> Result<Html<String>, PageError> {
+    listing_page(state, "tag", slug, raw).await
+}
+
+async fn listing_page(State(state): State<AppState>, kind: &str, slug: String, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
     let page = page_number(&raw)?;
-    let section = state.store.section_by_slug(&slug).await?.ok_or(PageError::NotFound)?;
+    let listing = Listing::find(&state, kind, &slug).await?;
     let per_page = i64::from(state.config.site.page_size);
-    let (articles, total) =
-        state.store.list_published(&ListQuery { section_id: Some(section.id), limit: per_page, offset: (page - 1) * per_page }).await?;
+    let query = ListQuery { limit: per_page, offset: (page - 1) * per_page, ..listing.query.clone() };
+    let (articles, total) = state.store.list_published(&query).await?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     if page > pages {
         return Err(PageError::NotFound);
     }
-    let path = paths::section(&section.slug);
+    let path = listing.path.clone();
     let page_url = |n: i64| if n == 1 { path.clone() } else { format!("{path}?page={n}") };
     let site = site_view(&state).await?;
     let html = state.templates.render(
         "list.html",
         json!({
             "site": site,
-            "heading": section.name,
-            "intro": if section.description.is_empty() { None } else { Some(section.description.clone()) },
+            "heading": listing.heading,
+            "intro": listing.intro,
+            "feed": listing.feed_path,
             "articles": articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect::<Vec<_>>(),
             "page": page,
             "pages": pages,
             "prev_url": (page > 1).then(|| page_url(page - 1)),
             "next_url": (page < pages).then(|| page_url(page + 1)),
             "canonical": super::view::absolute_url(&state.base_url, &page_url(page)),
-            "current_section": path,
+            "current_section": if kind == "section" { Some(path.clone()) } else { None },
         }),
     )?;
     Ok(Html(html))

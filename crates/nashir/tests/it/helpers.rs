@@ -15,6 +15,7 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    pub search: std::sync::Arc<nashir::search::SearchIndex>,
     pub store: Store,
     pub client: reqwest::Client,
     pub config: Config,
@@ -99,9 +100,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let store = Store::connect(&database_url).await.expect("connect store");
     let app = Application::build(config.clone(), store.clone()).await.expect("build app");
     let base = app.base_url().to_string();
+    let search = app.state().search.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { base, store, client, config, _dir: dir })
+    Some(TestApp { base, search, store, client, config, _dir: dir })
 }
 
 /// The seed article, read from the shared folder beside the repository.
@@ -130,6 +132,11 @@ impl TestApp {
         let resp = self.get(path).await;
         let status = resp.status().as_u16();
         (status, resp.json().await.expect("json body"))
+    }
+
+    /// Brings the search index up to date with the store, as the background follower would.
+    pub async fn sync_search(&self) {
+        self.search.catch_up(&self.store).await.expect("search index catches up");
     }
 
     pub fn data_dir(&self) -> &Path {

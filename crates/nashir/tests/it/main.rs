@@ -5,5 +5,7 @@ mod helpers;
 
 mod api;
 mod cli;
+mod feeds;
 mod import;
+mod search;
 mod site;

@@ -1,0 +1,230 @@
+//! Render once, serve many: public GET responses are kept in memory with their ETag and
+//! gzip/brotli variants, so a cached hit touches no database and compresses nothing.
+//!
+//! Invalidation is by epoch: the store bumps its epoch after every committed write in this
+//! process, the change-log follower bumps it when another process or node wrote, and any
+//! successful non-GET request bumps it too. A page rendered under an older epoch is stale.
+//! Pages show other articles (home, sections, «اقرأ أيضاً»), so any write invalidates all
+//! pages; re-rendering one costs about a millisecond, far cheaper than tracking who shows what.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+
+/// Paths whose GET answers depend only on the store and the theme.
+fn cacheable(path: &str) -> bool {
+    path == "/"
+        || ["/news/", "/section/", "/author/", "/tag/", "/topics/", "/feed", "/sitemap", "/api/v1/articles", "/newsletter/archive"]
+            .iter()
+            .any(|p| path.starts_with(p))
+        || matches!(path, "/robots.txt" | "/manifest.webmanifest" | "/favicon.svg" | "/favicon.ico")
+}
+
+pub struct CachedPage {
+    epoch: u64,
+    status: StatusCode,
+    headers: HeaderMap,
+    etag: HeaderValue,
+    identity: Bytes,
+    gzip: Bytes,
+    brotli: Bytes,
+}
+
+impl CachedPage {
+    fn size(&self) -> usize {
+        self.identity.len() + self.gzip.len() + self.brotli.len() + 512
+    }
+}
+
+pub struct PageCache {
+    pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    budget_bytes: usize,
+    used_bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl PageCache {
+    pub fn new(budget_bytes: usize) -> PageCache {
+        PageCache { pages: RwLock::new(HashMap::new()), budget_bytes, used_bytes: 0.into() }
+    }
+
+    fn get(&self, key: &str, epoch: u64) -> Option<Arc<CachedPage>> {
+        let pages = self.pages.read().ok()?;
+        pages.get(key).filter(|p| p.epoch == epoch).cloned()
+    }
+
+    fn insert(&self, key: String, page: CachedPage) -> Arc<CachedPage> {
+        use std::sync::atomic::Ordering;
+        let page = Arc::new(page);
+        if page.size() > self.budget_bytes / 8 {
+            return page;
+        }
+        if let Ok(mut pages) = self.pages.write() {
+            // Over budget (or holding stale pages): start afresh rather than track recency.
+            if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes || pages.values().any(|p| p.epoch != page.epoch) {
+                pages.retain(|_, p| p.epoch == page.epoch);
+                if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes {
+                    pages.clear();
+                }
+                self.used_bytes.store(pages.values().map(|p| p.size()).sum(), Ordering::Relaxed);
+            }
+            if let Some(old) = pages.insert(key, Arc::clone(&page)) {
+                self.used_bytes.fetch_sub(old.size(), Ordering::Relaxed);
+            }
+            self.used_bytes.fetch_add(page.size(), Ordering::Relaxed);
+        }
+        page
+    }
+
+    pub fn len(&self) -> usize {
+        self.pages.read().map(|p| p.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let offers = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut pieces = part.trim().split(';');
+            pieces.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !pieces.any(|q| q.trim().replace(' ', "") == "q=0")
+        })
+    };
+    if offers("br") {
+        Encoding::Brotli
+    } else if offers("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
+    let _ = encoder.write_all(bytes);
+    encoder.finish().map(Bytes::from).unwrap_or_default()
+}
+
+fn brotli(bytes: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
+    match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
+        Ok(_) => Bytes::from(out),
+        Err(_) => Bytes::new(),
+    }
+}
+
+fn respond(page: &CachedPage, request_headers: &HeaderMap, head: bool) -> Response {
+    let not_modified = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == page.etag.to_str().unwrap_or_default() || tag.trim() == "*"));
+    let mut headers = page.headers.clone();
+    headers.insert(header::ETAG, page.etag.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    let (body, encoding) = match preferred_encoding(request_headers) {
+        Encoding::Brotli if !page.brotli.is_empty() => (page.brotli.clone(), Some("br")),
+        Encoding::Brotli | Encoding::Gzip if !page.gzip.is_empty() => (page.gzip.clone(), Some("gzip")),
+        _ => (page.identity.clone(), None),
+    };
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let body = if head { Body::empty() } else { Body::from(body) };
+    (page.status, headers, body).into_response()
+}
+
+/// The caching middleware for public pages.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    if method != Method::GET && method != Method::HEAD {
+        let response = next.run(request).await;
+        if response.status().is_success() || response.status().is_redirection() {
+            state.store.bump_epoch();
+        }
+        return response;
+    }
+    let path = request.uri().path();
+    if !cacheable(path) || request.headers().contains_key(header::COOKIE) && path.starts_with("/admin") {
+        return next.run(request).await;
+    }
+    let key = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let epoch = state.store.epoch();
+    let request_headers = request.headers().clone();
+    let head = method == Method::HEAD;
+    if let Some(page) = state.cache.get(&key, epoch) {
+        return respond(&page, &request_headers, head);
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    // Only complete, public answers are shared: never one that sets a cookie.
+    if !(status == StatusCode::OK || status == StatusCode::NOT_FOUND) || response.headers().contains_key(header::SET_COOKIE) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(identity) = to_bytes(body, 16 * 1024 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
+    let mut headers = parts.headers;
+    headers.remove(header::CONTENT_LENGTH);
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=60, stale-while-revalidate=300"));
+    let page = CachedPage {
+        epoch,
+        status,
+        headers,
+        etag: HeaderValue::from_str(&etag).expect("hex etag is a valid header"),
+        gzip: gzip(&identity),
+        brotli: brotli(&identity),
+        identity,
+    };
+    let page = state.cache.insert(key, page);
+    respond(&page, &request_headers, head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_negotiation() {
+        let mut h = HeaderMap::new();
+        assert!(preferred_encoding(&h) == Encoding::Identity);
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate, br"));
+        assert!(preferred_encoding(&h) == Encoding::Brotli);
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=1, br;q=0"));
+        assert!(preferred_encoding(&h) == Encoding::Gzip);
+    }
+
+    #[test]
+    fn compressed_variants_round_trip() {
+        let text = "مرحبا بالعالم ".repeat(100);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]), &mut out).unwrap();
+        assert_eq!(out, text);
+        let mut decoded = Vec::new();
+        brotli::BrotliDecompress(&mut &brotli(text.as_bytes())[..], &mut decoded).unwrap();
+        assert_eq!(decoded, text.as_bytes());
+    }
+}

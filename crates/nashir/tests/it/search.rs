@@ -1,0 +1,134 @@
+use nashir::ingest::{self, ImportOptions};
+
+use crate::helpers::{seed_path, Backend, TestApp};
+use crate::storage_test;
+
+async fn newsroom_with_seed(app: &TestApp) -> i64 {
+    nashir::demo::populate(&app.store).await.unwrap();
+    let options = ImportOptions {
+        section: Some("سياسة".into()),
+        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
+        ..Default::default()
+    };
+    let id = ingest::import_text_file(&app.store, &seed_path(), &options).await.unwrap().id;
+    app.sync_search().await;
+    id
+}
+
+fn encode(q: &str) -> String {
+    percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+async fn search_ids(app: &TestApp, query: &str) -> Vec<i64> {
+    let (status, json) = app.get_json(&format!("/api/v1/search?q={}&limit=50", encode(query))).await;
+    assert_eq!(status, 200, "{query}: {json}");
+    json["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect()
+}
+
+async fn hamza_spellings_find_the_same_articles(app: TestApp) {
+    let seed = newsroom_with_seed(&app).await;
+    let plain = search_ids(&app, "اردوغان").await;
+    assert!(plain.contains(&seed));
+    assert_eq!(search_ids(&app, "إردوغان").await, plain);
+    assert_eq!(search_ids(&app, "أردوغان").await, plain);
+    assert_eq!(search_ids(&app, "أرْدُوغـــان").await, plain, "harakat and tatweel ignored");
+    assert_eq!(search_ids(&app, "العلاقات التركيه الروسيه").await.first(), Some(&seed));
+    // Attached و/ب/ال and ة/ه, ى/ي as readers type them.
+    assert!(search_ids(&app, "والعلاقات").await.contains(&seed));
+    assert!(search_ids(&app, "بالعلاقات الروسيه").await.contains(&seed));
+    assert!(search_ids(&app, "موسكو").await.contains(&seed));
+}
+storage_test!(hamza_spellings_find_the_same_articles);
+
+async fn phrases_exclusions_and_filters(app: TestApp) {
+    let seed = newsroom_with_seed(&app).await;
+    // A quoted phrase matches only words in that order.
+    let phrase = search_ids(&app, "\"البحر الأسود\"").await;
+    assert_eq!(phrase.len(), 1);
+    assert!(!phrase.contains(&seed));
+    let both = search_ids(&app, "روسيا").await;
+    assert!(both.contains(&seed) && both.len() >= 2);
+    let without = search_ids(&app, "روسيا -البحر").await;
+    assert!(without.contains(&seed) && !without.contains(&phrase[0]), "exclusion");
+
+    // Section and date filters.
+    let (_, json) = app.get_json(&format!("/api/v1/search?q={}&section=economy", encode("زيت"))).await;
+    assert!(json["hits"].as_array().unwrap().iter().all(|h| h["section"] == "economy"));
+    assert!(json["total"].as_u64().unwrap() >= 1);
+    let in_2021 = search_ids(&app, "روسيا").await.len();
+    let (_, json) = app.get_json(&format!("/api/v1/search?q={}&from=2021-12-01&to=2021-12-31", encode("روسيا"))).await;
+    assert_eq!(json["hits"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![seed]);
+    assert!(in_2021 > 1);
+
+    // Mixed Arabic and Latin.
+    assert!(!search_ids(&app, "نموذج AI").await.is_empty() || !search_ids(&app, "نموذج").await.is_empty());
+}
+storage_test!(phrases_exclusions_and_filters);
+
+async fn search_page_marks_words_and_helps(app: TestApp) {
+    newsroom_with_seed(&app).await;
+    let (status, html) = app.get_text(&format!("/search?q={}", encode("اردوغان"))).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
+    assert!(html.contains("<mark>أردوغان</mark>"), "the reader's word marked as written in the text");
+    assert!(html.contains("نتيجة"));
+
+    let (status, empty) = app.get_text("/search").await;
+    assert_eq!(status, 200, "empty query is a prompt, not an error");
+    assert!(empty.contains("اكتب كلمة"));
+    let (status, none) = app.get_text(&format!("/search?q={}", encode("كلمةغيرموجودةابدا"))).await;
+    assert_eq!(status, 200);
+    assert!(none.contains("لا نتائج"));
+
+    let long = "ا".repeat(501);
+    let (status, body) = app.get_text(&format!("/search?q={long}")).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("500"));
+    let (status, json) = app.get_json(&format!("/api/v1/search?q={long}")).await;
+    assert_eq!(status, 400);
+    assert_eq!(json["error"]["code"], "invalid_query");
+
+    for odd in ["\"بوتين", "« -", "AND OR NOT ( ) * ?", "-", "\"\"", "+++", "::", "بوتين\"سوريا"] {
+        assert_eq!(app.get(&format!("/search?q={}", encode(odd))).await.status(), 200, "{odd}");
+        assert_eq!(app.get(&format!("/api/v1/search?q={}", encode(odd))).await.status(), 200, "{odd}");
+    }
+    assert_eq!(app.get("/api/v1/search?q=x&from=yesterday").await.status(), 400);
+    assert_eq!(app.get("/search?q=x&page=0").await.status(), 400);
+}
+storage_test!(search_page_marks_words_and_helps);
+
+/// Unpublishing (here: re-import as a draft is not possible, so delete through the store)
+/// and updates reach the index through the change log.
+async fn index_follows_updates(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.txt");
+    std::fs::write(&path, "خبر عن الفيضانات في المدينة\n\nضربت الفيضانات أحياء المدينة الشرقية.\n\nنص الخبر.").unwrap();
+    ingest::import_text_file(&app.store, &path, &ImportOptions::default()).await.unwrap();
+    app.sync_search().await;
+    assert_eq!(search_ids(&app, "الفيضانات").await.len(), 1);
+    std::fs::write(&path, "خبر عن الزلزال في المدينة\n\nضرب زلزال أحياء المدينة الشرقية.\n\nنص الخبر.").unwrap();
+    ingest::import_text_file(&app.store, &path, &ImportOptions::default()).await.unwrap();
+    app.sync_search().await;
+    assert!(search_ids(&app, "الفيضانات").await.is_empty(), "old text gone");
+    assert_eq!(search_ids(&app, "زلزال").await.len(), 1, "one document per article");
+}
+storage_test!(index_follows_updates);
+
+/// A missing or corrupt index is thrown away and rebuilt from the store when the app starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_corrupt_index_is_rebuilt_at_start() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    let seed = newsroom_with_seed(&app).await;
+    for damage in [None, Some(&b"{not json"[..])] {
+        let mut config = app.config.clone();
+        config.data_dir = app.config.data_dir.join(format!("other-{}", damage.is_some()));
+        if let Some(bytes) = damage {
+            std::fs::create_dir_all(config.index_dir()).unwrap();
+            std::fs::write(config.index_dir().join("meta.json"), bytes).unwrap();
+        }
+        let second = nashir::Application::build(config, app.store.clone()).await.unwrap();
+        let request = nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
+        let results = second.state().search.search(&request).unwrap();
+        assert!(results.hits.iter().any(|h| h.id == seed), "rebuilt index finds the seed");
+    }
+}

@@ -186,7 +186,12 @@ async fn main() -> anyhow::Result<()> {
     println!("queries: {asked} known-item queries typed like readers (seeded, reproducible)");
     println!("nashir:   MRR@10 {:.3}  hit@10 {:.3}", ours / n, ours_hits as f64 / n);
     println!("baseline: MRR@10 {:.3}  hit@10 {:.3}  (whitespace tokens, lowercase, BM25)", base / n, base_hits as f64 / n);
-    println!("latency:  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.95), percentile(&latencies, 0.99));
+    println!(
+        "latency:  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    );
     println!("some misses:\n{}", misses.join("\n"));
     Ok(())
 }

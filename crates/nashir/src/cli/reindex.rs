@@ -14,7 +14,8 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let (index, _) = SearchIndex::open(&config.index_dir())?;
     let index = Arc::new(index);
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} مقال  {per_sec}  ETA {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} مقال  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
     let total = index
@@ -25,6 +26,10 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
         .await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!("reindexed {total} articles in {secs:.1}s ({:.0} articles/s); {} searchable", total as f64 / secs.max(0.001), index.num_docs());
+    println!(
+        "reindexed {total} articles in {secs:.1}s ({:.0} articles/s); {} searchable",
+        total as f64 / secs.max(0.001),
+        index.num_docs()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -28,7 +28,7 @@ use crate::domain::{Article, Status};
 use crate::store::Store;
 
 /// Bump when the schema or the analyzer changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_QUERY_CHARS: usize = 500;
 
@@ -50,7 +50,8 @@ struct Fields {
 
 /// Per-field weights: headline words count most, and an exact (normalized) match always
 /// outweighs a stem-only match in the same field.
-const WEIGHTS: Weights = Weights { title_n: 5.0, title_s: 2.5, lead_n: 2.0, lead_s: 1.0, body_n: 1.2, body_s: 0.6 };
+const WEIGHTS: Weights =
+    Weights { title_n: 5.0, title_s: 2.5, lead_n: 2.0, lead_s: 1.0, body_n: 1.2, body_s: 0.6, title_all: 8.0, title_phrase: 6.0 };
 
 struct Weights {
     title_n: f32,
@@ -59,13 +60,18 @@ struct Weights {
     lead_s: f32,
     body_n: f32,
     body_s: f32,
+    /// Every query word in the headline.
+    title_all: f32,
+    /// The query words in the headline in the order typed (within two words).
+    title_phrase: f32,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |tokenizer: &str, positions: bool, stored: bool| {
         let record = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
-        let options = TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record));
+        let options =
+            TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record));
         if stored {
             options.set_stored()
         } else {
@@ -76,7 +82,7 @@ fn schema() -> (Schema, Fields) {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         slug: b.add_text_field("slug", STORED),
         title_n: b.add_text_field("title_n", text(tokenizers::NORMALIZED, true, true)),
-        title_s: b.add_text_field("title_s", text(tokenizers::STEMMED, false, false)),
+        title_s: b.add_text_field("title_s", text(tokenizers::STEMMED, true, false)),
         lead_n: b.add_text_field("lead_n", text(tokenizers::NORMALIZED, true, false)),
         lead_s: b.add_text_field("lead_s", text(tokenizers::STEMMED, false, false)),
         body_n: b.add_text_field("body_n", text(tokenizers::NORMALIZED, true, false)),
@@ -298,7 +304,11 @@ impl SearchIndex {
             let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
             (Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight)))
         };
-        let mut clauses = vec![term(f.title_n, &word.normalized, WEIGHTS.title_n), term(f.lead_n, &word.normalized, WEIGHTS.lead_n), term(f.body_n, &word.normalized, WEIGHTS.body_n)];
+        let mut clauses = vec![
+            term(f.title_n, &word.normalized, WEIGHTS.title_n),
+            term(f.lead_n, &word.normalized, WEIGHTS.lead_n),
+            term(f.body_n, &word.normalized, WEIGHTS.body_n),
+        ];
         if !word.stopword {
             clauses.push(term(f.title_s, &word.stem, WEIGHTS.title_s));
             clauses.push(term(f.lead_s, &word.stem, WEIGHTS.lead_s));
@@ -331,13 +341,38 @@ impl SearchIndex {
         for phrase in &q.phrases {
             clauses.push((Occur::Must, self.phrase_clause(phrase)));
         }
+        // Readers often type a piece of the headline they remember: reward articles whose
+        // headline holds every word, and more so in the order typed.
+        let content: Vec<&query::QueryWord> = q.words.iter().filter(|w| !w.stopword).collect();
+        if content.len() >= 2 {
+            let in_title: Vec<(Occur, Box<dyn Query>)> = content
+                .iter()
+                .map(|w| {
+                    let either: Vec<(Occur, Box<dyn Query>)> = vec![
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(Term::from_field_text(f.title_n, &w.normalized), IndexRecordOption::Basic)),
+                        ),
+                        (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f.title_s, &w.stem), IndexRecordOption::Basic))),
+                    ];
+                    (Occur::Must, Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
+                })
+                .collect();
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(BooleanQuery::new(in_title)), WEIGHTS.title_all))));
+            let mut phrase = PhraseQuery::new(content.iter().map(|w| Term::from_field_text(f.title_s, &w.stem)).collect());
+            phrase.set_slop(2);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(phrase), WEIGHTS.title_phrase))));
+        }
         for word in &q.excluded {
             for (field, text) in [(f.title_n, &word.normalized), (f.lead_n, &word.normalized), (f.body_n, &word.normalized)] {
                 clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))));
             }
             if !word.stopword {
                 for field in [f.title_s, f.lead_s, f.body_s] {
-                    clauses.push((Occur::MustNot, Box::new(TermQuery::new(Term::from_field_text(field, &word.stem), IndexRecordOption::Basic))));
+                    clauses.push((
+                        Occur::MustNot,
+                        Box::new(TermQuery::new(Term::from_field_text(field, &word.stem), IndexRecordOption::Basic)),
+                    ));
                 }
             }
         }
@@ -345,7 +380,9 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.section, section), IndexRecordOption::Basic))));
         }
         if request.from.is_some() || request.to.is_some() {
-            let bound = |t: Option<DateTime<Utc>>| t.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.published_at, t.timestamp())));
+            let bound = |t: Option<DateTime<Utc>>| {
+                t.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.published_at, t.timestamp())))
+            };
             clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(request.from), bound(request.to)))));
         }
         Box::new(BooleanQuery::new(clauses))

@@ -14,7 +14,10 @@ pub struct Highlighter {
 impl Highlighter {
     pub fn new(query: &ParsedQuery) -> Highlighter {
         let wanted: Vec<_> = query.wanted().filter(|w| !w.stopword).collect();
-        Highlighter { normalized: wanted.iter().map(|w| w.normalized.clone()).collect(), stems: wanted.iter().map(|w| w.stem.clone()).collect() }
+        Highlighter {
+            normalized: wanted.iter().map(|w| w.normalized.clone()).collect(),
+            stems: wanted.iter().map(|w| w.stem.clone()).collect(),
+        }
     }
 
     /// Byte ranges of the matching words in `text`, with the matched word's identity.
@@ -43,7 +46,8 @@ impl Highlighter {
         // Best window start: the match that begins the most distinct matched words within reach.
         let mut best = (0usize, 0usize);
         for (i, (start, _, _)) in matches.iter().enumerate() {
-            let distinct: HashSet<&str> = matches[i..].iter().take_while(|(s, _, _)| s - start < max_bytes).map(|(_, _, w)| w.as_str()).collect();
+            let distinct: HashSet<&str> =
+                matches[i..].iter().take_while(|(s, _, _)| s - start < max_bytes).map(|(_, _, w)| w.as_str()).collect();
             if distinct.len() > best.1 {
                 best = (i, distinct.len());
             }

@@ -150,13 +150,16 @@ impl Store {
 
     pub async fn tag_by_slug(&self, slug: &str) -> StoreResult<Option<Tag>> {
         let row = sqlx::query("SELECT id, slug, name FROM tags WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
-        row.map(|row| -> StoreResult<Tag> { Ok(Tag { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? }) }).transpose()
+        row.map(|row| -> StoreResult<Tag> { Ok(Tag { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? }) })
+            .transpose()
     }
 
     pub async fn authors(&self) -> StoreResult<Vec<Author>> {
         let rows = sqlx::query("SELECT id, slug, name, bio FROM authors ORDER BY name").fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|row| Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? }))
+            .map(|row| {
+                Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? })
+            })
             .collect()
     }
 

@@ -65,7 +65,9 @@ fn body_html(view: &ArticleView) -> String {
                 Some(url) => html.push_str(&format!("<p>اقرأ أيضاً: <a href=\"{}\">{}</a></p>", esc(url), esc(title))),
                 None => html.push_str(&format!("<p>اقرأ أيضاً: {}</p>", esc(title))),
             },
-            BlockView::Image { src, alt, .. } => html.push_str(&format!("<figure><img src=\"{}\" alt=\"{}\"></figure>", esc(src), esc(alt))),
+            BlockView::Image { src, alt, .. } => {
+                html.push_str(&format!("<figure><img src=\"{}\" alt=\"{}\"></figure>", esc(src), esc(alt)))
+            }
         }
     }
     html
@@ -82,8 +84,11 @@ async fn items(state: &AppState, query: ListQuery) -> Result<Vec<FeedItem>, Page
     for summary in summaries {
         if let Some(article) = state.store.article_by_id(summary.id).await? {
             // Read-also links in feeds resolve like on the page.
-            let titles: Vec<&str> =
-                article.body.iter().filter_map(|b| if let crate::domain::Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+            let titles: Vec<&str> = article
+                .body
+                .iter()
+                .filter_map(|b| if let crate::domain::Block::ReadAlso { title } = b { Some(title.as_str()) } else { None })
+                .collect();
             let links = state.store.link_targets(&titles).await?;
             let mut view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
             for block in &mut view.blocks {
@@ -234,7 +239,8 @@ fn xml(body: String) -> Response {
 /// The sitemap index: article sitemaps of at most 50,000 URLs, the listing pages, the news sitemap.
 pub async fn sitemap_index(State(state): State<AppState>) -> Result<Response, PageError> {
     let count = state.store.published_count().await?;
-    let mut body = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut body =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut add = |path: String| body.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", esc(&absolute_url(&state.base_url, &path))));
     add("/sitemaps/pages.xml".into());
     add("/sitemaps/news.xml".into());
@@ -265,7 +271,8 @@ pub async fn sitemap(State(state): State<AppState>, Path(file): Path<String>) ->
     } else if file == "news.xml" {
         // Google News: articles of the last two days, at most 1,000.
         let since = (Utc::now() - chrono::Duration::days(2)).timestamp();
-        let (articles, _) = state.store.list_published(&ListQuery { since: Some(since), limit: NEWS_SITEMAP_MAX_URLS, ..Default::default() }).await?;
+        let (articles, _) =
+            state.store.list_published(&ListQuery { since: Some(since), limit: NEWS_SITEMAP_MAX_URLS, ..Default::default() }).await?;
         body.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n");
         for a in articles {
             body.push_str(&format!(
@@ -289,7 +296,11 @@ pub async fn sitemap(State(state): State<AppState>, Path(file): Path<String>) ->
         }
         body.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         for e in entries {
-            body.push_str(&format!("<url><loc>{}</loc><lastmod>{}</lastmod></url>\n", url(&paths::article(&e.slug)), e.updated_at.to_rfc3339()));
+            body.push_str(&format!(
+                "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+                url(&paths::article(&e.slug)),
+                e.updated_at.to_rfc3339()
+            ));
         }
     }
     body.push_str("</urlset>\n");

@@ -116,7 +116,15 @@ impl Application {
             tracing::info!(count, "search index built");
         }
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
-        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, search, cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)), base_url: base_url.into() };
+        let state = AppState {
+            store,
+            templates: Arc::new(Templates::new()?),
+            config: Arc::new(config),
+            dates,
+            search,
+            cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
+            base_url: base_url.into(),
+        };
         Ok(Application { router: router(state.clone()), listener, state })
     }
 

@@ -26,7 +26,8 @@ fn day_bound(value: &str, tz: chrono_tz::Tz, end_of_day: bool) -> Result<Option<
     if value.is_empty() {
         return Ok(None);
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| format!("التاريخ «{}» غير صالح؛ استخدم الشكل 2021-12-03", value.chars().take(30).collect::<String>()))?;
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("التاريخ «{}» غير صالح؛ استخدم الشكل 2021-12-03", value.chars().take(30).collect::<String>()))?;
     let time = if end_of_day { date.and_hms_opt(23, 59, 59) } else { date.and_hms_opt(0, 0, 0) }.expect("valid time");
     Ok(tz.from_local_datetime(&time).earliest().map(|t| t.with_timezone(&Utc)))
 }
@@ -57,7 +58,9 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     let p = params(&state, &pairs).map_err(PageError::BadRequest)?;
     let page: usize = match pairs.iter().find(|(k, _)| k == "page") {
         None => 1,
-        Some((_, v)) => v.trim().parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| PageError::BadRequest("رقم الصفحة غير صالح.".into()))?,
+        Some((_, v)) => {
+            v.trim().parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| PageError::BadRequest("رقم الصفحة غير صالح.".into()))?
+        }
     };
     let (parsed, results) = run(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
     let pages = results.total.div_ceil(PAGE_SIZE).max(1);
@@ -121,7 +124,9 @@ pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
     let number = |name: &str, default: usize, max: usize| -> Result<usize, ApiError> {
         match pairs.iter().find(|(k, _)| k == name) {
             None => Ok(default),
-            Some((_, v)) => v.trim().parse().ok().filter(|n| *n <= max).ok_or_else(|| bad(format!("المعامل {name} يجب أن يكون عدداً بين 0 و{max}"))),
+            Some((_, v)) => {
+                v.trim().parse().ok().filter(|n| *n <= max).ok_or_else(|| bad(format!("المعامل {name} يجب أن يكون عدداً بين 0 و{max}")))
+            }
         }
     };
     let limit = number("limit", 10, 100)?.max(1);

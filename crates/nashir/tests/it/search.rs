@@ -127,7 +127,8 @@ async fn missing_or_corrupt_index_is_rebuilt_at_start() {
             std::fs::write(config.index_dir().join("meta.json"), bytes).unwrap();
         }
         let second = nashir::Application::build(config, app.store.clone()).await.unwrap();
-        let request = nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
+        let request =
+            nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
         let results = second.state().search.search(&request).unwrap();
         assert!(results.hits.iter().any(|h| h.id == seed), "rebuilt index finds the seed");
     }

@@ -3,6 +3,7 @@
 mod demo;
 mod import;
 mod serve;
+mod user;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum Command {
     Demo(ServeArgs),
     /// Import plain-text articles (files or directories of .txt files).
     Import(import::ImportArgs),
+    /// Manage newsroom accounts.
+    User(user::UserArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -95,5 +98,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
         Command::Demo(args) => demo::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
         Command::Import(args) => import::run(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::User(args) => user::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

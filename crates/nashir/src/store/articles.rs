@@ -241,7 +241,7 @@ impl Store {
     }
 }
 
-async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
+pub(super) async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
     let now = now_secs();
     let section_id = match &draft.section {
         Some(name) if !name.trim().is_empty() => Some(get_or_create(tx, Taxonomy::Section, name, None).await?),

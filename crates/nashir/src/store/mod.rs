@@ -3,7 +3,9 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod editorial;
 mod taxonomy;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -12,7 +14,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, UpsertOutcome};
+pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
 pub use taxonomy::{Author, Section};
+pub use users::{ApiTokenInfo, SessionInfo};
 
 use crate::config::redact_url;
 

@@ -1,5 +1,6 @@
 //! HTTP: the router as one table, shared state, and the application that binds it.
 
+pub mod admin;
 mod api;
 mod error;
 mod pages;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -46,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/media/{name}", get(admin::serve_media))
+        .nest("/admin", admin::routes())
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
         .with_state(state)
@@ -60,8 +63,11 @@ pub fn router(state: AppState) -> Router {
 
 fn api_routes() -> Router<AppState> {
     Router::new()
-        .route("/articles", get(api::list_articles))
-        .route("/articles/{id_or_slug}", get(api::get_article))
+        .route("/articles", get(api::list_articles).post(admin::api_create))
+        .route("/articles/{id_or_slug}", get(api::get_article).put(admin::api_update))
+        .route("/articles/{id_or_slug}/publish", post(admin::api_publish))
+        .route("/articles/{id_or_slug}/unpublish", post(admin::api_unpublish))
+        .route("/openapi.json", get(admin::openapi))
         .fallback(api::not_found)
 }
 
@@ -103,6 +109,14 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        // Scheduled articles are published by every running server; the first pass, at
+        // start-up, catches those whose time passed while none was running.
+        let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
+        let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        scheduler.abort();
+        served
     }
 }

@@ -5,5 +5,6 @@ mod helpers;
 
 mod api;
 mod cli;
+mod editor;
 mod import;
 mod site;

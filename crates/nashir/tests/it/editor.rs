@@ -25,8 +25,18 @@ pub fn csrf_of(html: &str) -> String {
     html[at..at + 64].to_string()
 }
 
+/// Fetches the login form (for its double-submit token and cookie), then posts it.
 async fn post_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.client.post(format!("{}/admin/login", app.base)).form(&[("email", email), ("password", password)]).send().await.unwrap()
+    let form = app.get("/admin/login").await;
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    app.client
+        .post(format!("{}/admin/login", app.base))
+        .header("cookie", cookie)
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
 }
 
 impl<'a> Admin<'a> {
@@ -200,6 +210,17 @@ async fn csrf_is_required(app: TestApp) {
     assert_eq!(admin.post_raw("/admin/articles", &fields).await.0, 403);
     assert_eq!(admin.post_raw("/admin/sections", &[("name", "قسم")]).await.0, 403);
     assert_eq!(article_count(&app).await, before);
+    // The login form has its own token: without the matching cookie, no session is made.
+    let form = app.get_text("/admin/login").await.1;
+    let resp = app
+        .client
+        .post(format!("{}/admin/login", app.base))
+        .form(&[("email", "e@example.org"), ("password", PASSWORD), ("csrf", &csrf_of(&form))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(resp.headers().get("set-cookie").is_none());
     // Another session's token is wrong too.
     let other = Admin::login(&app, "e@example.org").await;
     let mut fields = article_fields("خبر برمز جلسة أخرى", "نص الخبر.", "draft");
@@ -482,6 +503,30 @@ async fn uploads(app: TestApp) {
     let (status, html) = e.post("/admin/articles", &article_fields("خبر بصورة بلا وصف", &without_alt, "published")).await;
     assert_eq!(status, 422);
     assert!(html.contains("نص بديل"));
+    // The featured image follows the same rules, and leads the published page.
+    let mut featured = article_fields("خبر بصورة رئيسية", "فقرة.", "published");
+    featured.push(("featured_src", &src));
+    let (status, html) = e.post("/admin/articles", &featured).await;
+    assert_eq!(status, 422, "featured image without alt");
+    assert!(html.contains("نص بديل"));
+    featured.push(("featured_alt", "واجهة المبنى"));
+    let id = e.create(&featured).await;
+    let slug = app.store.article_by_id(id).await.unwrap().unwrap().slug;
+    let (_, page) = app.get_text(&format!("/news/{slug}")).await;
+    let body = &page[page.find("<div class=\"body\">").unwrap()..];
+    assert!(
+        body.trim_start_matches("<div class=\"body\">")
+            .trim_start()
+            .starts_with(&format!("<figure><img src=\"{src}\" alt=\"واجهة المبنى\"")),
+        "{body}"
+    );
+    let (_, form) = e.get(&format!("/admin/articles/{id}")).await;
+    assert!(form.contains(&format!("name=\"featured_src\" value=\"{src}\"")) && form.contains("value=\"واجهة المبنى\""));
+    let mut evil = article_fields("صورة رئيسية خبيثة", "فقرة.", "draft");
+    evil.push(("featured_src", "javascript:alert(1)"));
+    evil.push(("featured_alt", "x"));
+    assert_eq!(e.post("/admin/articles", &evil).await.0, 422);
+
     let with_alt = format!("فقرة.\n\n{markup}\nتعليق الصورة");
     let id = e.create(&article_fields("خبر بصورة", &with_alt, "published")).await;
     let slug = app.store.article_by_id(id).await.unwrap().unwrap().slug;

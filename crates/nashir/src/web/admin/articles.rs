@@ -72,9 +72,20 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
 }
 
 /// What the form shows: stored values, or what the user just typed.
+/// The featured image is the image a body starts with, before any text; the form shows it in
+/// its own fields.
+fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
+    match body.first() {
+        Some(Block::Image { src, alt, caption: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
+        _ => (None, body),
+    }
+}
+
 fn form_values(state: &AppState, s: &Snapshot) -> Value {
+    let (featured, rest) = split_featured(&s.body);
     json!({
-        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(&s.body),
+        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest),
+        "featured_src": featured.map(|f| f.0), "featured_alt": featured.map(|f| f.1),
         "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
         "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
     })
@@ -83,6 +94,7 @@ fn form_values(state: &AppState, s: &Snapshot) -> Value {
 fn typed_values(fields: &Fields) -> Value {
     json!({
         "headline": fields.text("headline"), "slug": fields.text("slug"), "lead": fields.text("lead"), "body": fields.get("body").unwrap_or(""),
+        "featured_src": fields.text("featured_src"), "featured_alt": fields.text("featured_alt"),
         "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
         "status": fields.text("status"), "publish_at": fields.text("publish_at"),
     })
@@ -172,6 +184,20 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
     let mut draft = ArticleDraft::new(headline);
     draft.lead = fields.text("lead");
     draft.body = markup::parse(fields.get("body").unwrap_or(""));
+    let featured = fields.text("featured_src");
+    if !featured.is_empty() {
+        // The same URL rules as images in the body: http(s) or a local path, nothing else.
+        let alt = fields.text("featured_alt").replace(['[', ']'], "");
+        match crate::ingest::plaintext::image_line(&format!("![{alt}]({featured})")) {
+            Some(image) => draft.body.insert(0, image),
+            None => {
+                return Err(format!(
+                    "رابط الصورة الرئيسية «{}» غير مقبول: ارفع الصورة من صفحة الصور أو استعمل رابط https.",
+                    featured.chars().take(80).collect::<String>()
+                ))
+            }
+        }
+    }
     if draft.body.is_empty() && draft.lead.is_empty() {
         return Err(DomainError::EmptyBody.to_string());
     }

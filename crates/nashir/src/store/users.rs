@@ -133,6 +133,8 @@ impl Store {
 
     pub async fn record_login_failure(&self, key: &str, window: i64) -> StoreResult<()> {
         let now = now_secs();
+        // Keys include the typed email, so stale ones are swept to keep the table small.
+        sqlx::query("DELETE FROM login_failures WHERE window_start <= $1").bind(now - window).execute(&self.pool).await?;
         sqlx::query(
             "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
              failures = CASE WHEN login_failures.window_start > $3 THEN login_failures.failures + 1 ELSE 1 END, \

@@ -585,9 +585,20 @@ async fn scheduling(backend: Backend) {
 
     // Exactly once with several workers claiming at the same moment.
     sqlx::query("UPDATE articles SET published_at = 1 WHERE id = $1").bind(later).execute(app.store.pool()).await.unwrap();
+    let mut due = vec![later];
+    for i in 0..20 {
+        let mut draft = nashir::domain::ArticleDraft::new(nashir::domain::Headline::parse(&format!("خبر مجدول رقم {i}")).unwrap());
+        draft.lead = "نص.".into();
+        draft.status = nashir::domain::Status::Scheduled;
+        draft.published_at = chrono::DateTime::from_timestamp(100, 0);
+        due.push(app.store.create_article(&draft, None).await.unwrap());
+    }
     let now = chrono::Utc::now().timestamp();
     let claims = futures_join(&app, now).await;
-    assert_eq!(claims.iter().flatten().filter(|id| **id == later).count(), 1, "{claims:?}");
+    let mut claimed: Vec<i64> = claims.iter().flatten().copied().collect();
+    claimed.sort();
+    due.sort();
+    assert_eq!(claimed, due, "every due article claimed exactly once: {claims:?}");
     let published_changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE article_id = $1 AND kind = 'published'")
         .bind(later)
         .fetch_one(app.store.pool())
@@ -597,10 +608,12 @@ async fn scheduling(backend: Backend) {
     assert_eq!(app.get(&format!("/news/{later}")).await.status(), 308);
 }
 
+/// Four workers on two separate connection pools (two "nodes") claim due articles at once.
 async fn futures_join(app: &TestApp, now: i64) -> Vec<Vec<i64>> {
+    let other_node = nashir::Store::connect(&app.config.database_url).await.unwrap();
     let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let store = app.store.clone();
+        .map(|i| {
+            let store = if i % 2 == 0 { app.store.clone() } else { other_node.clone() };
             tokio::spawn(async move { store.publish_due(now).await.unwrap() })
         })
         .collect();

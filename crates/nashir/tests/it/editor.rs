@@ -407,6 +407,23 @@ async fn editor_form_preview_list_and_slug(app: TestApp) {
     assert!(!list.contains("انتخابات البلدية") && list.contains("خبر رياضي"));
     let (_, list) = e.get("/admin/articles?q=%D8%A7%D9%84%D8%A8%D9%84%D8%AF%D9%8A%D9%87").await; // «البلديه»: normalized match
     assert!(list.contains("انتخابات البلدية") && !list.contains("خبر رياضي"), "{list}");
+    // Empty values render empty (not «None»), so saving the form as shown works.
+    let nosection = e.create(&[("headline", "خبر بلا قسم"), ("body", "نص."), ("status", "draft"), ("action", "save")]).await;
+    let (_, form) = e.get(&format!("/admin/articles/{nosection}")).await;
+    let (_, list) = e.get("/admin/articles").await;
+    for page in [&form, &list] {
+        assert!(!page.contains("None") && !page.contains("none<") && !page.contains("\"none\""), "{page}");
+    }
+    let resave = [
+        ("headline", "خبر بلا قسم"),
+        ("body", "نص."),
+        ("status", "draft"),
+        ("featured_src", ""),
+        ("featured_alt", ""),
+        ("version", "1"),
+        ("action", "save"),
+    ];
+    assert_eq!(e.post(&format!("/admin/articles/{nosection}"), &resave).await.0, 303);
     // An edited slug that another article uses is refused.
     let taken = [
         ("headline", "خبر رياضي"),

@@ -85,7 +85,7 @@ fn form_values(state: &AppState, s: &Snapshot) -> Value {
     let (featured, rest) = split_featured(&s.body);
     json!({
         "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest),
-        "featured_src": featured.map(|f| f.0), "featured_alt": featured.map(|f| f.1),
+        "featured_src": featured.map(|f| f.0).unwrap_or_default(), "featured_alt": featured.map(|f| f.1).unwrap_or_default(),
         "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
         "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
     })

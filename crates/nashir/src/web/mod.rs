@@ -65,6 +65,7 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/articles", get(api::list_articles).post(admin::api_create))
         .route("/articles/{id_or_slug}", get(api::get_article).put(admin::api_update))
+        .route("/articles/{id_or_slug}/edit", get(admin::api_edit))
         .route("/articles/{id_or_slug}/publish", post(admin::api_publish))
         .route("/articles/{id_or_slug}/unpublish", post(admin::api_unpublish))
         .route("/openapi.json", get(admin::openapi))

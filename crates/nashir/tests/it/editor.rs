@@ -727,9 +727,12 @@ async fn api_tokens(app: TestApp) {
     let (status, json) = api(reqwest::Method::POST, "/articles", Some(&token), Some(serde_json::json!({ "headline": "" }))).await;
     assert_eq!((status, json["error"]["code"].as_str()), (422, Some("invalid_article")));
 
-    let mut update = article.clone();
+    // Read for editing (any status), change, write back with the version read.
+    let (status, mut update) = api(reqwest::Method::GET, &format!("/articles/{id}/edit"), Some(&token), None).await;
+    assert_eq!(status, 200, "{update}");
+    assert_eq!((update["version"].as_i64(), update["body"].as_str()), (Some(1), Some("فقرة.\n\n## فرعي\n\nفقرة ثانية.")));
+    update.as_object_mut().unwrap().remove("id");
     update["headline"] = "خبر من سكربت (محدّث)".into();
-    update["version"] = 1.into();
     let (status, json) = api(reqwest::Method::PUT, &format!("/articles/{id}"), Some(&token), Some(update.clone())).await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["version"], 2);

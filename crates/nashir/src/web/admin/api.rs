@@ -196,6 +196,22 @@ pub async fn api_update(
     Ok(Json(summary(&state, id).await?))
 }
 
+/// `GET /api/v1/articles/{id}/edit`: any article the token's user may edit, in the shape
+/// `PUT` takes (body as markup, with its current `version`), whatever its status.
+pub async fn api_edit(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+    let id = parse_id(&id)?;
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    if user.role < Role::Editor && meta.created_by != Some(user.id) {
+        return Err(forbidden("هذا المقال ليس لك"));
+    }
+    let s = state.store.current_snapshot(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    Ok(Json(json!({
+        "id": id, "version": meta.version, "headline": s.headline, "lead": s.lead, "body": markup::serialize(&s.body),
+        "section": s.section, "tags": s.tags, "authors": s.authors, "slug": s.slug, "status": s.status,
+        "published_at": s.published_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
+    })))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
@@ -288,12 +304,21 @@ pub fn openapi_document() -> Value {
                     "responses": { "200": { "description": "The article" }, "404": err("Not found") }
                 },
                 "put": {
-                    "summary": "Replace an article; `version` must be the one read",
+                    "summary": "Replace an article; `version` must be the one read (from GET …/edit or an earlier write)",
                     "security": secured,
-                    "parameters": [id_or_slug],
+                    "parameters": [{ "name": "id_or_slug", "in": "path", "required": true, "description": "The article's numeric id (writes do not take slugs)", "schema": { "type": "integer" } }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
                     "responses": { "200": ok_article("Saved"), "400": err("Not JSON"), "401": err("Missing or revoked token"), "403": err("Not allowed"),
                                    "404": err("Not found"), "409": err("version_conflict or slug_taken"), "422": err("Invalid article") }
+                }
+            },
+            "/api/v1/articles/{id}/edit": {
+                "get": {
+                    "summary": "Any article the token may edit, in the shape PUT takes, with its current version",
+                    "security": secured,
+                    "parameters": [id_param],
+                    "responses": { "200": { "description": "The editable article", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
+                                   "401": err("Missing or revoked token"), "403": err("Not the writer's article"), "404": err("Not found") }
                 }
             },
             "/api/v1/articles/{id}/publish": {

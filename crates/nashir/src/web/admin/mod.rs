@@ -17,7 +17,7 @@ use axum::Router;
 use chrono::TimeZone;
 use serde_json::{json, Value};
 
-pub use api::{api_create, api_publish, api_unpublish, api_update, openapi, openapi_document};
+pub use api::{api_create, api_edit, api_publish, api_unpublish, api_update, openapi, openapi_document};
 pub use manage::serve_media;
 
 use super::AppState;

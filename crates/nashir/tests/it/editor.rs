@@ -434,6 +434,21 @@ async fn editor_form_preview_list_and_slug(app: TestApp) {
         ("action", "save"),
     ];
     assert_eq!(e.post(&format!("/admin/articles/{other}"), &taken).await.0, 409);
+    // Malformed requests get Arabic answers, not the framework's English ones.
+    let (status, html) = e.get("/admin/articles/abc").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("غير موجود"));
+    let resp = app
+        .client
+        .post(format!("{}/admin/articles", app.base))
+        .header("cookie", &e.cookie)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert!(resp.text().await.unwrap().contains("النموذج المرسل غير مفهوم"));
     // Bad input is a 422 with the form kept.
     let (status, html) = e.post("/admin/articles", &[("headline", "  "), ("body", "نص."), ("status", "draft")]).await;
     assert_eq!(status, 422);

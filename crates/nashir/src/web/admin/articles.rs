@@ -1,14 +1,13 @@
 //! Writing and editing articles: list with filters, the editor form with preview, versioned
 //! saves, revisions with diff and restore.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde_json::{json, Value};
 
 use super::diff::diff_lines;
-use super::{local_input, local_time, parse_local_input, render, AdminError, AdminResult, Fields, Session};
+use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
 use crate::editor::accounts::Role;
 use crate::editor::media::dimensions_of;
@@ -162,7 +161,7 @@ fn can_set_status(session: &Session, status: Status) -> AdminResult<()> {
 pub async fn edit_form(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    AdminPath(id): AdminPath<i64>,
     RawQuery(raw): RawQuery,
 ) -> AdminResult<Response> {
     let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
@@ -225,7 +224,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
     Ok((draft, status))
 }
 
-pub async fn create(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn create(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let action = fields.text("action");
     let (mut draft, status) = match draft_from_fields(&state, &fields, None) {
@@ -273,8 +272,8 @@ fn edit_error(e: EditError) -> AdminError {
 pub async fn save(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
-    Form(fields): Form<Fields>,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
@@ -351,7 +350,7 @@ async fn viewable(state: &AppState, session: &Session, id: i64) -> AdminResult<A
     Ok(meta)
 }
 
-pub async fn revisions(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> AdminResult<Response> {
+pub async fn revisions(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>) -> AdminResult<Response> {
     let meta = viewable(&state, &session, id).await?;
     let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
     let revs: Vec<Value> = state
@@ -370,7 +369,11 @@ pub async fn revisions(State(state): State<AppState>, session: Session, Path(id)
     .into_response())
 }
 
-pub async fn revision_diff(State(state): State<AppState>, session: Session, Path((id, rev)): Path<(i64, i64)>) -> AdminResult<Response> {
+pub async fn revision_diff(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath((id, rev)): AdminPath<(i64, i64)>,
+) -> AdminResult<Response> {
     let meta = viewable(&state, &session, id).await?;
     let (info, old) = state.store.revision(id, rev).await?.ok_or(AdminError::NotFound)?;
     let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
@@ -388,8 +391,8 @@ pub async fn revision_diff(State(state): State<AppState>, session: Session, Path
 pub async fn restore(
     State(state): State<AppState>,
     session: Session,
-    Path((id, rev)): Path<(i64, i64)>,
-    Form(fields): Form<Fields>,
+    AdminPath((id, rev)): AdminPath<(i64, i64)>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;

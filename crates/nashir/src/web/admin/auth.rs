@@ -7,10 +7,9 @@ use axum::extract::{ConnectInfo, FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde_json::json;
 
-use super::{cookie_value, render, secure_cookies, AdminError, AdminResult, Fields, Session, SESSION_COOKIE};
+use super::{cookie_value, render, secure_cookies, AdminError, AdminForm, AdminResult, Session, SESSION_COOKIE};
 use crate::editor::accounts::{
     check_password_strength, constant_time_eq, dummy_hash, hash_password, parse_email, random_token, token_hash, verify_password,
 };
@@ -73,7 +72,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(fields): Form<Fields>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     match (cookie_value(&headers, LOGIN_COOKIE), fields.get("csrf")) {
         (Some(cookie), Some(field)) if !cookie.is_empty() && constant_time_eq(&cookie, field) => {}
@@ -109,7 +108,7 @@ pub async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }
 
-pub async fn logout(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn logout(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     state.store.delete_session(&session.token_hash).await?;
     let cookie = session_cookie("", 0, secure_cookies(&state));
@@ -120,7 +119,7 @@ pub async fn password_form(State(state): State<AppState>, session: Session) -> A
     Ok(render(&state, Some(&session), "admin/password.html", json!({}))?.into_response())
 }
 
-pub async fn change_password(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn change_password(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let current = fields.get("current").unwrap_or("").to_string();
     let new = fields.get("new").unwrap_or("").to_string();

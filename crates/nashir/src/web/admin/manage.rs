@@ -1,12 +1,11 @@
 //! Users (owner), sections and tags (editor), API tokens and image uploads (everyone).
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde_json::{json, Value};
 
-use super::{local_time, render, AdminError, AdminResult, Fields, Session};
+use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
 use crate::editor::media::{check, parse_media_name, UploadError};
 use crate::store::{MediaRecord, StoreError};
@@ -32,7 +31,7 @@ async fn users_page(state: &AppState, session: &Session, status: StatusCode, ext
     Ok((status, render(state, Some(session), "admin/users.html", ctx)?).into_response())
 }
 
-pub async fn add_user(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn add_user(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     session.require(Role::Owner, "إضافة الحسابات")?;
     let fail = |msg: String| users_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": msg }));
@@ -60,8 +59,8 @@ pub async fn add_user(State(state): State<AppState>, session: Session, Form(fiel
 pub async fn set_role(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
-    Form(fields): Form<Fields>,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     session.require(Role::Owner, "تغيير الأدوار")?;
@@ -89,7 +88,7 @@ async fn taxonomy_page(state: &AppState, session: &Session, status: StatusCode, 
         .into_response())
 }
 
-pub async fn add_section(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn add_section(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     session.require(Role::Editor, "إدارة الأقسام")?;
     let name = crate::domain::collapse_whitespace(&fields.text("name"));
@@ -108,8 +107,8 @@ pub async fn add_section(State(state): State<AppState>, session: Session, Form(f
 pub async fn rename_tag(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
-    Form(fields): Form<Fields>,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     session.require(Role::Editor, "إدارة الوسوم")?;
@@ -146,7 +145,7 @@ async fn tokens_page(state: &AppState, session: &Session, new_token: Option<Stri
     .into_response())
 }
 
-pub async fn create_token(State(state): State<AppState>, session: Session, Form(fields): Form<Fields>) -> AdminResult<Response> {
+pub async fn create_token(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let name = Some(fields.text("name")).filter(|n| !n.is_empty()).unwrap_or_else(|| "رمز".into());
     let token = format!("nsr_{}", random_token());
@@ -158,8 +157,8 @@ pub async fn create_token(State(state): State<AppState>, session: Session, Form(
 pub async fn revoke_token(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
-    Form(fields): Form<Fields>,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
 ) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     if !state.store.revoke_api_token(session.user.id, id).await? {
@@ -267,7 +266,7 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
 }
 
 /// `GET /media/{name}`: uploaded images, public and immutable (the name holds their hash).
-pub async fn serve_media(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+pub async fn serve_media(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let Some((_, _, kind)) = parse_media_name(&name) else { return crate::web::PageError::NotFound.into_response() };
     match tokio::fs::read(state.config.data_dir.join("media").join(&name)).await {
         Ok(bytes) => (

@@ -8,11 +8,12 @@ mod auth;
 mod diff;
 mod manage;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::Form;
 use axum::Router;
 use chrono::TimeZone;
 use serde_json::{json, Value};
@@ -151,6 +152,33 @@ impl OptionalFromRequestParts<AppState> for Session {
     type Rejection = AdminError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         session_from(parts, state).await
+    }
+}
+
+/// A path parameter; one that does not parse (`/admin/articles/abc`) is simply not found.
+pub struct AdminPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for AdminPath<T> {
+    type Rejection = AdminError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        <Path<T> as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| AdminPath(t))
+            .map_err(|_| AdminError::NotFound)
+    }
+}
+
+/// An urlencoded form; anything else gets an Arabic answer instead of axum's English one.
+pub struct AdminForm(pub Fields);
+
+impl FromRequest<AppState> for AdminForm {
+    type Rejection = AdminError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Form::<Fields>::from_request(req, state).await {
+            Ok(Form(fields)) => Ok(AdminForm(fields)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AdminError::TooLarge("النموذج أكبر من الحد المسموح.".into())),
+            Err(_) => Err(AdminError::BadRequest("النموذج المرسل غير مفهوم؛ أرسله من صفحة الإدارة.".into())),
+        }
     }
 }
 

@@ -143,6 +143,11 @@ async fn sessions_and_login(app: TestApp) {
     let (status, page) = app.get_text("/admin/login").await;
     assert_eq!(status, 200);
     assert!(page.contains("dir=\"rtl\"") && page.contains("الدخول"));
+    let resp = app.get("/admin/login").await;
+    assert_eq!(
+        (resp.headers()["cache-control"].to_str().unwrap(), resp.headers()["x-frame-options"].to_str().unwrap()),
+        ("no-store", "DENY")
+    );
 
     // Unknown email and wrong password look the same.
     let unknown = post_login(&app, "nobody@example.org", PASSWORD).await;

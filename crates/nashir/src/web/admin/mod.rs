@@ -48,6 +48,16 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(manage::revoke_token))
         .route("/media", get(manage::media).post(manage::upload))
         .fallback(|| async { AdminError::NotFound })
+        .layer(axum::middleware::map_response(private_headers))
+}
+
+/// Admin pages are private and never framed: no caches keep them, no other site embeds them.
+async fn private_headers(mut resp: Response) -> Response {
+    let headers = resp.headers_mut();
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    resp
 }
 
 /// Errors on admin pages: Arabic, with the right status, never a detail of internals.

@@ -16,6 +16,7 @@ pub struct Config {
     pub database_url: String,
     pub server: ServerConfig,
     pub site: SiteConfig,
+    pub editor: EditorConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +57,7 @@ impl Default for Config {
             database_url: String::new(),
             server: ServerConfig::default(),
             site: SiteConfig::default(),
+            editor: EditorConfig::default(),
         }
     }
 }
@@ -82,6 +84,33 @@ impl Default for SiteConfig {
             page_size: 20,
             feed_full_text: true,
             logo_url: String::new(),
+        }
+    }
+}
+
+/// The newsroom's editor: sessions, login limits, scheduling and uploads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EditorConfig {
+    /// Hours a login lasts.
+    pub session_hours: u64,
+    /// Failed logins allowed per client address and email within `login_window_secs`.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    /// How often the server looks for scheduled articles that are due.
+    pub schedule_interval_secs: u64,
+    /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
+    pub max_upload_bytes: usize,
+}
+
+impl Default for EditorConfig {
+    fn default() -> Self {
+        EditorConfig {
+            session_hours: 12,
+            login_max_failures: 5,
+            login_window_secs: 900,
+            schedule_interval_secs: 20,
+            max_upload_bytes: 1536 * 1024,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod editor;
 pub mod ingest;
 pub mod search;
 pub mod store;

@@ -4,6 +4,7 @@ mod demo;
 mod import;
 mod reindex;
 mod serve;
+mod user;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Rebuild the search index from the store (stop the server first).
     Reindex,
+    /// Manage newsroom accounts.
+    User(user::UserArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -99,5 +102,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
         Command::Import(args) => import::run(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Reindex => reindex::run(Config::load(&overrides(&cli.global, None))?).await,
+        Command::User(args) => user::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

@@ -1,5 +1,6 @@
 //! Importers: every format ends as `ArticleDraft`s handed to the store.
 
+pub mod markup;
 pub mod plaintext;
 
 use std::collections::HashSet;

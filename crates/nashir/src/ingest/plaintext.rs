@@ -159,7 +159,7 @@ pub fn read_also_title(line: &str) -> Option<String> {
 }
 
 /// `![alt](src)` on a line of its own: the one image syntax plain text can carry.
-fn image_line(line: &str) -> Option<Block> {
+pub(crate) fn image_line(line: &str) -> Option<Block> {
     let rest = line.strip_prefix("![")?;
     let (alt, rest) = rest.split_once("](")?;
     let src = rest.strip_suffix(')')?.trim();

@@ -104,7 +104,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
 impl Store {
     /// Inserts the draft, or updates the article with the same source key. Returns the id.
     pub async fn upsert_article(&self, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = upsert_in(&mut tx, draft).await?;
         tx.commit().await?;
         self.bump_epoch();
@@ -297,7 +297,7 @@ impl Store {
     }
 }
 
-async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
+pub(super) async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
     let now = now_secs();
     let section_id = match &draft.section {
         Some(name) if !name.trim().is_empty() => Some(get_or_create(tx, Taxonomy::Section, name, None).await?),

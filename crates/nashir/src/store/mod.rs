@@ -3,7 +3,9 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod editorial;
 mod taxonomy;
+mod users;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +16,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
 pub use taxonomy::{Author, Section, Tag};
+pub use users::{ApiTokenInfo, SessionInfo};
 
 use crate::config::redact_url;
 
@@ -106,6 +110,18 @@ impl Store {
         };
         migrator.run(&pool).await?;
         Ok(Store { pool, backend, epoch: Arc::new(AtomicU64::new(1)) })
+    }
+
+    /// Begins a transaction that will write. On SQLite a transaction that reads first and then
+    /// writes fails at once with "database is locked" when another connection is writing (it
+    /// cannot wait without risking a deadlock); writing first takes the write lock up front, so
+    /// `busy_timeout` makes it wait instead.
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("UPDATE changes SET kind = kind WHERE seq = -1").execute(&mut *tx).await?;
+        }
+        Ok(tx)
     }
 
     /// The current write epoch: anything derived under an older epoch may be stale.

@@ -1,5 +1,6 @@
 //! HTTP: the router as one table, shared state, and the application that binds it.
 
+pub mod admin;
 mod api;
 mod cache;
 mod error;
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -67,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.svg", get(feeds::favicon))
         .route("/favicon.ico", get(feeds::favicon))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/media/{name}", get(admin::serve_media))
+        .nest("/admin", admin::routes())
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
@@ -82,8 +85,12 @@ pub fn router(state: AppState) -> Router {
 
 fn api_routes() -> Router<AppState> {
     Router::new()
-        .route("/articles", get(api::list_articles))
-        .route("/articles/{id_or_slug}", get(api::get_article))
+        .route("/articles", get(api::list_articles).post(admin::api_create))
+        .route("/articles/{id_or_slug}", get(api::get_article).put(admin::api_update))
+        .route("/articles/{id_or_slug}/edit", get(admin::api_edit))
+        .route("/articles/{id_or_slug}/publish", post(admin::api_publish))
+        .route("/articles/{id_or_slug}/unpublish", post(admin::api_unpublish))
+        .route("/openapi.json", get(admin::openapi))
         .route("/search", get(search::api))
         .fallback(api::not_found)
 }
@@ -142,6 +149,12 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        server::serve(self.listener, self.router, server::Limits::default(), shutdown).await
+        // Scheduled articles are published by every running server; the first pass, at
+        // start-up, catches those whose time passed while none was running.
+        let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
+        let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
+        let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
+        scheduler.abort();
+        served
     }
 }

@@ -171,8 +171,9 @@ fn structured_data(state: &AppState, view: &ArticleView, image: Option<&str>) ->
         },
         {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs},
     ]);
-    // "</" inside a string would end the <script> element early.
-    data.to_string().replace("</", "<\\/")
+    // Inside <script>, "</script" or "<!--" in a headline would end or confuse the element:
+    // JSON allows escaping every <, > and & as unicode escapes, so none remain.
+    data.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 pub async fn section(state: State<AppState>, Path(slug): Path<String>, raw: RawQuery) -> Result<Html<String>, PageError> {

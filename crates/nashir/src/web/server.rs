@@ -47,7 +47,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(pair) => pair,
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -61,7 +61,12 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(router.clone().map_request(|r: Request<Incoming>| r.map(Body::new)));
+                // Handlers that need the client address (login rate limits) read ConnectInfo.
+                let service = TowerToHyperService::new(router.clone().map_request(move |r: Request<Incoming>| {
+                    let mut r = r.map(Body::new);
+                    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    r
+                }));
                 let mut closing = closing_rx.clone();
                 tokio::spawn(async move {
                     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -10,6 +10,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../../templates/article.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("search.html", include_str!("../../templates/search.html")),
+    ("admin/base.html", include_str!("../../templates/admin/base.html")),
+    ("admin/login.html", include_str!("../../templates/admin/login.html")),
+    ("admin/password.html", include_str!("../../templates/admin/password.html")),
+    ("admin/list.html", include_str!("../../templates/admin/list.html")),
+    ("admin/edit.html", include_str!("../../templates/admin/edit.html")),
+    ("admin/revisions.html", include_str!("../../templates/admin/revisions.html")),
+    ("admin/diff.html", include_str!("../../templates/admin/diff.html")),
+    ("admin/users.html", include_str!("../../templates/admin/users.html")),
+    ("admin/sections.html", include_str!("../../templates/admin/sections.html")),
+    ("admin/tokens.html", include_str!("../../templates/admin/tokens.html")),
+    ("admin/media.html", include_str!("../../templates/admin/media.html")),
 ];
 
 pub const CSS: &str = include_str!("../../templates/style.css");

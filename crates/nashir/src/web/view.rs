@@ -81,11 +81,31 @@ pub struct Link {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BlockView {
-    Paragraph { text: String },
-    Subheading { text: String, anchor: String },
-    Quote { text: String, intro: Option<String> },
-    ReadAlso { title: String, url: Option<String> },
-    Image { src: String, alt: String, caption: Option<String> },
+    Paragraph {
+        text: String,
+    },
+    Subheading {
+        text: String,
+        anchor: String,
+    },
+    Quote {
+        text: String,
+        intro: Option<String>,
+    },
+    ReadAlso {
+        title: String,
+        url: Option<String>,
+    },
+    Image {
+        src: String,
+        alt: String,
+        caption: Option<String>,
+        /// Known for our own uploads (read from the file name), so the page does not reflow.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        width: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        height: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,7 +158,16 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => BlockView::Image { src: src.clone(), alt: alt.clone(), caption: caption.clone() },
+                Block::Image { src, alt, caption } => {
+                    let dims = crate::editor::media::dimensions_of(src);
+                    BlockView::Image {
+                        src: src.clone(),
+                        alt: alt.clone(),
+                        caption: caption.clone(),
+                        width: dims.map(|d| d.0),
+                        height: dims.map(|d| d.1),
+                    }
+                }
             })
             .collect();
         ArticleView {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod cli;
+mod editor;
 mod feeds;
 mod import;
 mod search;

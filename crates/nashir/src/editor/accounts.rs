@@ -1,0 +1,138 @@
+//! Accounts: roles, password hashing (argon2id) and random tokens for sessions, CSRF and
+//! the API.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Ordered by power: every check is `role >= needed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Writer,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Writer => "writer",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim() {
+            "writer" => Some(Role::Writer),
+            "editor" => Some(Role::Editor),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Writer => "كاتب",
+            Role::Editor => "محرر",
+            Role::Owner => "مالك",
+        }
+    }
+}
+
+/// A signed-in person, as handlers see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A normalized email or an Arabic message saying what is wrong with it.
+pub fn parse_email(s: &str) -> Result<String, String> {
+    let e = s.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && !e.contains(char::is_whitespace)
+        && e.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(format!("البريد الإلكتروني «{}» غير صالح", s.chars().take(80).collect::<String>()))
+    }
+}
+
+pub fn check_password_strength(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("كلمة المرور قصيرة: {MIN_PASSWORD_CHARS} أحرف على الأقل"));
+    }
+    Ok(())
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt_bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash of a fixed password, verified against when the email is unknown so that a wrong
+/// email costs the same time as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("nashir-dummy-password").unwrap_or_default())
+}
+
+/// 256 random bits as hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Tokens are stored as SHA-256: they are already high-entropy, so no salt or slow hash.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two secrets without leaking where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_round_trip() {
+        let h = hash_password("كلمة-سر-طويلة").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("كلمة-سر-طويلة", &h));
+        assert!(!verify_password("كلمة-سر-خاطئة", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Owner > Role::Editor && Role::Editor > Role::Writer);
+        assert_eq!(Role::parse("editor"), Some(Role::Editor));
+        assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(parse_email(" A@B.org ").unwrap(), "a@b.org");
+        assert!(parse_email("ab.org").is_err());
+        assert!(parse_email("a@b").is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! The newsroom's editor: accounts and roles, scheduled publishing, uploaded images.
+
+pub mod accounts;
+pub mod media;
+pub mod scheduler;

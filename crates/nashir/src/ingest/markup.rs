@@ -1,0 +1,104 @@
+//! The editor's body markup: blocks separated by blank lines; `## ` a subheading, `> ` a
+//! quote (optionally after an `intro:` line), `![alt](src)` an image (a following line is
+//! its caption), «اقرأ أيضاً: …» a reference, anything else a paragraph. Every block is
+//! plain text: nothing written here is ever emitted as HTML.
+
+use super::plaintext::{image_line, read_also_title};
+use crate::domain::{collapse_whitespace, Block};
+
+pub fn parse(markup: &str) -> Vec<Block> {
+    let text = markup.replace("\r\n", "\n").replace('\r', "\n");
+    let mut blocks = Vec::new();
+    for chunk in text.split("\n\n") {
+        let lines: Vec<&str> = chunk.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        blocks.push(parse_block(&lines));
+    }
+    blocks
+}
+
+fn quote_text(lines: &[&str]) -> Option<String> {
+    let parts: Option<Vec<&str>> = lines.iter().map(|l| l.strip_prefix('>').map(str::trim)).collect();
+    parts.map(|p| collapse_whitespace(&p.join(" "))).filter(|t| !t.is_empty())
+}
+
+fn parse_block(lines: &[&str]) -> Block {
+    let first = lines[0];
+    if let Some(text) = first.strip_prefix("##") {
+        let text = collapse_whitespace(&lines.iter().skip(1).fold(text.to_string(), |acc, l| format!("{acc} {l}")));
+        if !text.is_empty() {
+            return Block::Subheading { text };
+        }
+    }
+    if let Some(text) = quote_text(lines) {
+        return Block::Quote { text, intro: None };
+    }
+    if lines.len() > 1 && first.ends_with(':') && !first.starts_with('>') {
+        if let Some(text) = quote_text(&lines[1..]) {
+            let intro = collapse_whitespace(first.trim_end_matches(':'));
+            return Block::Quote { text, intro: (!intro.is_empty()).then_some(intro) };
+        }
+    }
+    if let Some(Block::Image { src, alt, .. }) = image_line(first) {
+        let caption = collapse_whitespace(&lines[1..].join(" "));
+        return Block::Image { src, alt, caption: (!caption.is_empty()).then_some(caption) };
+    }
+    let joined = collapse_whitespace(&lines.join(" "));
+    if lines.len() == 1 {
+        if let Some(title) = read_also_title(&joined) {
+            return Block::ReadAlso { title };
+        }
+    }
+    Block::Paragraph { text: joined }
+}
+
+/// The markup that parses back to these blocks, for editing a stored article.
+pub fn serialize(blocks: &[Block]) -> String {
+    let parts: Vec<String> = blocks
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph { text } => text.clone(),
+            Block::Subheading { text } => format!("## {text}"),
+            Block::Quote { text, intro: None } => format!("> {text}"),
+            Block::Quote { text, intro: Some(intro) } => format!("{intro}:\n> {text}"),
+            Block::ReadAlso { title } => format!("اقرأ أيضاً: {title}"),
+            Block::Image { src, alt, caption } => match caption {
+                Some(c) => format!("![{alt}]({src})\n{c}"),
+                None => format!("![{alt}]({src})"),
+            },
+        })
+        .collect();
+    parts.join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_block_kind() {
+        let blocks = parse(
+            "فقرة أولى\nتكمل هنا.\n\n## عنوان فرعي\n\n> اقتباس طويل\n> يكمل\n\nوقال الوزير:\n> نص التصريح\n\n![صورة](/media/a.jpg)\nتعليق الصورة\n\nاقرأ أيضاً: خبر آخر",
+        );
+        assert_eq!(
+            blocks,
+            vec![
+                Block::Paragraph { text: "فقرة أولى تكمل هنا.".into() },
+                Block::Subheading { text: "عنوان فرعي".into() },
+                Block::Quote { text: "اقتباس طويل يكمل".into(), intro: None },
+                Block::Quote { text: "نص التصريح".into(), intro: Some("وقال الوزير".into()) },
+                Block::Image { src: "/media/a.jpg".into(), alt: "صورة".into(), caption: Some("تعليق الصورة".into()) },
+                Block::ReadAlso { title: "خبر آخر".into() },
+            ]
+        );
+        assert_eq!(parse(&serialize(&blocks)), blocks);
+    }
+
+    #[test]
+    fn scripts_and_javascript_urls_stay_text() {
+        let blocks = parse("<script>alert(1)</script>\n\n![x](javascript:alert(1))\n\n##\n\n>");
+        assert!(blocks.iter().all(|b| matches!(b, Block::Paragraph { .. })), "{blocks:?}");
+    }
+}

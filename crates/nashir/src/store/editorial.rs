@@ -1,0 +1,551 @@
+//! Editing articles: create, versioned update, revisions, the admin list, scheduled
+//! publishing and uploaded media. Every article write appends to `changes`.
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::articles::upsert_in;
+use super::taxonomy::{get_or_create, Taxonomy};
+use super::{from_secs, now_secs, Store, StoreError, StoreResult};
+use crate::domain::{title_key, ArticleDraft, Block, Slug, Status};
+
+/// What an editor saved, kept per revision to diff and restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub headline: String,
+    pub lead: String,
+    pub body: Vec<Block>,
+    pub section: Option<String>,
+    pub tags: Vec<String>,
+    pub authors: Vec<String>,
+    pub slug: String,
+    pub status: Status,
+    pub published_at: Option<i64>,
+}
+
+/// Who may touch an article, in what state it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleMeta {
+    pub id: i64,
+    pub status: Status,
+    pub version: i64,
+    pub created_by: Option<i64>,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("المقال غير موجود")]
+    NotFound,
+    #[error("عدّل شخص آخر هذا المقال بعد أن فتحته (النسخة {current})؛ لم يُحفظ شيء. افتح النسخة الأحدث وأعد تعديلك.")]
+    VersionConflict { current: i64 },
+    #[error("المعرّف النصي «{0}» مستخدم لمقال آخر")]
+    SlugTaken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for EditError {
+    fn from(e: sqlx::Error) -> Self {
+        EditError::Store(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AdminFilter {
+    /// draft, scheduled, published, or review (drafts submitted for review).
+    pub status: Option<String>,
+    pub section: Option<String>,
+    pub author: Option<String>,
+    pub query: Option<String>,
+    pub created_by: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminRow {
+    pub id: i64,
+    pub headline: String,
+    pub slug: String,
+    pub status: Status,
+    pub submitted: bool,
+    pub section: Option<String>,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_by: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionInfo {
+    pub id: i64,
+    pub version: i64,
+    pub user_name: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaRecord {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: i64,
+    pub alt: String,
+    pub created_at: i64,
+}
+
+fn snapshot_of(draft: &ArticleDraft, slug: &str) -> Snapshot {
+    Snapshot {
+        headline: draft.headline.as_str().to_string(),
+        lead: draft.lead.clone(),
+        body: draft.body.clone(),
+        section: draft.section.clone().filter(|s| !s.trim().is_empty()),
+        tags: draft.tags.clone(),
+        authors: draft.authors.clone(),
+        slug: slug.to_string(),
+        status: draft.status,
+        published_at: draft.published_at.map(|t| t.timestamp()),
+    }
+}
+
+async fn add_revision(tx: &mut Transaction<'_, Any>, id: i64, version: i64, user: Option<i64>, snapshot: &Snapshot) -> StoreResult<()> {
+    let json = serde_json::to_string(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("INSERT INTO revisions (article_id, version, user_id, created_at, snapshot) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(version)
+        .bind(user)
+        .bind(now_secs())
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn log_change(tx: &mut Transaction<'_, Any>, id: i64, kind: &str) -> StoreResult<()> {
+    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(kind)
+        .bind(now_secs())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn begin_write(store: &Store) -> StoreResult<Transaction<'static, Any>> {
+    store.begin_write().await
+}
+
+fn meta_from_row(row: &AnyRow) -> StoreResult<ArticleMeta> {
+    let status: String = row.try_get("status")?;
+    Ok(ArticleMeta {
+        id: row.try_get("id")?,
+        status: Status::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        version: row.try_get("version")?,
+        created_by: row.try_get("created_by")?,
+        submitted_at: row.try_get("submitted_at")?,
+    })
+}
+
+impl Store {
+    /// A new article written in the editor, owned by `user_id`. Returns its id.
+    pub async fn create_article(&self, draft: &ArticleDraft, user_id: Option<i64>) -> Result<i64, EditError> {
+        let mut draft = draft.clone();
+        draft.source_key = None;
+        let mut tx = begin_write(self).await?;
+        let (id, _) = upsert_in(&mut tx, &draft).await?;
+        sqlx::query("UPDATE articles SET created_by = $1 WHERE id = $2").bind(user_id).bind(id).execute(&mut *tx).await?;
+        let slug: String = sqlx::query_scalar("SELECT slug FROM articles WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        add_revision(&mut tx, id, 1, user_id, &snapshot_of(&draft, &slug)).await?;
+        tx.commit().await?;
+        self.bump_epoch();
+        Ok(id)
+    }
+
+    pub async fn article_meta(&self, id: i64) -> StoreResult<Option<ArticleMeta>> {
+        let row = sqlx::query("SELECT id, status, version, created_by, submitted_at FROM articles WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(meta_from_row).transpose()
+    }
+
+    /// Saves an edit when the article is still at `expected_version`; otherwise nothing is
+    /// written and the caller learns the current version. `submitted`: Some(true) marks the
+    /// draft as waiting for review, Some(false) clears the mark. Returns the new version.
+    pub async fn update_article(
+        &self,
+        id: i64,
+        expected_version: i64,
+        draft: &ArticleDraft,
+        user_id: Option<i64>,
+        submitted: Option<bool>,
+    ) -> Result<i64, EditError> {
+        let mut tx = begin_write(self).await?;
+        let current: Option<(String, i64)> = sqlx::query("SELECT slug, version FROM articles WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("slug")?, r.try_get("version")?)))
+            .transpose()?;
+        let Some((current_slug, current_version)) = current else { return Err(EditError::NotFound) };
+        if current_version != expected_version {
+            return Err(EditError::VersionConflict { current: current_version });
+        }
+        let slug = match &draft.slug {
+            Some(s) if s.as_str() != current_slug => {
+                let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE slug = $1 AND id <> $2")
+                    .bind(s.as_str())
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if taken > 0 {
+                    return Err(EditError::SlugTaken(s.to_string()));
+                }
+                s.to_string()
+            }
+            _ => current_slug,
+        };
+        let section_id = match &draft.section {
+            Some(name) if !name.trim().is_empty() => Some(get_or_create(&mut tx, Taxonomy::Section, name, None).await?),
+            _ => None,
+        };
+        let body_json = serde_json::to_string(&draft.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let submitted_at = match submitted {
+            Some(true) => Some(now_secs()),
+            _ => None,
+        };
+        let keep_submitted = if submitted.is_none() { 1i64 } else { 0 };
+        let done = sqlx::query(
+            "UPDATE articles SET slug = $1, headline = $2, headline_key = $3, lead = $4, body_json = $5, section_id = $6, status = $7, \
+             published_at = $8, updated_at = $9, submitted_at = CASE WHEN $10 = 1 THEN submitted_at ELSE $11 END, version = version + 1 \
+             WHERE id = $12 AND version = $13",
+        )
+        .bind(&slug)
+        .bind(draft.headline.as_str())
+        .bind(title_key(draft.headline.as_str()))
+        .bind(&draft.lead)
+        .bind(&body_json)
+        .bind(section_id)
+        .bind(draft.status.as_str())
+        .bind(draft.published_at.map(|t| t.timestamp()))
+        .bind(now_secs())
+        .bind(keep_submitted)
+        .bind(submitted_at)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            // Another writer committed between our read and our update.
+            return Err(EditError::VersionConflict { current: expected_version + 1 });
+        }
+        replace_names(&mut tx, id, draft).await?;
+        log_change(&mut tx, id, "updated").await?;
+        add_revision(&mut tx, id, expected_version + 1, user_id, &snapshot_of(draft, &slug)).await?;
+        tx.commit().await?;
+        self.bump_epoch();
+        Ok(expected_version + 1)
+    }
+
+    /// Publishes (or unpublishes to a draft) without other edits, for the API.
+    pub async fn set_article_status(
+        &self,
+        id: i64,
+        status: Status,
+        published_at: Option<i64>,
+        user_id: Option<i64>,
+    ) -> Result<i64, EditError> {
+        let mut tx = self.pool.begin().await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("UPDATE articles SET status = $1, published_at = $2, updated_at = $3, submitted_at = NULL, version = version + 1 WHERE id = $4 RETURNING version")
+                .bind(status.as_str())
+                .bind(published_at)
+                .bind(now_secs())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(version) = version else { return Err(EditError::NotFound) };
+        let kind = match status {
+            Status::Draft => "unpublished",
+            Status::Scheduled => "scheduled",
+            Status::Published => "published",
+        };
+        log_change(&mut tx, id, kind).await?;
+        tx.commit().await?;
+        self.bump_epoch();
+        // The revision records the state after the change, like any save.
+        if let Some(snapshot) = self.current_snapshot(id).await? {
+            let mut tx = begin_write(self).await?;
+            add_revision(&mut tx, id, version, user_id, &snapshot).await?;
+            tx.commit().await?;
+            self.bump_epoch();
+        }
+        Ok(version)
+    }
+
+    /// The article as a snapshot, the shape the editor form and revisions use.
+    pub async fn current_snapshot(&self, id: i64) -> StoreResult<Option<Snapshot>> {
+        let Some(a) = self.article_by_id(id).await? else { return Ok(None) };
+        Ok(Some(Snapshot {
+            headline: a.headline,
+            lead: a.lead,
+            body: a.body,
+            section: a.section.map(|s| s.name),
+            tags: a.tags.into_iter().map(|t| t.name).collect(),
+            authors: a.authors.into_iter().map(|t| t.name).collect(),
+            slug: a.slug.to_string(),
+            status: a.status,
+            published_at: a.published_at.map(|t| t.timestamp()),
+        }))
+    }
+
+    pub async fn revisions(&self, article_id: i64) -> StoreResult<Vec<RevisionInfo>> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.version, r.created_at, u.name FROM revisions r LEFT JOIN users u ON u.id = r.user_id WHERE r.article_id = $1 ORDER BY r.id DESC",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RevisionInfo {
+                    id: r.try_get("id")?,
+                    version: r.try_get("version")?,
+                    user_name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revision(&self, article_id: i64, revision_id: i64) -> StoreResult<Option<(RevisionInfo, Snapshot)>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.version, r.created_at, r.snapshot, u.name FROM revisions r LEFT JOIN users u ON u.id = r.user_id WHERE r.article_id = $1 AND r.id = $2",
+        )
+        .bind(article_id)
+        .bind(revision_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let json: String = r.try_get("snapshot")?;
+        let snapshot = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("revision {revision_id}: {e}")))?;
+        Ok(Some((
+            RevisionInfo {
+                id: r.try_get("id")?,
+                version: r.try_get("version")?,
+                user_name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+            },
+            snapshot,
+        )))
+    }
+
+    /// Articles for the admin list, newest change first, with the total.
+    pub async fn admin_articles(&self, f: &AdminFilter) -> StoreResult<(Vec<AdminRow>, i64)> {
+        enum Arg {
+            I(i64),
+            S(String),
+        }
+        let mut conds: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let mut push = |cond: &str, arg: Arg, conds: &mut Vec<String>| {
+            args.push(arg);
+            conds.push(cond.replace('?', &format!("${}", args.len())));
+        };
+        match f.status.as_deref() {
+            Some("review") => conds.push("a.status = 'draft' AND a.submitted_at IS NOT NULL".into()),
+            Some(s @ ("draft" | "scheduled" | "published")) => push("a.status = ?", Arg::S(s.into()), &mut conds),
+            _ => {}
+        }
+        if let Some(section) = &f.section {
+            push("s.slug = ?", Arg::S(section.clone()), &mut conds);
+        }
+        if let Some(author) = &f.author {
+            push(
+                "a.id IN (SELECT aa.article_id FROM article_authors aa JOIN authors au ON au.id = aa.author_id WHERE au.slug = ?)",
+                Arg::S(author.clone()),
+                &mut conds,
+            );
+        }
+        if let Some(q) = f.query.as_deref().map(title_key).filter(|k| !k.is_empty()) {
+            push("a.headline_key LIKE ?", Arg::S(format!("%{}%", q.replace(['%', '_'], ""))), &mut conds);
+        }
+        if let Some(user) = f.created_by {
+            push("a.created_by = ?", Arg::I(user), &mut conds);
+        }
+        let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        let from = format!("FROM articles a LEFT JOIN sections s ON s.id = a.section_id {filter}");
+        let sql = format!(
+            "SELECT a.id, a.headline, a.slug, a.status, a.submitted_at, a.published_at, a.updated_at, a.created_by, a.version, s.name AS section_name \
+             {from} ORDER BY a.updated_at DESC, a.id DESC LIMIT {} OFFSET {}",
+            f.limit.clamp(1, 500),
+            f.offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        let count_sql = format!("SELECT COUNT(*) {from}");
+        let mut c = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &args {
+            match a {
+                Arg::I(v) => {
+                    q = q.bind(*v);
+                    c = c.bind(*v);
+                }
+                Arg::S(v) => {
+                    q = q.bind(v.clone());
+                    c = c.bind(v.clone());
+                }
+            }
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let total = c.fetch_one(&self.pool).await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(AdminRow {
+                    id: r.try_get("id")?,
+                    headline: r.try_get("headline")?,
+                    slug: r.try_get("slug")?,
+                    status: Status::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    submitted: r.try_get::<Option<i64>, _>("submitted_at")?.is_some(),
+                    section: r.try_get("section_name")?,
+                    published_at: r.try_get("published_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                    created_by: r.try_get("created_by")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((items, total))
+    }
+
+    /// Publishes every scheduled article whose time has come. The single UPDATE … RETURNING
+    /// is atomic on both backends: with several nodes, each article is claimed by exactly one.
+    pub async fn publish_due(&self, now: i64) -> StoreResult<Vec<i64>> {
+        // Most passes find nothing; a plain read then keeps the idle scheduler from taking
+        // SQLite's write lock every few seconds.
+        let due: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'scheduled' AND published_at <= $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        if due == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE articles SET status = 'published', updated_at = $1, version = version + 1 \
+             WHERE status = 'scheduled' AND published_at <= $1 RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &ids {
+            log_change(&mut tx, *id, "published").await?;
+        }
+        tx.commit().await?;
+        self.bump_epoch();
+        Ok(ids)
+    }
+
+    /// Sections and tags by name, for the editor's pickers.
+    pub async fn tag_names(&self) -> StoreResult<Vec<(i64, String, String)>> {
+        let rows = sqlx::query("SELECT id, slug, name FROM tags ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("slug")?, r.try_get("name")?))).collect()
+    }
+
+    pub async fn rename_tag(&self, id: i64, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE tags SET name = $1, name_key = $2 WHERE id = $3")
+            .bind(name)
+            .bind(title_key(name))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn authors_list(&self) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT slug, name FROM authors ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("slug")?, r.try_get("name")?))).collect()
+    }
+
+    pub async fn add_media(&self, m: &MediaRecord, uploaded_by: Option<i64>) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "INSERT INTO media (file_name, content_type, width, height, bytes, alt, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (file_name) DO UPDATE SET alt = $6 RETURNING id",
+        )
+        .bind(&m.file_name)
+        .bind(&m.content_type)
+        .bind(m.width)
+        .bind(m.height)
+        .bind(m.bytes)
+        .bind(&m.alt)
+        .bind(uploaded_by)
+        .bind(now_secs())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn media_list(&self, limit: i64) -> StoreResult<Vec<MediaRecord>> {
+        let rows =
+            sqlx::query("SELECT id, file_name, content_type, width, height, bytes, alt, created_at FROM media ORDER BY id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MediaRecord {
+                    id: r.try_get("id")?,
+                    file_name: r.try_get("file_name")?,
+                    content_type: r.try_get("content_type")?,
+                    width: r.try_get("width")?,
+                    height: r.try_get("height")?,
+                    bytes: r.try_get("bytes")?,
+                    alt: r.try_get("alt")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn replace_names(tx: &mut Transaction<'_, Any>, id: i64, draft: &ArticleDraft) -> StoreResult<()> {
+    sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
+    for (position, name) in draft.authors.iter().filter(|n| !n.trim().is_empty()).enumerate() {
+        let author_id = get_or_create(tx, Taxonomy::Author, name, None).await?;
+        sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(author_id)
+            .bind(position as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for name in draft.tags.iter().filter(|n| !n.trim().is_empty()) {
+        let tag_id = get_or_create(tx, Taxonomy::Tag, name, None).await?;
+        sqlx::query("INSERT INTO article_tags (article_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(tag_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Converts a snapshot back to a draft, e.g. to restore a revision.
+pub fn draft_from_snapshot(s: &Snapshot) -> Result<ArticleDraft, crate::domain::DomainError> {
+    let mut d = ArticleDraft::new(crate::domain::Headline::parse(&s.headline)?);
+    d.lead = s.lead.clone();
+    d.body = s.body.clone();
+    d.section = s.section.clone();
+    d.tags = s.tags.clone();
+    d.authors = s.authors.clone();
+    d.slug = Some(Slug::parse(&s.slug)?);
+    d.status = s.status;
+    d.published_at = s.published_at.map(from_secs);
+    d.source = Some("editor".into());
+    Ok(d)
+}

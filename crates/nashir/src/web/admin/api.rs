@@ -1,0 +1,376 @@
+//! The admin JSON API for newsroom scripts: create, update, publish and unpublish articles
+//! with `Authorization: Bearer <token>` (tokens are made and revoked in /admin/tokens).
+//! Errors are `{"error": {"code", "message"}}` with stable codes, like the read API.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::DateTime;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
+use crate::editor::accounts::{token_hash, Role, User};
+use crate::ingest::markup;
+use crate::store::{EditError, StoreError};
+use crate::web::AppState;
+
+#[derive(Debug)]
+pub struct ApiFailure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn fail(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiFailure {
+    ApiFailure { status, code, message: message.into() }
+}
+
+impl From<StoreError> for ApiFailure {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "admin api failed");
+        fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي")
+    }
+}
+
+impl From<EditError> for ApiFailure {
+    fn from(e: EditError) -> Self {
+        match e {
+            EditError::NotFound => fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"),
+            EditError::VersionConflict { .. } => fail(StatusCode::CONFLICT, "version_conflict", e.to_string()),
+            EditError::SlugTaken(_) => fail(StatusCode::CONFLICT, "slug_taken", e.to_string()),
+            EditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// The user behind the request's bearer token.
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiFailure;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "أرسل رمز API في الترويسة Authorization: Bearer …"))?;
+        let user = state.store.user_for_api_token(&token_hash(token)).await?;
+        user.map(ApiUser).ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "رمز API غير صالح أو أُلغي"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleInput {
+    pub headline: String,
+    #[serde(default)]
+    pub lead: String,
+    /// The editor's markup (paragraphs separated by blank lines, `## `, `> `, images…).
+    #[serde(default)]
+    pub body: String,
+    pub section: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub slug: Option<String>,
+    pub status: Option<String>,
+    pub published_at: Option<String>,
+    pub version: Option<i64>,
+}
+
+fn parse_input(bytes: &[u8]) -> Result<ArticleInput, ApiFailure> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| fail(StatusCode::BAD_REQUEST, "invalid_json", format!("جسم الطلب ليس JSON صالحاً للمقال: {e}")))
+}
+
+fn invalid(message: impl Into<String>) -> ApiFailure {
+    fail(StatusCode::UNPROCESSABLE_ENTITY, "invalid_article", message)
+}
+
+fn forbidden(message: &str) -> ApiFailure {
+    fail(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailure> {
+    let mut d = ArticleDraft::new(Headline::parse(&input.headline).map_err(|e| invalid(e.to_string()))?);
+    d.lead = input.lead.trim().to_string();
+    d.body = markup::parse(&input.body);
+    if d.body.is_empty() && d.lead.is_empty() {
+        return Err(invalid("المقال بلا نص"));
+    }
+    d.section = input.section.clone().filter(|s| !s.trim().is_empty());
+    d.tags = input.tags.clone();
+    d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };
+    d.slug = match input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(Slug::parse(s).map_err(|e| invalid(e.to_string()))?),
+        None => None,
+    };
+    d.status = Status::parse(input.status.as_deref().unwrap_or("draft")).map_err(|e| invalid(e.to_string()))?;
+    d.published_at = match input.published_at.as_deref() {
+        Some(t) => Some(
+            DateTime::parse_from_rfc3339(t)
+                .map_err(|_| invalid(format!("published_at «{t}» ليس وقتاً بصيغة RFC 3339")))?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
+    match d.status {
+        Status::Scheduled if d.published_at.is_none() => return Err(invalid("المقال المجدول يحتاج published_at")),
+        Status::Published if d.published_at.is_none() => d.published_at = Some(chrono::Utc::now()),
+        _ => {}
+    }
+    if d.status != Status::Draft {
+        if user.role < Role::Editor {
+            return Err(forbidden("النشر والجدولة للمحررين فقط"));
+        }
+        check_alt(&d.body)?;
+    }
+    d.source = Some("api".into());
+    Ok(d)
+}
+
+fn check_alt(body: &[Block]) -> Result<(), ApiFailure> {
+    if body.iter().any(|b| matches!(b, Block::Image { alt, .. } if alt.trim().is_empty())) {
+        return Err(invalid("لا يُنشر مقال فيه صورة بلا نص بديل (alt)"));
+    }
+    Ok(())
+}
+
+async fn summary(state: &AppState, id: i64) -> Result<Value, ApiFailure> {
+    let a = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    Ok(json!({ "id": a.id, "slug": a.slug, "status": a.status, "version": a.version,
+               "published_at": a.published_at.map(|t| t.to_rfc3339()), "headline": a.headline }))
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiFailure> {
+    raw.parse::<i64>().map_err(|_| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود (استعمل المعرّف الرقمي)"))
+}
+
+/// `POST /api/v1/articles`
+pub async fn api_create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiFailure> {
+    let input = parse_input(&body)?;
+    let draft = to_draft(&input, &user)?;
+    let id = state.store.create_article(&draft, Some(user.id)).await?;
+    Ok((StatusCode::CREATED, Json(summary(&state, id).await?)))
+}
+
+/// `PUT /api/v1/articles/{id}`: the whole article, with the `version` it was read at.
+pub async fn api_update(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiFailure> {
+    let id = parse_id(&id)?;
+    let input = parse_input(&body)?;
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    if user.role < Role::Editor && !(meta.created_by == Some(user.id) && meta.status == Status::Draft) {
+        return Err(forbidden("يستطيع الكاتب تعديل مسوداته فقط"));
+    }
+    let version = input.version.ok_or_else(|| invalid("أرسل version: رقم النسخة التي عدّلتها"))?;
+    let draft = to_draft(&input, &user)?;
+    let submitted = (draft.status != Status::Draft).then_some(false);
+    state.store.update_article(id, version, &draft, Some(user.id), submitted).await?;
+    Ok(Json(summary(&state, id).await?))
+}
+
+/// `GET /api/v1/articles/{id}/edit`: any article the token's user may edit, in the shape
+/// `PUT` takes (body as markup, with its current `version`), whatever its status.
+pub async fn api_edit(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+    let id = parse_id(&id)?;
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    if user.role < Role::Editor && meta.created_by != Some(user.id) {
+        return Err(forbidden("هذا المقال ليس لك"));
+    }
+    let s = state.store.current_snapshot(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    Ok(Json(json!({
+        "id": id, "version": meta.version, "headline": s.headline, "lead": s.lead, "body": markup::serialize(&s.body),
+        "section": s.section, "tags": s.tags, "authors": s.authors, "slug": s.slug, "status": s.status,
+        "published_at": s.published_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
+    })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {
+    pub published_at: Option<String>,
+}
+
+/// `POST /api/v1/articles/{id}/publish`: now, or scheduled when `published_at` is ahead.
+pub async fn api_publish(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiFailure> {
+    let id = parse_id(&id)?;
+    if user.role < Role::Editor {
+        return Err(forbidden("النشر للمحررين فقط"));
+    }
+    let input: PublishInput = if body.iter().all(u8::is_ascii_whitespace) {
+        PublishInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| fail(StatusCode::BAD_REQUEST, "invalid_json", format!("جسم الطلب غير صالح: {e}")))?
+    };
+    let article = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    check_alt(&article.body)?;
+    let now = chrono::Utc::now().timestamp();
+    let at = match input.published_at.as_deref() {
+        Some(t) => DateTime::parse_from_rfc3339(t).map_err(|_| invalid(format!("published_at «{t}» ليس وقتاً بصيغة RFC 3339")))?.timestamp(),
+        None => now,
+    };
+    let status = if at > now { Status::Scheduled } else { Status::Published };
+    state.store.set_article_status(id, status, Some(at), Some(user.id)).await?;
+    Ok(Json(summary(&state, id).await?))
+}
+
+/// `POST /api/v1/articles/{id}/unpublish`: back to a draft.
+pub async fn api_unpublish(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiFailure> {
+    let id = parse_id(&id)?;
+    if user.role < Role::Editor {
+        return Err(forbidden("إلغاء النشر للمحررين فقط"));
+    }
+    let article = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    state.store.set_article_status(id, Status::Draft, article.published_at.map(|t| t.timestamp()), Some(user.id)).await?;
+    Ok(Json(summary(&state, id).await?))
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+/// The API described by hand, next to the handlers it describes; a test compares it with a
+/// snapshot and calls every operation listed, so it cannot silently drift.
+pub fn openapi_document() -> Value {
+    let error = json!({ "$ref": "#/components/schemas/Error" });
+    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": error } } });
+    let ok_article = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleState" } } } });
+    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let id_or_slug = json!({ "name": "id_or_slug", "in": "path", "required": true, "schema": { "type": "string" } });
+    let secured = json!([{ "bearer": [] }]);
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "Nashir API", "version": "1", "description": "Read published articles; write them with an API token." },
+        "paths": {
+            "/api/v1/articles": {
+                "get": {
+                    "summary": "Published articles, newest first",
+                    "parameters": [
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } },
+                        { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
+                        { "name": "section", "in": "query", "schema": { "type": "string" } }
+                    ],
+                    "responses": { "200": { "description": "A page of articles" }, "400": err("Bad query parameter"), "404": err("Unknown section") }
+                },
+                "post": {
+                    "summary": "Create an article",
+                    "security": secured,
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
+                    "responses": { "201": ok_article("Created"), "400": err("Not JSON"), "401": err("Missing or revoked token"),
+                                   "403": err("Role may not publish"), "422": err("Invalid article") }
+                }
+            },
+            "/api/v1/articles/{id_or_slug}": {
+                "get": {
+                    "summary": "One published article",
+                    "parameters": [id_or_slug],
+                    "responses": { "200": { "description": "The article" }, "404": err("Not found") }
+                },
+                "put": {
+                    "summary": "Replace an article; `version` must be the one read (from GET …/edit or an earlier write)",
+                    "security": secured,
+                    "parameters": [{ "name": "id_or_slug", "in": "path", "required": true, "description": "The article's numeric id (writes do not take slugs)", "schema": { "type": "integer" } }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
+                    "responses": { "200": ok_article("Saved"), "400": err("Not JSON"), "401": err("Missing or revoked token"), "403": err("Not allowed"),
+                                   "404": err("Not found"), "409": err("version_conflict or slug_taken"), "422": err("Invalid article") }
+                }
+            },
+            "/api/v1/articles/{id}/edit": {
+                "get": {
+                    "summary": "Any article the token may edit, in the shape PUT takes, with its current version",
+                    "security": secured,
+                    "parameters": [id_param],
+                    "responses": { "200": { "description": "The editable article", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
+                                   "401": err("Missing or revoked token"), "403": err("Not the writer's article"), "404": err("Not found") }
+                }
+            },
+            "/api/v1/articles/{id}/publish": {
+                "post": {
+                    "summary": "Publish now, or schedule when published_at is in the future",
+                    "security": secured,
+                    "parameters": [id_param],
+                    "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                        "type": "object", "additionalProperties": false, "properties": { "published_at": { "type": "string", "format": "date-time" } } } } } },
+                    "responses": { "200": ok_article("Published or scheduled"), "401": err("Missing or revoked token"), "403": err("Editors only"),
+                                   "404": err("Not found"), "422": err("An image lacks alt text") }
+                }
+            },
+            "/api/v1/articles/{id}/unpublish": {
+                "post": {
+                    "summary": "Take an article back to draft",
+                    "security": secured,
+                    "parameters": [id_param],
+                    "responses": { "200": ok_article("Now a draft"), "401": err("Missing or revoked token"), "403": err("Editors only"), "404": err("Not found") }
+                }
+            },
+            "/api/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"],
+                    "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } },
+                "ArticleInput": {
+                    "type": "object", "additionalProperties": false, "required": ["headline"],
+                    "properties": {
+                        "headline": { "type": "string" },
+                        "lead": { "type": "string" },
+                        "body": { "type": "string", "description": "Editor markup: blocks separated by blank lines; `## ` subheading, `> ` quote, `![alt](src)` image, «اقرأ أيضاً: …»" },
+                        "section": { "type": "string" },
+                        "tags": { "type": "array", "items": { "type": "string" } },
+                        "authors": { "type": "array", "items": { "type": "string" } },
+                        "slug": { "type": "string" },
+                        "status": { "type": "string", "enum": ["draft", "scheduled", "published"] },
+                        "published_at": { "type": "string", "format": "date-time" },
+                        "version": { "type": "integer", "description": "Required on PUT" }
+                    }
+                },
+                "ArticleState": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "slug": { "type": "string" }, "headline": { "type": "string" },
+                        "status": { "type": "string", "enum": ["draft", "scheduled", "published"] },
+                        "version": { "type": "integer" }, "published_at": { "type": "string", "format": "date-time", "nullable": true }
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,406 @@
+//! Writing and editing articles: list with filters, the editor form with preview, versioned
+//! saves, revisions with diff and restore.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{json, Value};
+
+use super::diff::diff_lines;
+use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
+use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
+use crate::editor::accounts::Role;
+use crate::editor::media::dimensions_of;
+use crate::ingest::markup;
+use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
+use crate::web::pages::url_pairs;
+use crate::web::view::paths;
+use crate::web::AppState;
+
+const PAGE: i64 = 50;
+
+pub fn status_label(status: Status, submitted: bool) -> &'static str {
+    match (status, submitted) {
+        (Status::Draft, true) => "بانتظار المراجعة",
+        (Status::Draft, false) => "مسودة",
+        (Status::Scheduled, _) => "مجدول",
+        (Status::Published, _) => "منشور",
+    }
+}
+
+pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw): RawQuery) -> AdminResult<Response> {
+    let pairs = url_pairs(raw.as_deref().unwrap_or(""));
+    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
+    let page = param("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let filter = AdminFilter {
+        status: param("status"),
+        section: param("section"),
+        author: param("author"),
+        query: param("q"),
+        // Writers work on their own articles only.
+        created_by: (session.user.role < Role::Editor).then_some(session.user.id),
+        limit: PAGE,
+        offset: (page - 1) * PAGE,
+    };
+    let (rows, total) = state.store.admin_articles(&filter).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "headline": r.headline, "status": r.status, "status_label": status_label(r.status, r.submitted),
+                "section": r.section, "updated": local_time(&state, r.updated_at),
+                "published": r.published_at.map(|t| local_time(&state, t)),
+                "url": (r.status == Status::Published).then(|| paths::article(&r.slug)),
+            })
+        })
+        .collect();
+    let sections: Vec<Value> = state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
+    let authors: Vec<Value> =
+        state.store.authors_list().await?.into_iter().map(|(slug, name)| json!({ "slug": slug, "name": name })).collect();
+    Ok(render(
+        &state,
+        Some(&session),
+        "admin/list.html",
+        json!({
+            "items": items, "total": total, "page": page, "pages": ((total + PAGE - 1) / PAGE).max(1),
+            "sections": sections, "authors": authors,
+            "f": { "status": param("status"), "section": param("section"), "author": param("author"), "q": param("q") },
+        }),
+    )?
+    .into_response())
+}
+
+/// What the form shows: stored values, or what the user just typed.
+/// The featured image is the image a body starts with, before any text; the form shows it in
+/// its own fields.
+fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
+    match body.first() {
+        Some(Block::Image { src, alt, caption: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
+        _ => (None, body),
+    }
+}
+
+fn form_values(state: &AppState, s: &Snapshot) -> Value {
+    let (featured, rest) = split_featured(&s.body);
+    json!({
+        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest),
+        "featured_src": featured.map(|f| f.0).unwrap_or_default(), "featured_alt": featured.map(|f| f.1).unwrap_or_default(),
+        "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
+        "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
+    })
+}
+
+fn typed_values(fields: &Fields) -> Value {
+    json!({
+        "headline": fields.text("headline"), "slug": fields.text("slug"), "lead": fields.text("lead"), "body": fields.get("body").unwrap_or(""),
+        "featured_src": fields.text("featured_src"), "featured_alt": fields.text("featured_alt"),
+        "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
+        "status": fields.text("status"), "publish_at": fields.text("publish_at"),
+    })
+}
+
+/// Blocks as the preview shows them: the article template's shapes, escaped by minijinja.
+fn preview_blocks(blocks: &[Block]) -> Vec<Value> {
+    blocks
+        .iter()
+        .map(|b| {
+            let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            if let Block::Image { src, .. } = b {
+                if let Some((w, h)) = dimensions_of(src) {
+                    v["width"] = json!(w);
+                    v["height"] = json!(h);
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+async fn editor_page(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    id: Option<i64>,
+    meta: Option<&ArticleMeta>,
+    values: Value,
+    extra: Value,
+) -> AdminResult<Response> {
+    let sections: Vec<String> = state.store.sections().await?.into_iter().map(|s| s.name).collect();
+    let mut ctx = json!({
+        "id": id, "a": values, "sections": sections,
+        "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
+        "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
+        "tz": state.config.site.timezone,
+    });
+    if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
+        obj.extend(extra.clone());
+    }
+    Ok((status, render(state, Some(session), "admin/edit.html", ctx)?).into_response())
+}
+
+pub async fn new_form(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    let values = json!({ "status": "draft", "authors": session.user.name });
+    editor_page(&state, &session, StatusCode::OK, None, None, values, json!({})).await
+}
+
+fn can_edit(session: &Session, meta: &ArticleMeta) -> AdminResult<()> {
+    if session.user.role >= Role::Editor || (meta.created_by == Some(session.user.id) && meta.status == Status::Draft) {
+        Ok(())
+    } else {
+        Err(AdminError::Forbidden("يستطيع الكاتب تعديل مسوداته فقط؛ هذا المقال ليس مسودة لك.".into()))
+    }
+}
+
+fn can_set_status(session: &Session, status: Status) -> AdminResult<()> {
+    if status != Status::Draft && session.user.role < Role::Editor {
+        return Err(AdminError::Forbidden("النشر والجدولة للمحررين فقط. أرسل المقال للمراجعة بدلاً من ذلك.".into()));
+    }
+    Ok(())
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    RawQuery(raw): RawQuery,
+) -> AdminResult<Response> {
+    let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
+    if session.user.role < Role::Editor && meta.created_by != Some(session.user.id) {
+        return Err(AdminError::Forbidden("هذا المقال ليس لك.".into()));
+    }
+    let snapshot = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
+    let saved = crate::web::pages::query_param(&raw, "saved").is_some();
+    let url = (snapshot.status == Status::Published).then(|| paths::article(&snapshot.slug));
+    let extra = json!({ "notice": saved.then_some("حُفظ المقال."), "public_url": url, "readonly": can_edit(&session, &meta).is_err() });
+    editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), form_values(&state, &snapshot), extra).await
+}
+
+/// The form's fields as a draft, or an Arabic message naming the first problem.
+fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Option<i64>) -> Result<(ArticleDraft, Status), String> {
+    let headline = Headline::parse(&fields.text("headline")).map_err(|e| e.to_string())?;
+    let status = Status::parse(fields.get("status").unwrap_or("draft")).map_err(|e| e.to_string())?;
+    let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
+    let mut draft = ArticleDraft::new(headline);
+    draft.lead = fields.text("lead");
+    draft.body = markup::parse(fields.get("body").unwrap_or(""));
+    let featured = fields.text("featured_src");
+    if !featured.is_empty() {
+        // The same URL rules as images in the body: http(s) or a local path, nothing else.
+        let alt = fields.text("featured_alt").replace(['[', ']'], "");
+        match crate::ingest::plaintext::image_line(&format!("![{alt}]({featured})")) {
+            Some(image) => draft.body.insert(0, image),
+            None => {
+                return Err(format!(
+                    "رابط الصورة الرئيسية «{}» غير مقبول: ارفع الصورة من صفحة الصور أو استعمل رابط https.",
+                    featured.chars().take(80).collect::<String>()
+                ))
+            }
+        }
+    }
+    if draft.body.is_empty() && draft.lead.is_empty() {
+        return Err(DomainError::EmptyBody.to_string());
+    }
+    let names = |name: &str| -> Vec<String> {
+        fields.text(name).split([',', '،']).map(crate::domain::collapse_whitespace).filter(|s| !s.is_empty()).collect()
+    };
+    draft.section = Some(fields.text("section")).filter(|s| !s.is_empty());
+    draft.tags = names("tags");
+    draft.authors = names("authors");
+    let slug = fields.text("slug");
+    draft.slug = if slug.is_empty() { None } else { Some(Slug::parse(&slug).map_err(|e| e.to_string())?) };
+    draft.status = status;
+    draft.source = Some("editor".into());
+    draft.published_at = match status {
+        Status::Scheduled => Some(when.ok_or("حدّد وقت النشر للمقال المجدول.")?),
+        Status::Published => Some(when.or(current_published_at).unwrap_or_else(|| chrono::Utc::now().timestamp())),
+        Status::Draft => when,
+    }
+    .map(crate::store::from_secs);
+    if status != Status::Draft {
+        if let Some(Block::Image { src, .. }) = draft.body.iter().find(|b| matches!(b, Block::Image { alt, .. } if alt.trim().is_empty())) {
+            return Err(format!("لا يُنشر مقال فيه صورة بلا نص بديل: أضف وصفاً بين القوسين [] للصورة {src}"));
+        }
+    }
+    Ok((draft, status))
+}
+
+pub async fn create(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    let action = fields.text("action");
+    let (mut draft, status) = match draft_from_fields(&state, &fields, None) {
+        Ok(d) => d,
+        Err(msg) => {
+            return editor_page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                typed_values(&fields),
+                json!({ "error": msg }),
+            )
+            .await
+        }
+    };
+    can_set_status(&session, status)?;
+    if action == "preview" {
+        let blocks = preview_blocks(&draft.body);
+        return editor_page(&state, &session, StatusCode::OK, None, None, typed_values(&fields), json!({ "preview": blocks })).await;
+    }
+    if draft.authors.is_empty() {
+        draft.authors = vec![session.user.name.clone()];
+    }
+    let id = match state.store.create_article(&draft, Some(session.user.id)).await {
+        Ok(id) => id,
+        Err(e) => return Err(edit_error(e)),
+    };
+    if action == "submit" {
+        let version = state.store.article_meta(id).await?.map(|m| m.version).unwrap_or(1);
+        state.store.update_article(id, version, &draft, Some(session.user.id), Some(true)).await.map_err(edit_error)?;
+    }
+    Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}
+
+fn edit_error(e: EditError) -> AdminError {
+    match e {
+        EditError::NotFound => AdminError::NotFound,
+        EditError::VersionConflict { .. } | EditError::SlugTaken(_) => AdminError::Conflict(e.to_string()),
+        EditError::Store(e) => AdminError::Internal(e.into()),
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
+    can_edit(&session, &meta)?;
+    let action = fields.text("action");
+    let current_published = state.store.current_snapshot(id).await?.and_then(|s| s.published_at);
+    let (draft, status) = match draft_from_fields(&state, &fields, current_published) {
+        Ok(d) => d,
+        Err(msg) => {
+            return editor_page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(id),
+                Some(&meta),
+                typed_values(&fields),
+                json!({ "error": msg }),
+            )
+            .await
+        }
+    };
+    can_set_status(&session, status)?;
+    if action == "preview" {
+        let blocks = preview_blocks(&draft.body);
+        return editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), typed_values(&fields), json!({ "preview": blocks }))
+            .await;
+    }
+    let Some(version) = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()) else {
+        return Err(AdminError::BadRequest("النموذج بلا رقم نسخة؛ أعد تحميل الصفحة.".into()));
+    };
+    let submitted = match (action.as_str(), status) {
+        ("submit", _) => Some(true),
+        (_, Status::Published | Status::Scheduled) => Some(false),
+        _ => None,
+    };
+    match state.store.update_article(id, version, &draft, Some(session.user.id), submitted).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Err(e @ (EditError::VersionConflict { .. } | EditError::SlugTaken(_))) => {
+            editor_page(
+                &state,
+                &session,
+                StatusCode::CONFLICT,
+                Some(id),
+                Some(&meta),
+                typed_values(&fields),
+                json!({ "error": e.to_string() }),
+            )
+            .await
+        }
+        Err(e) => Err(edit_error(e)),
+    }
+}
+
+fn snapshot_text(state: &AppState, s: &Snapshot) -> String {
+    format!(
+        "العنوان: {}\nالمعرّف: {}\nالحالة: {}\nموعد النشر: {}\nالقسم: {}\nالوسوم: {}\nالكتّاب: {}\n\nالمقدمة: {}\n\n{}",
+        s.headline,
+        s.slug,
+        status_label(s.status, false),
+        s.published_at.map(|t| local_time(state, t)).unwrap_or_default(),
+        s.section.clone().unwrap_or_default(),
+        s.tags.join("، "),
+        s.authors.join("، "),
+        s.lead,
+        markup::serialize(&s.body)
+    )
+}
+
+async fn viewable(state: &AppState, session: &Session, id: i64) -> AdminResult<ArticleMeta> {
+    let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
+    if session.user.role < Role::Editor && meta.created_by != Some(session.user.id) {
+        return Err(AdminError::Forbidden("هذا المقال ليس لك.".into()));
+    }
+    Ok(meta)
+}
+
+pub async fn revisions(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>) -> AdminResult<Response> {
+    let meta = viewable(&state, &session, id).await?;
+    let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
+    let revs: Vec<Value> = state
+        .store
+        .revisions(id)
+        .await?
+        .iter()
+        .map(|r| json!({ "id": r.id, "version": r.version, "user": r.user_name, "at": local_time(&state, r.created_at), "current": r.version == meta.version }))
+        .collect();
+    Ok(render(
+        &state,
+        Some(&session),
+        "admin/revisions.html",
+        json!({ "id": id, "headline": current.headline, "revisions": revs, "version": meta.version }),
+    )?
+    .into_response())
+}
+
+pub async fn revision_diff(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath((id, rev)): AdminPath<(i64, i64)>,
+) -> AdminResult<Response> {
+    let meta = viewable(&state, &session, id).await?;
+    let (info, old) = state.store.revision(id, rev).await?.ok_or(AdminError::NotFound)?;
+    let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
+    let lines = diff_lines(&snapshot_text(&state, &old), &snapshot_text(&state, &current));
+    Ok(render(
+        &state,
+        Some(&session),
+        "admin/diff.html",
+        json!({ "id": id, "rev": info.id, "rev_version": info.version, "version": meta.version, "headline": current.headline,
+                "at": local_time(&state, info.created_at), "user": info.user_name, "lines": lines }),
+    )?
+    .into_response())
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath((id, rev)): AdminPath<(i64, i64)>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    let meta = state.store.article_meta(id).await?.ok_or(AdminError::NotFound)?;
+    can_edit(&session, &meta)?;
+    let (_, snapshot) = state.store.revision(id, rev).await?.ok_or(AdminError::NotFound)?;
+    can_set_status(&session, snapshot.status)?;
+    let draft = draft_from_snapshot(&snapshot).map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    let version = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(meta.version);
+    state.store.update_article(id, version, &draft, Some(session.user.id), None).await.map_err(edit_error)?;
+    Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}

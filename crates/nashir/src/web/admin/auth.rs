@@ -1,0 +1,165 @@
+//! Login, logout and password change. A wrong password and an unknown email get the same
+//! answer in the same time; failures are throttled per client address and email.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use super::{cookie_value, render, secure_cookies, AdminError, AdminForm, AdminResult, Session, SESSION_COOKIE};
+use crate::editor::accounts::{
+    check_password_strength, constant_time_eq, dummy_hash, hash_password, parse_email, random_token, token_hash, verify_password,
+};
+use crate::web::pages::query_param;
+use crate::web::AppState;
+
+const BAD_LOGIN: &str = "البريد الإلكتروني أو كلمة المرور غير صحيحة.";
+
+/// Before there is a session, the login form is protected by a double-submit token: a
+/// cookie only this path receives, repeated in the form, so another site cannot sign a
+/// browser in to an account of its choosing.
+const LOGIN_COOKIE: &str = "nashir_login";
+
+pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+fn login_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{LOGIN_COOKIE}={token}; Path=/admin/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
+}
+
+/// The login form with a fresh double-submit token.
+fn login_page(state: &AppState, status: StatusCode, ctx: serde_json::Value) -> AdminResult<Response> {
+    let token = random_token();
+    let mut ctx = ctx;
+    ctx["login_csrf"] = json!(token);
+    let html = render(state, None, "admin/login.html", ctx)?;
+    Ok((status, [(header::SET_COOKIE, login_cookie(&token, secure_cookies(state)))], html).into_response())
+}
+
+/// The client's address as the server saw it (no proxy headers are trusted).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// Only local admin paths are followed after login, so the form cannot redirect elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains(['\\', '\r', '\n']) => n.to_string(),
+        _ => "/admin/articles".to_string(),
+    }
+}
+
+pub async fn login_form(State(state): State<AppState>, session: Option<Session>, RawQuery(raw): RawQuery) -> AdminResult<Response> {
+    if session.is_some() {
+        return Ok(Redirect::to("/admin/articles").into_response());
+    }
+    let next = query_param(&raw, "next");
+    login_page(&state, StatusCode::OK, json!({ "next": safe_next(next.as_deref()) }))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    match (cookie_value(&headers, LOGIN_COOKIE), fields.get("csrf")) {
+        (Some(cookie), Some(field)) if !cookie.is_empty() && constant_time_eq(&cookie, field) => {}
+        _ => return Err(AdminError::Csrf),
+    }
+    let email_raw = fields.text("email");
+    let password = fields.get("password").unwrap_or("").to_string();
+    let next = safe_next(fields.get("next"));
+    let email = parse_email(&email_raw).unwrap_or_else(|_| email_raw.to_lowercase());
+    let key = format!("{ip}|{email}");
+    let window = state.config.editor.login_window_secs as i64;
+    if state.store.login_failures(&key, window).await? >= i64::from(state.config.editor.login_max_failures) {
+        return Err(AdminError::TooMany(format!(
+            "محاولات دخول فاشلة كثيرة لهذا الحساب من عنوانك. انتظر {} دقيقة ثم حاول مجدداً.",
+            (window + 59) / 60
+        )));
+    }
+    let found = state.store.user_for_login(&email).await?;
+    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(anyhow::Error::from)?;
+    let user = match (ok, found) {
+        (true, Some((user, _))) => user,
+        _ => {
+            state.store.record_login_failure(&key, window).await?;
+            return login_page(&state, StatusCode::UNAUTHORIZED, json!({ "next": next, "email": email_raw, "error": BAD_LOGIN }));
+        }
+    };
+    state.store.clear_login_failures(&key).await?;
+    let token = random_token();
+    let ttl = state.config.editor.session_hours as i64 * 3600;
+    state.store.create_session(&token_hash(&token), user.id, &random_token(), chrono::Utc::now().timestamp() + ttl).await?;
+    let cookie = session_cookie(&token, ttl, secure_cookies(&state));
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    state.store.delete_session(&session.token_hash).await?;
+    let cookie = session_cookie("", 0, secure_cookies(&state));
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/admin/login")).into_response())
+}
+
+pub async fn password_form(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    Ok(render(&state, Some(&session), "admin/password.html", json!({}))?.into_response())
+}
+
+pub async fn change_password(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    let current = fields.get("current").unwrap_or("").to_string();
+    let new = fields.get("new").unwrap_or("").to_string();
+    let fail = |msg: &str| -> AdminResult<Response> {
+        let html = render(&state, Some(&session), "admin/password.html", json!({ "error": msg }))?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    if new != fields.get("confirm").unwrap_or("") {
+        return fail("كلمتا المرور الجديدتان غير متطابقتين.");
+    }
+    if let Err(msg) = check_password_strength(&new) {
+        return fail(&msg);
+    }
+    let (_, hash) = state.store.user_by_id(session.user.id).await?.ok_or(AdminError::LoginRequired)?;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash)).await.map_err(anyhow::Error::from)?;
+    if !ok {
+        return fail("كلمة المرور الحالية غير صحيحة.");
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(anyhow::Error::from)??;
+    state.store.set_user_password(session.user.id, &hash, Some(&session.token_hash)).await?;
+    Ok(render(&state, Some(&session), "admin/password.html", json!({ "done": true }))?.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_locked_down() {
+        let c = session_cookie("abc", 60, true);
+        assert_eq!(c, "nashir_session=abc; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        assert!(!session_cookie("abc", 60, false).contains("Secure"));
+        assert!(login_cookie("t", true).contains("SameSite=Strict") && login_cookie("t", true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn only_admin_paths_follow_login() {
+        assert_eq!(safe_next(Some("/admin/articles/3")), "/admin/articles/3");
+        for bad in ["https://evil.example", "//evil.example", "/admin\\x", "/news/1"] {
+            assert_eq!(safe_next(Some(bad)), "/admin/articles", "{bad}");
+        }
+    }
+}

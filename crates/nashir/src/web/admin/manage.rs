@@ -1,0 +1,283 @@
+//! Users (owner), sections and tags (editor), API tokens and image uploads (everyone).
+
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{json, Value};
+
+use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
+use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
+use crate::editor::media::{check, parse_media_name, UploadError};
+use crate::store::{MediaRecord, StoreError};
+use crate::web::AppState;
+
+pub async fn users(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    session.require(Role::Owner, "إدارة الحسابات")?;
+    users_page(&state, &session, StatusCode::OK, json!({})).await
+}
+
+async fn users_page(state: &AppState, session: &Session, status: StatusCode, extra: Value) -> AdminResult<Response> {
+    let users: Vec<Value> = state
+        .store
+        .users()
+        .await?
+        .iter()
+        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "role_label": u.role.label() }))
+        .collect();
+    let mut ctx = json!({ "users": users });
+    if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
+        obj.extend(extra.clone());
+    }
+    Ok((status, render(state, Some(session), "admin/users.html", ctx)?).into_response())
+}
+
+pub async fn add_user(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Owner, "إضافة الحسابات")?;
+    let fail = |msg: String| users_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": msg }));
+    let email = match parse_email(&fields.text("email")) {
+        Ok(e) => e,
+        Err(msg) => return fail(msg).await,
+    };
+    let Some(role) = Role::parse(&fields.text("role")) else {
+        return fail("اختر دوراً: مالك أو محرر أو كاتب.".into()).await;
+    };
+    let password = fields.get("password").unwrap_or("").to_string();
+    if let Err(msg) = check_password_strength(&password) {
+        return fail(msg).await;
+    }
+    let name =
+        Some(fields.text("name")).filter(|n| !n.is_empty()).unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    match state.store.create_user(&email, &name, role, &hash).await {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(StoreError::Conflict(_)) => fail(format!("يوجد حساب بالبريد {email}.")).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Owner, "تغيير الأدوار")?;
+    let role = Role::parse(&fields.text("role")).ok_or_else(|| AdminError::BadRequest("دور غير معروف.".into()))?;
+    if id == session.user.id && role < Role::Owner {
+        return Err(AdminError::BadRequest("لا يمكنك خفض دورك بنفسك؛ اطلب ذلك من مالك آخر.".into()));
+    }
+    if !state.store.set_user_role(id, role).await? {
+        return Err(AdminError::NotFound);
+    }
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    session.require(Role::Editor, "إدارة الأقسام والوسوم")?;
+    taxonomy_page(&state, &session, StatusCode::OK, None).await
+}
+
+async fn taxonomy_page(state: &AppState, session: &Session, status: StatusCode, error: Option<String>) -> AdminResult<Response> {
+    let sections: Vec<Value> =
+        state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
+    let tags: Vec<Value> =
+        state.store.tag_names().await?.into_iter().map(|(id, slug, name)| json!({ "id": id, "slug": slug, "name": name })).collect();
+    Ok((status, render(state, Some(session), "admin/sections.html", json!({ "sections": sections, "tags": tags, "error": error }))?)
+        .into_response())
+}
+
+pub async fn add_section(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Editor, "إدارة الأقسام")?;
+    let name = crate::domain::collapse_whitespace(&fields.text("name"));
+    if name.is_empty() {
+        return taxonomy_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some("اكتب اسم القسم.".into())).await;
+    }
+    let slug = fields.text("slug");
+    let slug = if slug.is_empty() { crate::domain::Slug::from_title(&name, "section").to_string() } else { slug };
+    if crate::domain::Slug::parse(&slug).is_err() {
+        return taxonomy_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some(format!("المعرّف «{slug}» غير صالح."))).await;
+    }
+    state.store.upsert_section(&slug, &name, &fields.text("description"), 100).await?;
+    Ok(Redirect::to("/admin/sections").into_response())
+}
+
+pub async fn rename_tag(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Editor, "إدارة الوسوم")?;
+    let name = crate::domain::collapse_whitespace(&fields.text("name"));
+    if name.is_empty() {
+        return Err(AdminError::BadRequest("اسم الوسم فارغ.".into()));
+    }
+    match state.store.rename_tag(id, &name).await {
+        Ok(true) => Ok(Redirect::to("/admin/sections").into_response()),
+        Ok(false) => Err(AdminError::NotFound),
+        Err(StoreError::Conflict(_)) => Err(AdminError::Conflict(format!("يوجد وسم باسم «{name}»."))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn tokens(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    tokens_page(&state, &session, None).await
+}
+
+async fn tokens_page(state: &AppState, session: &Session, new_token: Option<String>) -> AdminResult<Response> {
+    let tokens: Vec<Value> = state
+        .store
+        .api_tokens(session.user.id)
+        .await?
+        .iter()
+        .map(|t| json!({ "id": t.id, "name": t.name, "created": local_time(state, t.created_at), "used": t.last_used_at.map(|u| local_time(state, u)), "revoked": t.revoked }))
+        .collect();
+    Ok(render(
+        state,
+        Some(session),
+        "admin/tokens.html",
+        json!({ "tokens": tokens, "new_token": new_token, "base": state.base_url.to_string() }),
+    )?
+    .into_response())
+}
+
+pub async fn create_token(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    let name = Some(fields.text("name")).filter(|n| !n.is_empty()).unwrap_or_else(|| "رمز".into());
+    let token = format!("nsr_{}", random_token());
+    state.store.create_api_token(session.user.id, &name, &token_hash(&token)).await?;
+    // Shown once: only its hash is kept.
+    tokens_page(&state, &session, Some(token)).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    if !state.store.revoke_api_token(session.user.id, id).await? {
+        return Err(AdminError::NotFound);
+    }
+    Ok(Redirect::to("/admin/tokens").into_response())
+}
+
+pub async fn media(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
+    media_page(&state, &session, StatusCode::OK, json!({})).await
+}
+
+async fn media_page(state: &AppState, session: &Session, status: StatusCode, extra: Value) -> AdminResult<Response> {
+    let items: Vec<Value> = state
+        .store
+        .media_list(60)
+        .await?
+        .iter()
+        .map(|m: &MediaRecord| {
+            json!({ "src": format!("/media/{}", m.file_name), "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
+                    "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
+        })
+        .collect();
+    let mut ctx = json!({ "items": items, "max_kb": state.config.editor.max_upload_bytes / 1024 });
+    if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
+        obj.extend(extra.clone());
+    }
+    Ok((status, render(state, Some(session), "admin/media.html", ctx)?).into_response())
+}
+
+/// An uploaded file's bytes, name and declared content type.
+type Upload = (Vec<u8>, Option<String>, Option<String>);
+
+/// Multipart upload: fields `csrf`, `alt`, `file`. The CSRF token is checked before anything
+/// is written to disk.
+pub async fn upload(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> AdminResult<Response> {
+    let max = state.config.editor.max_upload_bytes;
+    let mut fields = Fields::default();
+    let mut file: Option<Upload> = None;
+    let too_large = || AdminError::TooLarge(UploadError::TooLarge(max / 1024).to_string());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into())),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let (file_name, content_type) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
+            let mut field = field;
+            let mut bytes = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len() + chunk.len() > max {
+                            return Err(too_large());
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+                    Err(_) => return Err(AdminError::BadRequest("انقطع رفع الملف.".into())),
+                }
+            }
+            file = Some((bytes, file_name, content_type));
+        } else {
+            let value = field.text().await.map_err(|_| AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into()))?;
+            fields.0.push((name, value));
+        }
+    }
+    session.check_csrf(&fields)?;
+    let fail = |msg: String, status: StatusCode| media_page(&state, &session, status, json!({ "error": msg, "alt": fields.text("alt") }));
+    let Some((bytes, file_name, content_type)) = file else {
+        return fail(UploadError::Missing.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let alt = crate::domain::collapse_whitespace(&fields.text("alt")).replace([']', '['], "");
+    let checked = match check(&bytes, file_name.as_deref(), content_type.as_deref(), max) {
+        Ok(c) => c,
+        Err(e @ UploadError::TooLarge(_)) => return fail(e.to_string(), StatusCode::PAYLOAD_TOO_LARGE).await,
+        Err(e) => return fail(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let dir = state.config.data_dir.join("media");
+    tokio::fs::create_dir_all(&dir).await.map_err(anyhow::Error::from)?;
+    let path = dir.join(&checked.file_name);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        // Written under a temporary name, then renamed, so readers never see half a file.
+        let tmp = dir.join(format!(".{}.part", checked.file_name));
+        tokio::fs::write(&tmp, &bytes).await.map_err(anyhow::Error::from)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(anyhow::Error::from)?;
+    }
+    let record = MediaRecord {
+        id: 0,
+        file_name: checked.file_name.clone(),
+        content_type: checked.kind.mime().into(),
+        width: i64::from(checked.width),
+        height: i64::from(checked.height),
+        bytes: bytes.len() as i64,
+        alt: alt.clone(),
+        created_at: 0,
+    };
+    state.store.add_media(&record, Some(session.user.id)).await?;
+    let markup = format!("![{alt}](/media/{})", checked.file_name);
+    media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
+}
+
+/// `GET /media/{name}`: uploaded images, public and immutable (the name holds their hash).
+pub async fn serve_media(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let Some((_, _, kind)) = parse_media_name(&name) else { return crate::web::PageError::NotFound.into_response() };
+    match tokio::fs::read(state.config.data_dir.join("media").join(&name)).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, kind.mime()),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => crate::web::PageError::NotFound.into_response(),
+    }
+}

@@ -75,6 +75,19 @@ impl Store {
         Ok(result)
     }
 
+    /// Upserts many drafts in one transaction (importers send hundreds at a time: one commit
+    /// per article would make the disk, not the parser, set the pace). All or nothing: on an
+    /// error the caller retries one by one to find the bad draft.
+    pub async fn upsert_articles(&self, drafts: &[ArticleDraft]) -> StoreResult<Vec<(i64, UpsertOutcome)>> {
+        let mut tx = self.pool.begin().await?;
+        let mut done = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            done.push(upsert_in(&mut tx, draft).await?);
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// A published article by numeric id or slug.
     pub async fn published_article(&self, id_or_slug: &str) -> StoreResult<Option<Article>> {
         let row = match id_or_slug.parse::<i64>() {

@@ -3,6 +3,7 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod redirects;
 mod taxonomy;
 
 use std::str::FromStr;
@@ -12,6 +13,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, UpsertOutcome};
+pub use redirects::redirect_key;
+pub(crate) use taxonomy::short_hash;
 pub use taxonomy::{Author, Section};
 
 use crate::config::redact_url;

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod api;
+mod archives;
 mod cli;
+mod fuzz;
 mod import;
 mod site;

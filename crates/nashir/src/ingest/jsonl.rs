@@ -128,7 +128,19 @@ fn to_entry(line: Line, id: &str) -> Result<Entry, String> {
     text.push_str(&title.replace('\n', " "));
     text.push('\n');
     text.push_str(body);
-    let parsed = plaintext::parse(&text, &|_, _| false).map_err(|e| e.to_string())?;
+    let parsed = match plaintext::parse(&text, &|_, _| false) {
+        Ok(parsed) => parsed,
+        // A breaking-news brief whose body only repeats the headline is still news: the
+        // headline becomes its lead too.
+        Err(plaintext::TextError::NoBody) if !body.trim().is_empty() => plaintext::ParsedText {
+            headline: Headline::parse(title).map_err(|e| e.to_string())?,
+            lead: crate::domain::collapse_whitespace(body),
+            body: Vec::new(),
+            removed_trailing: Vec::new(),
+            trailing_keys: Vec::new(),
+        },
+        Err(e) => return Err(e.to_string()),
+    };
     let mut draft = ArticleDraft::new(Headline::parse(parsed.headline.as_str()).map_err(|e| e.to_string())?);
     draft.body = parsed.body;
     match line.lead.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
@@ -200,5 +212,13 @@ mod tests {
         assert_eq!(e.draft.lead, "مقدمة");
         assert_eq!(e.draft.body, vec![Block::Paragraph { text: "نص.".into() }]);
         assert!(matches!(&records[3], Record::Failed { reason, .. } if reason == "no title"));
+    }
+
+    #[test]
+    fn a_body_that_repeats_the_headline_is_a_brief() {
+        let records = entries("{\"id\":\"b\",\"title\":\"انفجار في الميناء\",\"body\":\"انفجار في الميناء\"}\n{\"id\":\"c\",\"title\":\"عنوان\",\"body\":\"\"}");
+        let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
+        assert_eq!(e.draft.lead, "انفجار في الميناء");
+        assert!(matches!(&records[1], Record::Failed { .. }));
     }
 }

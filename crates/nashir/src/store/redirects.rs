@@ -24,16 +24,26 @@ impl Store {
         if entries.is_empty() {
             return Ok(());
         }
+        // Last one wins, and one statement may not touch a row twice (PostgreSQL).
+        let mut unique: Vec<&(String, i64)> = Vec::with_capacity(entries.len());
+        let mut seen = std::collections::HashSet::new();
+        for entry in entries.iter().rev() {
+            if seen.insert(entry.0.as_str()) {
+                unique.push(entry);
+            }
+        }
         let mut tx = self.pool.begin().await?;
-        for (old_path, article_id) in entries {
-            sqlx::query(
-                "INSERT INTO redirects (old_path, article_id) VALUES ($1, $2) \
-                 ON CONFLICT (old_path) DO UPDATE SET article_id = excluded.article_id",
-            )
-            .bind(old_path)
-            .bind(article_id)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in unique.chunks(200) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+            let sql = format!(
+                "INSERT INTO redirects (old_path, article_id) VALUES {} ON CONFLICT (old_path) DO UPDATE SET article_id = excluded.article_id",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (old_path, article_id) in chunk {
+                query = query.bind(old_path).bind(article_id);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -157,7 +157,7 @@ impl<R: BufRead> Parser<R> {
     fn fail_at(&mut self, message: String) {
         let counter = self.reader.get_ref();
         let (line, column) = (counter.line, counter.column + 1);
-        self.flush_pending(true);
+        self.flush_pending();
         self.out.push_back(Record::Failed {
             what: format!("line {line}, column {column}"),
             reason: format!("malformed XML: {message}; everything before this point was imported"),
@@ -201,7 +201,7 @@ impl<R: BufRead> Parser<R> {
                     let open = String::from_utf8_lossy(self.path.last().map(Vec::as_slice).unwrap_or_default()).into_owned();
                     return self.fail_at(format!("the file ends inside <{open}> (truncated?)"));
                 }
-                self.flush_pending(true);
+                self.flush_pending();
                 self.finished = true;
             }
             _ => {}
@@ -359,7 +359,7 @@ impl<R: BufRead> Parser<R> {
         }
     }
 
-    fn flush_pending(&mut self, _at_end: bool) {
+    fn flush_pending(&mut self) {
         while let Some(p) = self.pending.pop_front() {
             self.out.push_back(Record::Entry(Box::new(p.entry)));
         }

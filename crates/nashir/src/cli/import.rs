@@ -1,27 +1,42 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::ingest::{self, ImportOptions};
-use crate::store::UpsertOutcome;
+use crate::ingest::bulk::{self, Defaults, Format, ParseOptions, Summary};
+use crate::ingest::{self, plaintext, ImportOptions};
+use crate::store::{Store, UpsertOutcome};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Plain-text files, or directories whose .txt files are imported.
+    /// Files to import: plain text (or directories of .txt files), WordPress WXR (.xml),
+    /// Ghost JSON exports (.json) or JSON Lines (.jsonl); .gz files are read directly.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Section name for the imported articles, e.g. «سياسة».
+    /// The files' format; detected from the name and the first bytes when absent.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Parse and report without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also import WordPress pages and attachments, and Ghost pages.
+    #[arg(long)]
+    pub include_pages: bool,
+    /// Section name for the imported articles, e.g. «سياسة» (archives: when an article has none).
     #[arg(long)]
     pub section: Option<String>,
-    /// Author name (repeat for several authors).
+    /// Author name (repeat for several authors; archives: when an article has none).
     #[arg(long = "author")]
     pub authors: Vec<String>,
     /// Tag (repeat for several tags).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
-    /// Publication date, 2021-12-03 or 2021-12-03T10:00:00+02:00 (default: now).
+    /// Publication date of plain-text articles, 2021-12-03 or 2021-12-03T10:00:00+02:00 (default: now).
     #[arg(long, value_name = "DATE")]
     pub published_at: Option<String>,
 }
@@ -48,24 +63,114 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
         None => None,
     };
     let options = ImportOptions { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone(), published_at };
-    let store = super::open_store(&config).await?;
-    let (mut created, mut updated, mut failed) = (0, 0, 0);
+    let store = if args.dry_run { None } else { Some(super::open_store(&config).await?) };
+    let parse_options = ParseOptions {
+        include_pages: args.include_pages,
+        site_url: config.site.url.trim_end_matches('/').to_string(),
+        timezone: config.timezone()?,
+    };
+    let defaults = Defaults { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone() };
+
+    let mut total = Summary::default();
     for file in expand(&args.files) {
-        match ingest::import_text_file(&store, Path::new(&file), &options).await {
-            Ok(done) => {
-                match done.outcome {
-                    UpsertOutcome::Created => created += 1,
-                    UpsertOutcome::Updated => updated += 1,
-                }
-                let verb = if done.outcome == UpsertOutcome::Created { "imported" } else { "updated" };
-                println!("{verb} {} → #{} {}", file.display(), done.id, done.headline);
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("failed {}: {e}", file.display());
+        let format = args.format.unwrap_or_else(|| bulk::detect(&file));
+        if format == Format::Text {
+            import_text(store.as_ref(), &file, &options, &mut total).await;
+        } else {
+            let summary = import_archive(store.as_ref(), &file, format, parse_options.clone(), &defaults).await;
+            total.imported += summary.imported;
+            total.updated += summary.updated;
+            total.skipped += summary.skipped;
+            total.failed += summary.failed;
+            total.redirects += summary.redirects;
+            for (reason, n) in summary.skip_reasons {
+                *total.skip_reasons.entry(reason).or_default() += n;
             }
         }
     }
-    println!("{created} imported, {updated} updated, {failed} failed");
-    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let dry = if args.dry_run { " (dry run: nothing written)" } else { "" };
+    println!("{} imported, {} updated, {} failed, {} skipped{dry}", total.imported, total.updated, total.failed, total.skipped);
+    for (reason, n) in &total.skip_reasons {
+        println!("  skipped {n}: {reason}");
+    }
+    if total.redirects > 0 {
+        println!("  {} old addresses now redirect", total.redirects);
+    }
+    Ok(if total.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn import_text(store: Option<&Store>, file: &Path, options: &ImportOptions, total: &mut Summary) {
+    let Some(store) = store else {
+        let parsed = std::fs::read(file)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|b| plaintext::decode(&b).map_err(|e| e.to_string()))
+            .and_then(|t| plaintext::parse(&t, &|_, _| false).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(p) => {
+                total.imported += 1;
+                println!("would import {} → {}", file.display(), p.headline.as_str());
+            }
+            Err(e) => {
+                total.failed += 1;
+                eprintln!("failed {}: {e}", file.display());
+            }
+        }
+        return;
+    };
+    match ingest::import_text_file(store, file, options).await {
+        Ok(done) => {
+            match done.outcome {
+                UpsertOutcome::Created => total.imported += 1,
+                UpsertOutcome::Updated => total.updated += 1,
+            }
+            let verb = if done.outcome == UpsertOutcome::Created { "imported" } else { "updated" };
+            println!("{verb} {} → #{} {}", file.display(), done.id, done.headline);
+        }
+        Err(e) => {
+            total.failed += 1;
+            eprintln!("failed {}: {e}", file.display());
+        }
+    }
+}
+
+/// One archive with a progress bar on stderr (drawn only when stderr is a terminal).
+async fn import_archive(store: Option<&Store>, file: &Path, format: Format, options: ParseOptions, defaults: &Defaults) -> Summary {
+    let counter = Arc::new(AtomicU64::new(0));
+    let reader = match bulk::open(file, counter.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("failed {}: cannot read: {e}", file.display());
+            return Summary { failed: 1, ..Summary::default() };
+        }
+    };
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {percent}% {msg} · ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{} ({})", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), format.name()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
+    let name = file.display().to_string();
+    let summary = bulk::import_archive(store, format, reader, options, defaults, &mut |summary, failures| {
+        bar.set_position(counter.load(Ordering::Relaxed));
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!("{} articles, {:.0}/s", summary.processed(), summary.processed() as f64 / secs));
+        for (what, reason) in failures {
+            bar.suspend(|| eprintln!("failed {name} {what}: {reason}"));
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let articles = summary.imported + summary.updated;
+    eprintln!(
+        "{name}: {articles} articles in {secs:.1} s ({:.0} articles/s), {} skipped, {} failed",
+        articles as f64 / secs.max(0.001),
+        summary.skipped,
+        summary.failed
+    );
+    summary
 }

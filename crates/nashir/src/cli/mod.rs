@@ -46,7 +46,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create a demo newsroom in an empty data dir, then serve it.
     Demo(ServeArgs),
-    /// Import plain-text articles (files or directories of .txt files).
+    /// Import articles: plain text, WordPress WXR, Ghost JSON or JSON Lines (.gz read directly).
     Import(import::ImportArgs),
     /// Rebuild the search index from the store (stop the server first).
     Reindex,

@@ -1,7 +1,13 @@
 //! Importers: every format ends as `ArticleDraft`s handed to the store.
 
+pub mod bulk;
+pub mod ghost;
+pub mod html;
+pub mod jsonl;
 pub mod markup;
 pub mod plaintext;
+pub mod sample;
+pub mod wxr;
 
 use std::collections::HashSet;
 use std::path::Path;

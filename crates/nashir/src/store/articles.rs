@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::taxonomy::{get_or_create, short_hash, unique_slug, Taxonomy};
+use super::taxonomy::{get_or_create_cached, short_hash, unique_slug, Taxonomy, TaxonomyCache};
 use super::{from_secs, now_secs, Store, StoreError, StoreResult};
 use crate::domain::{title_key, Article, ArticleDraft, AuthorRef, Block, SectionRef, Slug, Status, TagRef};
 
@@ -109,6 +109,21 @@ impl Store {
         tx.commit().await?;
         self.bump_epoch();
         Ok(result)
+    }
+
+    /// Upserts many drafts in one transaction (importers send hundreds at a time: one commit
+    /// per article would make the disk, not the parser, set the pace). All or nothing: on an
+    /// error the caller retries one by one to find the bad draft.
+    pub async fn upsert_articles(&self, drafts: &[ArticleDraft]) -> StoreResult<Vec<(i64, UpsertOutcome)>> {
+        let mut tx = self.begin_write().await?;
+        let mut done = Vec::with_capacity(drafts.len());
+        let mut cache = TaxonomyCache::new();
+        for draft in drafts {
+            done.push(upsert_cached(&mut tx, draft, &mut cache).await?);
+        }
+        tx.commit().await?;
+        self.bump_epoch();
+        Ok(done)
     }
 
     /// A published article by numeric id or slug.
@@ -298,9 +313,17 @@ impl Store {
 }
 
 pub(super) async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
+    upsert_cached(tx, draft, &mut TaxonomyCache::new()).await
+}
+
+async fn upsert_cached(
+    tx: &mut Transaction<'_, Any>,
+    draft: &ArticleDraft,
+    cache: &mut TaxonomyCache,
+) -> StoreResult<(i64, UpsertOutcome)> {
     let now = now_secs();
     let section_id = match &draft.section {
-        Some(name) if !name.trim().is_empty() => Some(get_or_create(tx, Taxonomy::Section, name, None).await?),
+        Some(name) if !name.trim().is_empty() => Some(get_or_create_cached(tx, Taxonomy::Section, name, cache).await?),
         _ => None,
     };
     let body_json = serde_json::to_string(&draft.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -361,7 +384,7 @@ pub(super) async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraf
         }
     };
     for (position, name) in draft.authors.iter().filter(|n| !n.trim().is_empty()).enumerate() {
-        let author_id = get_or_create(tx, Taxonomy::Author, name, None).await?;
+        let author_id = get_or_create_cached(tx, Taxonomy::Author, name, cache).await?;
         sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(author_id)
@@ -370,7 +393,7 @@ pub(super) async fn upsert_in(tx: &mut Transaction<'_, Any>, draft: &ArticleDraf
             .await?;
     }
     for name in draft.tags.iter().filter(|n| !n.trim().is_empty()) {
-        let tag_id = get_or_create(tx, Taxonomy::Tag, name, None).await?;
+        let tag_id = get_or_create_cached(tx, Taxonomy::Tag, name, cache).await?;
         sqlx::query("INSERT INTO article_tags (article_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(tag_id)

@@ -4,6 +4,7 @@
 
 mod articles;
 mod editorial;
+mod redirects;
 mod taxonomy;
 mod users;
 
@@ -17,6 +18,8 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
+pub use redirects::redirect_key;
+pub(crate) use taxonomy::short_hash;
 pub use taxonomy::{Author, Section, Tag};
 pub use users::{ApiTokenInfo, SessionInfo};
 

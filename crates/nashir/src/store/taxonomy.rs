@@ -86,6 +86,25 @@ pub(crate) async fn get_or_create(
     Ok(id)
 }
 
+/// Ids found or created during one transaction, by table and name: a batch of imported
+/// articles names the same few sections and authors hundreds of times.
+pub(crate) type TaxonomyCache = std::collections::HashMap<(&'static str, String), i64>;
+
+pub(crate) async fn get_or_create_cached(
+    tx: &mut Transaction<'_, Any>,
+    kind: Taxonomy,
+    name: &str,
+    cache: &mut TaxonomyCache,
+) -> StoreResult<i64> {
+    let key = (kind.table(), crate::domain::collapse_whitespace(name));
+    if let Some(id) = cache.get(&key) {
+        return Ok(*id);
+    }
+    let id = get_or_create(tx, kind, name, None).await?;
+    cache.insert(key, id);
+    Ok(id)
+}
+
 /// The first of `base`, `base-2`, `base-3`… not yet used in `table`.
 pub(crate) async fn unique_slug(tx: &mut Transaction<'_, Any>, table: &str, base: &Slug) -> StoreResult<Slug> {
     let mut candidate = base.clone();

@@ -60,7 +60,15 @@ fn page_number(raw: &Option<String>) -> Result<i64, PageError> {
     }
 }
 
-pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, PageError> {
+    // WordPress's plain links, `/?p=123`, still reach imported posts.
+    for key in ["p", "page_id"] {
+        if let Some(id) = query_param(&raw, key).filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
+            if let Some(to) = old_address(&state, "/", Some(&format!("p={id}"))).await? {
+                return Ok(to);
+            }
+        }
+    }
     let site = site_view(&state).await?;
     let (latest, _) = state.store.list_published(&ListQuery { limit: 7, ..Default::default() }).await?;
     let mut groups = Vec::new();
@@ -77,7 +85,7 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, PageErr
     let html = state
         .templates
         .render("home.html", json!({ "site": site, "latest": latest, "groups": groups, "canonical": format!("{}/", state.base_url) }))?;
-    Ok(Html(html))
+    Ok(Html(html).into_response())
 }
 
 pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<String>) -> Result<Response, PageError> {
@@ -220,6 +228,25 @@ async fn listing_page(State(state): State<AppState>, kind: &str, slug: String, R
     Ok(Html(html))
 }
 
-pub async fn not_found() -> PageError {
-    PageError::NotFound
+/// Unknown paths: an imported archive's old address (WordPress permalink, Ghost `/slug/`) is
+/// answered with a permanent redirect to the article; anything else is a 404.
+pub async fn not_found(State(state): State<AppState>, uri: axum::http::Uri) -> Result<Response, PageError> {
+    if let Some(to) = old_address(&state, uri.path(), None).await? {
+        return Ok(to);
+    }
+    Err(PageError::NotFound)
+}
+
+/// The redirect for an old address, if one was imported (`query` for `/?p=123`).
+async fn old_address(state: &AppState, path: &str, query: Option<&str>) -> Result<Option<Response>, PageError> {
+    let key = crate::store::redirect_key(path, query);
+    Ok(state
+        .store
+        .redirect_target(&key)
+        .await?
+        // 301, not 308: what search engines know as "moved permanently" for old permalinks.
+        .map(|slug| {
+            let to = super::view::absolute_url("", &paths::article(&slug));
+            (axum::http::StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, to)]).into_response()
+        }))
 }

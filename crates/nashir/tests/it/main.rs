@@ -4,9 +4,11 @@
 mod helpers;
 
 mod api;
+mod archives;
 mod cli;
 mod editor;
 mod feeds;
+mod fuzz;
 mod import;
 mod search;
 mod site;

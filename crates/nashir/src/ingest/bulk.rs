@@ -1,0 +1,378 @@
+//! Archive imports (JSON Lines, WordPress WXR, Ghost JSON): format detection, the records
+//! every parser yields, and the driver that writes them to the store in batches.
+//!
+//! Parsers are plain iterators over a `BufRead`, run on their own thread so parsing and
+//! database writes overlap; a bounded channel between them keeps memory flat whatever the
+//! size of the file.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{ghost, jsonl, wxr};
+use crate::domain::ArticleDraft;
+use crate::store::{redirect_key, Store, StoreError, UpsertOutcome};
+
+/// Articles written per transaction.
+pub const BATCH_SIZE: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Wxr,
+    Ghost,
+    Jsonl,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Wxr => "wxr",
+            Format::Ghost => "ghost",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// One article ready for the store, with the addresses it had before.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub draft: ArticleDraft,
+    /// Old paths (`/2021/12/03/slug/`, `/?p=123`) to answer with a redirect.
+    pub old_paths: Vec<String>,
+}
+
+/// What a parser yields for each thing it meets in the file.
+#[derive(Debug)]
+pub enum Record {
+    Entry(Box<Entry>),
+    /// Deliberately not imported (a page without `--include-pages`, a trashed post).
+    Skipped {
+        what: String,
+        reason: String,
+    },
+    /// Could not be imported; `what` says where (line, post id).
+    Failed {
+        what: String,
+        reason: String,
+    },
+}
+
+/// Settings the archive parsers share.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// Import WordPress pages and attachments, Ghost pages.
+    pub include_pages: bool,
+    /// Replaces `__GHOST_URL__`; empty leaves site-relative links.
+    pub site_url: String,
+    /// Zone of local times that carry no offset (WordPress `wp:post_date`).
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions { include_pages: false, site_url: String::new(), timezone: chrono_tz::UTC }
+    }
+}
+
+/// Defaults applied to entries that lack them (from `--section`, `--author`, `--tag`).
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    pub section: Option<String>,
+    pub authors: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub imported: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub redirects: u64,
+    /// Skip reasons with their counts.
+    pub skip_reasons: BTreeMap<String, u64>,
+    /// The first failures, `(where, why)`; `failed` has the full count.
+    pub failures: Vec<(String, String)>,
+}
+
+const MAX_LISTED_FAILURES: usize = 200;
+
+impl Summary {
+    fn fail(&mut self, what: String, reason: String) {
+        self.failed += 1;
+        if self.failures.len() < MAX_LISTED_FAILURES {
+            self.failures.push((what, reason));
+        }
+    }
+
+    pub fn processed(&self) -> u64 {
+        self.imported + self.updated + self.skipped + self.failed
+    }
+}
+
+/// Counts bytes read from the file (compressed bytes for `.gz`) for the progress bar.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn is_gzip(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x1f, 0x8b]
+}
+
+/// Opens the file for reading, decompressing gzip transparently.
+pub fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let file = Counted { inner: File::open(path)?, count: counter };
+    Ok(if is_gzip(path) {
+        Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+    } else {
+        Box::new(BufReader::with_capacity(256 * 1024, file))
+    })
+}
+
+/// The format of a file: by its extension first, then by its first bytes.
+pub fn detect(path: &Path) -> Format {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return Format::Jsonl;
+    }
+    if name.ends_with(".wxr") {
+        return Format::Wxr;
+    }
+    if name.ends_with(".txt") {
+        return Format::Text;
+    }
+    let mut head = Vec::new();
+    if let Ok(reader) = open(path, Arc::default()) {
+        let _ = reader.take(64 * 1024).read_to_end(&mut head);
+    }
+    sniff(&head)
+}
+
+/// Tells the format from the first bytes: `<?xml`/`<rss` → WXR, a JSON object with `"db"` →
+/// Ghost, a JSON object on the first line → JSON Lines, anything else → plain text.
+pub fn sniff(head: &[u8]) -> Format {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    let head = &head[start..];
+    if head.starts_with(b"<?xml") || head.starts_with(b"<rss") {
+        return Format::Wxr;
+    }
+    if head.starts_with(b"{") {
+        let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first_line).is_ok_and(|m| !m.contains_key("db")) {
+            return Format::Jsonl;
+        }
+        let window = &head[..head.len().min(4096)];
+        if window.windows(4).any(|w| w == b"\"db\"") || window.windows(6).any(|w| w == b"\"data\"") {
+            return Format::Ghost;
+        }
+        return Format::Jsonl;
+    }
+    Format::Text
+}
+
+/// The records of one archive file, parsed on a thread of their own.
+pub fn spawn_parser(format: Format, reader: Box<dyn BufRead + Send>, options: ParseOptions) -> tokio::sync::mpsc::Receiver<Record> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Record>(2 * BATCH_SIZE);
+    std::thread::spawn(move || {
+        let records: Box<dyn Iterator<Item = Record>> = match format {
+            Format::Jsonl => Box::new(jsonl::records(reader)),
+            Format::Wxr => Box::new(wxr::records(reader, options)),
+            Format::Ghost => Box::new(ghost::records(reader, options)),
+            Format::Text => Box::new(std::iter::once(Record::Failed {
+                what: "file".into(),
+                reason: "plain text is imported one file at a time".into(),
+            })),
+        };
+        for record in records {
+            if tx.blocking_send(record).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Called after every batch with the running summary.
+pub type Progress<'a> = &'a mut dyn FnMut(&Summary, &[(String, String)]);
+
+/// Parses the archive and writes its articles in batches. With `store` None (a dry run)
+/// nothing is written and every article counts as imported.
+pub async fn import_archive(
+    store: Option<&Store>,
+    format: Format,
+    reader: Box<dyn BufRead + Send>,
+    options: ParseOptions,
+    defaults: &Defaults,
+    progress: Progress<'_>,
+) -> Summary {
+    let mut rx = spawn_parser(format, reader, options);
+    let mut summary = Summary::default();
+    let mut batch: Vec<Entry> = Vec::with_capacity(BATCH_SIZE);
+    let mut new_failures = Vec::new();
+    while let Some(record) = rx.recv().await {
+        match record {
+            Record::Entry(entry) => {
+                let mut entry = *entry;
+                apply_defaults(&mut entry.draft, defaults);
+                batch.push(entry);
+            }
+            Record::Skipped { reason, .. } => {
+                summary.skipped += 1;
+                *summary.skip_reasons.entry(reason).or_default() += 1;
+            }
+            Record::Failed { what, reason } => {
+                new_failures.push((what.clone(), reason.clone()));
+                summary.fail(what, reason);
+            }
+        }
+        if batch.len() >= BATCH_SIZE {
+            write_batch(store, &mut batch, &mut summary, &mut new_failures).await;
+            progress(&summary, &new_failures);
+            new_failures.clear();
+        }
+    }
+    write_batch(store, &mut batch, &mut summary, &mut new_failures).await;
+    progress(&summary, &new_failures);
+    summary
+}
+
+fn apply_defaults(draft: &mut ArticleDraft, defaults: &Defaults) {
+    if draft.section.is_none() {
+        draft.section.clone_from(&defaults.section);
+    }
+    if draft.authors.is_empty() {
+        draft.authors.clone_from(&defaults.authors);
+    }
+    for tag in &defaults.tags {
+        if !draft.tags.contains(tag) {
+            draft.tags.push(tag.clone());
+        }
+    }
+    if draft.published_at.is_none() && draft.status == crate::domain::Status::Published {
+        draft.published_at = Some(Utc::now());
+    }
+}
+
+async fn write_batch(store: Option<&Store>, batch: &mut Vec<Entry>, summary: &mut Summary, failures: &mut Vec<(String, String)>) {
+    if batch.is_empty() {
+        return;
+    }
+    let Some(store) = store else {
+        summary.imported += batch.len() as u64;
+        batch.clear();
+        return;
+    };
+    let drafts: Vec<ArticleDraft> = batch.iter().map(|e| e.draft.clone()).collect();
+    let results: Vec<Result<(i64, UpsertOutcome), StoreError>> = match store.upsert_articles(&drafts).await {
+        Ok(done) => done.into_iter().map(Ok).collect(),
+        // One bad draft spoils its transaction; redo the batch one by one to keep the rest.
+        Err(_) => {
+            let mut each = Vec::with_capacity(drafts.len());
+            for draft in &drafts {
+                each.push(store.upsert_article(draft).await);
+            }
+            each
+        }
+    };
+    let mut redirects = Vec::new();
+    for (entry, result) in batch.iter().zip(results) {
+        match result {
+            Ok((id, outcome)) => {
+                match outcome {
+                    UpsertOutcome::Created => summary.imported += 1,
+                    UpsertOutcome::Updated => summary.updated += 1,
+                }
+                for path in &entry.old_paths {
+                    let (path, query) = match path.split_once('?') {
+                        Some((p, q)) => (p, Some(q)),
+                        None => (path.as_str(), None),
+                    };
+                    redirects.push((redirect_key(path, query), id));
+                }
+            }
+            Err(e) => {
+                let what = entry.draft.source_key.clone().unwrap_or_else(|| entry.draft.headline.as_str().to_string());
+                let reason = format!("storage failed: {e}");
+                failures.push((what.clone(), reason.clone()));
+                summary.fail(what, reason);
+            }
+        }
+    }
+    let count = redirects.len() as u64;
+    match store.add_redirects(&redirects).await {
+        Ok(()) => summary.redirects += count,
+        Err(e) => {
+            let reason = format!("redirects not saved: {e}");
+            failures.push(("redirects".into(), reason.clone()));
+            summary.fail("redirects".into(), reason);
+        }
+    }
+    batch.clear();
+}
+
+/// Parses a date as archives write them: RFC 3339, `2021-12-03 10:00:00` (UTC unless `tz`),
+/// RFC 2822 (RSS `pubDate`) or a bare date (noon).
+pub fn parse_date(value: &str, tz: chrono_tz::Tz) -> Option<chrono::DateTime<Utc>> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+    let value = value.trim();
+    if value.is_empty() || value.starts_with("0000") {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc2822(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for pattern in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(value, pattern) {
+            return tz.from_local_datetime(&t).earliest().map(|t| t.with_timezone(&Utc));
+        }
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    tz.from_local_datetime(&date.and_hms_opt(12, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?><rss>"), Format::Wxr);
+        assert_eq!(sniff(b"\xef\xbb\xbf  <rss version=\"2.0\">"), Format::Wxr);
+        assert_eq!(sniff(b"{\"db\":[{\"data\":{}}]}"), Format::Ghost);
+        assert_eq!(sniff(b"{\n  \"db\": [\n"), Format::Ghost);
+        assert_eq!(sniff(b"{\"id\":1,\"title\":\"x\"}\n{\"id\":2"), Format::Jsonl);
+        assert_eq!(sniff("عنوان\n\nنص".as_bytes()), Format::Text);
+    }
+
+    #[test]
+    fn dates() {
+        let tz = chrono_tz::Asia::Damascus;
+        assert_eq!(parse_date("2021-12-03 10:00:00", chrono_tz::UTC).unwrap().to_rfc3339(), "2021-12-03T10:00:00+00:00");
+        assert_eq!(parse_date("Fri, 03 Dec 2021 10:00:00 +0000", tz).unwrap().to_rfc3339(), "2021-12-03T10:00:00+00:00");
+        assert_eq!(parse_date("2021-12-03T12:00:00.000Z", tz).unwrap().to_rfc3339(), "2021-12-03T12:00:00+00:00");
+        assert!(parse_date("0000-00-00 00:00:00", tz).is_none());
+        assert!(parse_date("غداً", tz).is_none());
+    }
+}

@@ -1,0 +1,224 @@
+//! JSON Lines: one article per line, `{"id", "title", "body", "category", "source",
+//! "published_at"?, "author"?, "tags"?, "lead"?}` with the body's paragraphs joined by `\n`.
+//! Body lines follow the plain-text rules (subheadings, quotes, «اقرأ أيضاً»).
+
+use std::io::BufRead;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::bulk::{parse_date, Entry, Record};
+use super::plaintext;
+use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
+
+#[derive(Debug, Deserialize)]
+struct Line {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default, alias = "section")]
+    category: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default, alias = "date")]
+    published_at: Option<String>,
+    #[serde(default, alias = "authors")]
+    author: Value,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, alias = "abstract")]
+    lead: Option<String>,
+    #[serde(default)]
+    slug: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Section names for the common English category labels, so that an Arabic site does not
+/// show «middleEast» in its navigation. Other labels are kept as written.
+const CATEGORY_NAMES: &[(&str, &str)] = &[
+    ("sport", "رياضة"),
+    ("sports", "رياضة"),
+    ("economy", "اقتصاد"),
+    ("business", "اقتصاد"),
+    ("culture", "ثقافة"),
+    ("technology", "تكنولوجيا"),
+    ("tech", "تكنولوجيا"),
+    ("middleeast", "الشرق الأوسط"),
+    ("internationalnews", "العالم"),
+    ("world", "العالم"),
+    ("politics", "سياسة"),
+    ("health", "صحة"),
+    ("science", "علوم"),
+];
+
+pub fn section_name(category: &str) -> String {
+    let key = category.trim().to_lowercase().replace(['_', '-', ' '], "");
+    CATEGORY_NAMES.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).unwrap_or_else(|| category.trim().to_string())
+}
+
+/// Records of a JSON Lines stream; a malformed line fails alone, with its number.
+pub fn records(mut reader: impl BufRead) -> impl Iterator<Item = Record> {
+    let mut line_no = 0u64;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut done = false;
+    std::iter::from_fn(move || loop {
+        if done {
+            return None;
+        }
+        buf.clear();
+        line_no += 1;
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                done = true;
+                return Some(Record::Failed { what: format!("line {line_no}"), reason: format!("cannot read: {e}") });
+            }
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return Some(parse_line(&buf, line_no));
+    })
+}
+
+fn parse_line(bytes: &[u8], line_no: u64) -> Record {
+    let fail = |reason: String| Record::Failed { what: format!("line {line_no}"), reason };
+    let line: Line = match serde_json::from_slice(bytes) {
+        Ok(line) => line,
+        Err(e) => return fail(format!("malformed JSON at column {}: {e}", e.column())),
+    };
+    let id = match &line.id {
+        Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => crate::store::short_hash(&format!("{:?}{:?}", line.title, line.body)),
+    };
+    match to_entry(line, &id) {
+        Ok(entry) => Record::Entry(Box::new(entry)),
+        Err(reason) => Record::Failed { what: format!("line {line_no} ({id})"), reason },
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => s.split([',', '،']).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.trim().to_string()),
+                Value::Object(o) => o.get("name").and_then(Value::as_str).map(|s| s.trim().to_string()),
+                _ => None,
+            })
+            .filter(|t| !t.is_empty())
+            .collect(),
+        Value::Object(o) => o.get("name").and_then(Value::as_str).map(|s| vec![s.trim().to_string()]).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn to_entry(line: Line, id: &str) -> Result<Entry, String> {
+    let title = line.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or("no title")?;
+    let body = line.body.as_deref().unwrap_or_default();
+    // The plain-text parser expects the headline first; it also drops a repeated headline.
+    let mut text = String::with_capacity(title.len() + body.len() + 1);
+    text.push_str(&title.replace('\n', " "));
+    text.push('\n');
+    text.push_str(body);
+    let parsed = match plaintext::parse(&text, &|_, _| false) {
+        Ok(parsed) => parsed,
+        // A breaking-news brief whose body only repeats the headline is still news: the
+        // headline becomes its lead too.
+        Err(plaintext::TextError::NoBody) if !body.trim().is_empty() => plaintext::ParsedText {
+            headline: Headline::parse(title).map_err(|e| e.to_string())?,
+            lead: crate::domain::collapse_whitespace(body),
+            body: Vec::new(),
+            removed_trailing: Vec::new(),
+            trailing_keys: Vec::new(),
+        },
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut draft = ArticleDraft::new(Headline::parse(parsed.headline.as_str()).map_err(|e| e.to_string())?);
+    draft.body = parsed.body;
+    match line.lead.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(lead) => {
+            draft.lead = crate::domain::collapse_whitespace(lead);
+            if !parsed.lead.is_empty() {
+                draft.body.insert(0, Block::Paragraph { text: parsed.lead });
+            }
+        }
+        None => draft.lead = parsed.lead,
+    }
+    draft.section = line.category.as_deref().filter(|c| !c.trim().is_empty()).map(section_name);
+    draft.authors = strings(&line.author);
+    draft.tags = strings(&line.tags);
+    draft.published_at = line.published_at.as_deref().and_then(|d| parse_date(d, chrono_tz::UTC)).or_else(|| date_in_id(id));
+    draft.status = match line.status.as_deref() {
+        Some("draft") => Status::Draft,
+        Some("scheduled") => Status::Scheduled,
+        _ => Status::Published,
+    };
+    draft.source = line.source.filter(|s| !s.trim().is_empty());
+    draft.slug = line.slug.as_deref().and_then(|s| Slug::parse(s).ok());
+    draft.source_key = Some(format!("jsonl:{id}"));
+    Ok(Entry { draft, old_paths: Vec::new() })
+}
+
+/// Ids that end in a date (`SK-sport-1-20180218`, as news archives number their files) date
+/// an article that has no `published_at`.
+fn date_in_id(id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tail = id.rsplit(['-', '_']).next()?;
+    if tail.len() != 8 || !tail.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(tail, "%Y%m%d").ok()?;
+    Some(date.and_hms_opt(12, 0, 0)?.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(input: &str) -> Vec<Record> {
+        records(input.as_bytes()).collect()
+    }
+
+    #[test]
+    fn corpus_line() {
+        let line = r#"{"id": "SK-sport-1-20180218", "title": "فوز كبير للفريق", "body": "سجل الفريق ثلاثة أهداف في المباراة.\nالشوط الثاني\nوفي الشوط الثاني تابع الفريق هجومه حتى النهاية.\nاقرأ أيضاً: الفريق يتأهل", "category": "sport", "source": "SkyNews"}"#;
+        let records = entries(line);
+        let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
+        assert_eq!(e.draft.headline.as_str(), "فوز كبير للفريق");
+        assert_eq!(e.draft.lead, "سجل الفريق ثلاثة أهداف في المباراة.");
+        assert_eq!(e.draft.body[0], Block::Subheading { text: "الشوط الثاني".into() });
+        assert_eq!(e.draft.body[2], Block::ReadAlso { title: "الفريق يتأهل".into() });
+        assert_eq!(e.draft.section.as_deref(), Some("رياضة"));
+        assert_eq!(e.draft.source_key.as_deref(), Some("jsonl:SK-sport-1-20180218"));
+        assert_eq!(e.draft.published_at.unwrap().to_rfc3339(), "2018-02-18T12:00:00+00:00");
+    }
+
+    #[test]
+    fn bad_lines_fail_alone_with_their_number() {
+        let input = "{\"id\":1,\"title\":\"أ\",\"body\":\"نص الخبر.\"}\n\n{\"id\":2,\"title\":\n{\"id\":3,\"title\":\"ج\",\"body\":\"نص.\",\"tags\":[\"x\",\"y\"],\"author\":\"سارة\",\"lead\":\"مقدمة\"}\n{\"id\":4}\n";
+        let records = entries(input);
+        assert_eq!(records.len(), 4);
+        assert!(matches!(&records[1], Record::Failed { what, .. } if what == "line 3"));
+        let Record::Entry(e) = &records[2] else { panic!() };
+        assert_eq!(e.draft.tags, vec!["x", "y"]);
+        assert_eq!(e.draft.authors, vec!["سارة"]);
+        assert_eq!(e.draft.lead, "مقدمة");
+        assert_eq!(e.draft.body, vec![Block::Paragraph { text: "نص.".into() }]);
+        assert!(matches!(&records[3], Record::Failed { reason, .. } if reason == "no title"));
+    }
+
+    #[test]
+    fn a_body_that_repeats_the_headline_is_a_brief() {
+        let records = entries("{\"id\":\"b\",\"title\":\"انفجار في الميناء\",\"body\":\"انفجار في الميناء\"}\n{\"id\":\"c\",\"title\":\"عنوان\",\"body\":\"\"}");
+        let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
+        assert_eq!(e.draft.lead, "انفجار في الميناء");
+        assert!(matches!(&records[1], Record::Failed { .. }));
+    }
+}

@@ -5,7 +5,9 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod entities;
 pub mod ingest;
+pub mod related;
 pub mod store;
 pub mod web;
 

@@ -5,5 +5,6 @@ mod helpers;
 
 mod api;
 mod cli;
+mod entities;
 mod import;
 mod site;

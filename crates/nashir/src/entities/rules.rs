@@ -1,0 +1,224 @@
+//! The scanning rules: gazetteer matches and people introduced by a title or role.
+
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
+
+use super::{Accumulator, Gazetteer, Kind, Word};
+
+/// Words that introduce a person: titles, offices, professions («المحلل»), and «نظيره».
+#[rustfmt::skip]
+const TITLES: &[&str] = &[
+    "الرئيس", "رئيس", "الرئيسة", "رئيسة", "نائب", "وزير", "وزيرة", "الوزير", "الوزيرة", "الملك", "الملكة",
+    "الأمير", "الأميرة", "الشيخ", "الشيخة", "السلطان", "المستشار", "المستشارة", "مستشار", "المتحدث", "المتحدثة",
+    "الناطق", "الناطقة", "المحلل", "المحللة", "الخبير", "الخبيرة", "الباحث", "الباحثة", "الكاتب", "الكاتبة",
+    "الصحفي", "الصحفية", "الصحافي", "الصحافية", "الإعلامي", "الإعلامية", "الروائي", "الروائية", "الشاعر",
+    "الشاعرة", "الفنان", "الفنانة", "الممثل", "الممثلة", "المخرج", "المخرجة", "المغني", "المغنية", "المطرب",
+    "المطربة", "النجم", "النجمة", "اللاعب", "اللاعبة", "المهاجم", "المدافع", "الحارس", "المدرب", "مدرب",
+    "المدير", "المديرة", "مدير", "مديرة", "السفير", "السفيرة", "سفير", "النائب", "النائبة", "السيناتور",
+    "الجنرال", "اللواء", "العميد", "العقيد", "المبعوث", "مبعوث", "الأمين", "زعيم", "الزعيم", "قائد", "القائد",
+    "مؤسس", "الملياردير", "الدكتور", "الدكتورة", "البروفيسور", "الأستاذ", "المحامي", "المحامية", "القاضي",
+    "المرشح", "المرشحة", "المفوض", "المفوضة", "الناشط", "الناشطة", "المعارض", "البطل", "البطلة", "الداعية",
+    "المطران", "البابا", "نظيره", "نظيرته", "نظيرها", "السيد", "السيدة", "المؤرخ", "المفكر", "الأديب",
+    "الموسيقار", "الملحن", "المصمم", "المصممة", "المؤلف", "الرئيس التنفيذي", "عضو", "العضو", "المندوب",
+    "مندوب", "المراسل", "الحكم", "المدير الفني", "الدبلوماسي", "الأكاديمي", "المهندس",
+];
+
+/// Nouns that continue a title without the article: «وزير خارجية روسيا», «رئيس مجلس الإدارة».
+#[rustfmt::skip]
+const GENITIVES: &[&str] = &[
+    "خارجية", "وزراء", "مجلس", "باسم", "حكومة", "دولة", "نادي", "منتخب", "شركة", "وزارة", "جمهورية",
+    "منظمة", "حزب", "حركة", "جامعة", "مركز", "معهد", "بنك", "صندوق", "هيئة", "لجنة", "إدارة", "مكتب",
+    "فريق", "وكالة", "دفاع", "داخلية", "مالية", "اقتصاد", "مؤسسة", "الشؤون", "مجموعة", "اتحاد", "برنامج",
+];
+
+/// Words that follow titles but are never names: verbs of saying, weekdays, months, and the
+/// nouns news prose puts there.
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "قال", "قالت", "يقول", "تقول", "أكد", "أكدت", "يؤكد", "تؤكد", "أعلن", "أعلنت", "يعلن", "أشار", "أشارت",
+    "يشير", "أضاف", "أضافت", "يضيف", "بحث", "بحثت", "يبحث", "دعا", "دعت", "يدعو", "التقى", "التقت", "يلتقي",
+    "زار", "زارت", "يزور", "وصل", "وصلت", "اعتبر", "اعتبرت", "يعتبر", "أوضح", "أوضحت", "كشف", "كشفت",
+    "يكشف", "ذكر", "ذكرت", "صرح", "صرحت", "طالب", "طالبت", "رفض", "رفضت", "وقع", "وقعت", "استقبل",
+    "استقبلت", "يستقبل", "شدد", "شددت", "نفى", "نفت", "أبدى", "عبر", "أعرب", "أعربت", "ترأس", "أجرى",
+    "أجرت", "هاتف", "قام", "قامت", "تلقى", "تلقت", "نقل", "نقلت", "حذر", "حذرت", "أمر", "أمرت", "اتهم",
+    "اتهمت", "وعد", "وعدت", "توجه", "توجهت", "غادر", "غادرت", "حضر", "حضرت", "شارك", "شاركت", "افتتح",
+    "فاز", "فازت", "خسر", "سجل", "سجلت", "لعب", "يلعب", "انتقد", "انتقدت", "ناقش", "بعث", "هنأ", "اتصل",
+    "اتصلت", "أجاب", "أبلغ", "أفاد", "أفادت", "يرى", "ترى", "رأى", "تحدث", "تحدثت", "يتحدث", "أصدر",
+    "أصدرت", "وافق", "وافقت", "سيزور", "سيلتقي", "يوم", "اليوم", "أمس", "غدا", "السبت", "الأحد",
+    "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "سبت", "أحد", "اثنين", "ثلاثاء", "أربعاء",
+    "خميس", "جمعة", "يناير", "فبراير", "مارس", "أبريل", "إبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+    "أكتوبر", "نوفمبر", "ديسمبر", "كانون", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب",
+    "أيلول", "تشرين", "عام", "سنة", "شهر", "أسبوع", "مساء", "صباح", "بلاده", "بلادها", "حاليا", "سابقا",
+    "مجددا", "بيان", "تصريح", "تصريحات", "كلمة", "مؤتمر", "اجتماع", "لقاء", "زيارة", "اتصال", "مباحثات",
+    "محادثات", "رسالة", "مقابلة", "حديث", "صحيفة", "قناة", "موقع", "أول", "ثاني", "آخر", "جديد", "نفسه",
+    "نفسها", "شخصيا", "بنفسه", "أيضا", "الذي", "التي", "إنه", "إنها", "إن", "أن", "لدى", "يجب", "ضرورة",
+    "وقت", "بشأن", "بشكل", "أمام", "المقبل", "الماضي", "الحالي", "السابق", "الجديد", "السبب", "مرة",
+];
+
+/// Name particles after which an article-prefixed word is still part of the name.
+const NAME_JOINERS: &[&str] = &["عبد", "ابو", "بن", "ابن", "بنت", "ال", "نور", "سيف", "صلاح", "شمس", "عز", "جمال", "سعد"];
+
+struct Lists {
+    titles: FxHashSet<String>,
+    /// First words of multi-word titles («الرئيس التنفيذي» → الرئيس is enough to start).
+    genitives: FxHashSet<String>,
+    not_names: FxHashSet<String>,
+}
+
+fn lists() -> &'static Lists {
+    static L: OnceLock<Lists> = OnceLock::new();
+    L.get_or_init(|| {
+        let norm = |v: &[&str]| v.iter().filter_map(|w| arabic::tokenize(w).into_iter().next().map(|t| t.text)).collect::<FxHashSet<_>>();
+        Lists { titles: norm(TITLES), genitives: norm(GENITIVES), not_names: norm(NOT_NAMES) }
+    })
+}
+
+fn is_arabic_word(s: &str) -> bool {
+    s.chars().all(|c| ('\u{0620}'..='\u{064A}').contains(&c))
+}
+
+fn is_title(w: &Word<'_>) -> bool {
+    let l = lists();
+    w.bare.iter().any(|b| l.titles.contains(b))
+}
+
+/// Finds gazetteer entries and titled people in `ws`, marking the words used in `covered`.
+pub(crate) fn scan(ws: &[Word<'_>], gaz: &Gazetteer, covered: &mut [bool], acc: &mut Accumulator) {
+    let mut i = 0;
+    while i < ws.len() {
+        if covered[i] {
+            i += 1;
+            continue;
+        }
+        if let Some((idx, len)) = gazetteer_at(ws, gaz, i) {
+            let e = gaz.entry(idx);
+            if e.kind == super::Kind::Person {
+                register_surname(acc, &e.key);
+            }
+            acc.add(e.kind, &e.name, e.key.clone());
+            covered[i..i + len].iter_mut().for_each(|c| *c = true);
+            i += len;
+            continue;
+        }
+        if is_title(&ws[i]) {
+            if let Some((start, end)) = titled_name(ws, gaz, i + 1) {
+                if !covered[start..end].iter().any(|&c| c) {
+                    add_person(ws, gaz, start, end, acc);
+                    covered[start..end].iter_mut().for_each(|c| *c = true);
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The longest gazetteer entry starting at word `i`, trying the word with clitics stripped.
+fn gazetteer_at(ws: &[Word<'_>], gaz: &Gazetteer, i: usize) -> Option<(u32, usize)> {
+    let mut next: Vec<&str> = Vec::new();
+    for w in ws[i + 1..].iter().take(6) {
+        if w.after_punct {
+            break;
+        }
+        next.push(&w.norm);
+    }
+    ws[i].bare.iter().find_map(|b| gaz.longest(b, &next))
+}
+
+fn register_surname(acc: &mut Accumulator, key: &str) {
+    let mut parts = key.split(' ');
+    let first = parts.next();
+    if let Some(last) = key.rsplit(' ').next().filter(|l| l.chars().count() >= 3 && Some(*l) != first) {
+        acc.surnames.entry(last.to_string()).or_insert_with(|| key.to_string());
+    }
+}
+
+/// After a title at `j - 1`: skips modifiers («الروسي», «الخارجية», «للأمم المتحدة», a
+/// comma) and returns the span of the name that follows, if any.
+fn titled_name(ws: &[Word<'_>], gaz: &Gazetteer, mut j: usize) -> Option<(usize, usize)> {
+    let l = lists();
+    let mut modifiers = 0;
+    while j < ws.len() && modifiers < 6 {
+        let w = &ws[j];
+        if arabic::is_stopword(&w.norm) || l.not_names.contains(&w.norm) {
+            return None;
+        }
+        if let Some((idx, len)) = gazetteer_at(ws, gaz, j) {
+            if gaz.entry(idx).kind == Kind::Person {
+                break;
+            }
+            j += len;
+            modifiers += 1;
+            continue;
+        }
+        let definite = w.bare.iter().any(|b| b.starts_with("ال"));
+        if definite || l.genitives.contains(&w.norm) || is_title(w) {
+            j += 1;
+            modifiers += 1;
+            continue;
+        }
+        break;
+    }
+    let start = j;
+    let mut end = j;
+    while end < ws.len() && end - start < 4 {
+        let w = &ws[end];
+        if end > start && w.after_punct {
+            break;
+        }
+        if !is_arabic_word(&w.norm) || arabic::is_stopword(&w.norm) || l.not_names.contains(&w.norm) || is_title(w) {
+            break;
+        }
+        if end > start && gazetteer_at(ws, gaz, end).is_some_and(|(idx, _)| gaz.entry(idx).kind != Kind::Person) {
+            break;
+        }
+        if w.norm.starts_with("ال") {
+            let joined = end > start && NAME_JOINERS.contains(&ws[end - 1].norm.as_str());
+            if end == start {
+                break;
+            }
+            end += 1;
+            if !joined {
+                break;
+            }
+            continue;
+        }
+        // A conjunction-prefixed word starts a new clause («…بوتين وأردوغان»).
+        if end > start && w.norm.starts_with('و') {
+            break;
+        }
+        end += 1;
+    }
+    (end > start).then_some((start, end))
+}
+
+/// Records the person at `ws[start..end]`, merged with a gazetteer person when the full name
+/// or the surname is one of its variants; a lone unknown word is not enough.
+fn add_person(ws: &[Word<'_>], gaz: &Gazetteer, start: usize, end: usize, acc: &mut Accumulator) {
+    let words: Vec<&str> = ws[start..end].iter().map(|w| w.norm.as_str()).collect();
+    let known = gaz
+        .longest(words[0], &words[1..])
+        .filter(|&(idx, len)| len == words.len() && gaz.entry(idx).kind == Kind::Person)
+        .map(|(idx, _)| idx)
+        .or_else(|| gaz.person_by_word(words[words.len() - 1]));
+    if let Some(idx) = known {
+        let e = gaz.entry(idx);
+        register_surname(acc, &e.key);
+        acc.add(Kind::Person, &e.name, e.key.clone());
+        return;
+    }
+    if words.len() == 1 {
+        if let Some(key) = acc.surnames.get(words[0]).cloned() {
+            acc.bump(&key);
+        }
+        return;
+    }
+    let key = words.join(" ");
+    let display = display_name(ws, start, end);
+    register_surname(acc, &key);
+    acc.add(Kind::Person, &display, key);
+}
+
+fn display_name(ws: &[Word<'_>], start: usize, end: usize) -> String {
+    ws[start..end].iter().map(|w| w.text).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,10 @@
+//! «اقرأ أيضاً»: related articles and near-duplicates.
+//!
+//! The core ([`index`], [`dupes`]) is pure and in memory. [`refresh`] and [`refresh_all`]
+//! are the thin shell that reads articles from the store, keeps a per-database index in step
+//! with the change log, and writes suggestions, duplicates and entities back.
+
+pub mod dupes;
+pub mod index;
+
+pub use index::{features, Doc, Features, Params, RelatedIndex, Scored};

@@ -16,6 +16,7 @@ pub struct Config {
     pub database_url: String,
     pub server: ServerConfig,
     pub site: SiteConfig,
+    pub api: ApiConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +46,14 @@ pub struct SiteConfig {
     pub page_size: u32,
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Bearer token for editor-only API calls (pinning/removing related articles) until
+    /// editor accounts exist; empty disables those calls (403). Also `NASHIR_API_ADMIN_TOKEN`.
+    pub admin_token: String,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -52,6 +61,7 @@ impl Default for Config {
             database_url: String::new(),
             server: ServerConfig::default(),
             site: SiteConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 }
@@ -109,6 +119,9 @@ impl Config {
         }
         if let Some(v) = env("NASHIR_ADDR") {
             config.server.addr = v.parse().with_context(|| format!("NASHIR_ADDR={v} is not an address like 127.0.0.1:8080"))?;
+        }
+        if let Some(v) = env("NASHIR_API_ADMIN_TOKEN") {
+            config.api.admin_token = v;
         }
         if let Some(v) = env("NASHIR_SITE_URL") {
             config.site.url = v;

@@ -363,8 +363,22 @@ impl RelatedIndex {
             scored = vectors.iter().map(|(s, v)| (*s, self.score(doc, &expanded, *s, v))).collect();
             scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         }
-        scored.truncate(k);
-        scored.into_iter().map(|(s, score)| Scored { id: self.slots[s as usize].as_ref().expect("live").id, score }).collect()
+        // One copy of a story is enough: later copies of an already chosen one are skipped.
+        let mut roots: Vec<i64> = Vec::with_capacity(k);
+        let mut out = Vec::with_capacity(k);
+        for (s, score) in scored {
+            let o = self.slots[s as usize].as_ref().expect("live candidate");
+            let root = o.duplicate_of.unwrap_or(o.id);
+            if roots.contains(&root) {
+                continue;
+            }
+            roots.push(root);
+            out.push(Scored { id: o.id, score });
+            if out.len() == k {
+                break;
+            }
+        }
+        out
     }
 
     /// Cosine plus the entity, section and recency boosts.

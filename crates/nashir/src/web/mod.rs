@@ -3,6 +3,7 @@
 mod api;
 mod error;
 mod pages;
+mod related;
 mod templates;
 pub mod view;
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
+        .route("/topics/{slug}", get(related::topic))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
@@ -62,6 +64,7 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/articles", get(api::list_articles))
         .route("/articles/{id_or_slug}", get(api::get_article))
+        .route("/articles/{id_or_slug}/related", get(related::get_suggestions).post(related::edit_suggestions))
         .fallback(api::not_found)
 }
 

@@ -91,9 +91,13 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
     let site = site_view(&state).await?;
+    // «اقرأ أيضاً» suggestions and entity links (issue 6).
+    let extras = super::related::extras(&state, article.id).await?;
+    let inline_after = super::related::inline_position(&view.blocks);
     let html = state.templates.render(
         "article.html",
-        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "article": view }),
+        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "article": view,
+                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after }),
     )?;
     Ok(Html(html).into_response())
 }

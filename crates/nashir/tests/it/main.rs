@@ -7,4 +7,5 @@ mod api;
 mod cli;
 mod entities;
 mod import;
+mod related;
 mod site;

@@ -1,0 +1,162 @@
+//! Keeps one in-memory [`RelatedIndex`] per database in step with the store's change log, and
+//! writes what it computes. Several processes (the server, an import) may write the same
+//! database: each follows the `changes` table, so each index sees the others' articles.
+
+use std::sync::{Arc, Mutex as StdMutex};
+
+use tokio::sync::Mutex;
+
+use super::db::{self, Computed, Source};
+use super::index::{features, Doc, Params, RelatedIndex};
+use crate::entities;
+use crate::store::{Store, StoreResult};
+
+/// Suggestions stored per article: a few more than shown, so a removal leaves enough.
+pub const STORED: usize = 8;
+
+struct Engine {
+    index: RelatedIndex,
+    /// Newest change applied; None until the index is built.
+    seq: Option<i64>,
+}
+
+type Shared = Arc<Mutex<Engine>>;
+
+static ENGINES: StdMutex<Vec<(String, Shared)>> = StdMutex::new(Vec::new());
+
+async fn engine_for(store: &Store) -> StoreResult<Shared> {
+    let id = db::database_identity(store).await?;
+    let mut engines = ENGINES.lock().expect("engine registry poisoned");
+    if let Some((_, e)) = engines.iter().find(|(k, _)| *k == id) {
+        return Ok(e.clone());
+    }
+    // Tests open many short-lived databases; keep the registry small.
+    if engines.len() >= 16 {
+        engines.remove(0);
+    }
+    let e = Arc::new(Mutex::new(Engine { index: RelatedIndex::new(Params::default()), seq: None }));
+    engines.push((id, e.clone()));
+    Ok(e)
+}
+
+fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
+    let f = features(&source.title, &source.text);
+    Doc {
+        id: source.id,
+        terms: f.terms,
+        signature: f.signature,
+        entities: found.iter().map(|e| e.key.clone()).collect(),
+        section: source.section.clone(),
+        published_at: source.published_at,
+    }
+}
+
+/// Builds the index from every published article.
+async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Option<i64>, Vec<entities::Found>)>> {
+    let seq = store.last_change_seq().await?;
+    engine.index = RelatedIndex::new(Params::default());
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = db::published_sources(store, after, 1000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for source in &batch {
+            let found = entities::extract(&source.title, &source.text);
+            let dup = engine.index.upsert(doc_of(source, &found));
+            out.push((source.id, dup, found));
+        }
+    }
+    engine.seq = Some(seq);
+    Ok(out)
+}
+
+/// Applies changes written since the index was last in step. Returns the articles changed.
+async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
+    let Some(mut seq) = engine.seq else {
+        build(engine, store).await?;
+        return Ok(Vec::new());
+    };
+    let mut changed = Vec::new();
+    loop {
+        let changes = store.changes_since(seq, 1000).await?;
+        let Some(&(last, _)) = changes.last() else { break };
+        seq = last;
+        for (_, article_id) in changes {
+            if !changed.contains(&article_id) {
+                changed.push(article_id);
+            }
+        }
+    }
+    for &id in &changed {
+        match db::published_source(store, id).await? {
+            Some(source) => {
+                let found = entities::extract(&source.title, &source.text);
+                engine.index.upsert(doc_of(&source, &found));
+            }
+            None => engine.index.remove(id),
+        }
+    }
+    engine.seq = Some(seq);
+    Ok(changed)
+}
+
+fn compute(index: &RelatedIndex, article_id: i64, removed: &[i64], pinned: &[i64], found: Vec<entities::Found>) -> Computed {
+    let mut exclude = removed.to_vec();
+    exclude.extend_from_slice(pinned);
+    let related = index.related(article_id, STORED, &exclude).into_iter().map(|s| (s.id, s.score)).collect();
+    Computed { article_id, related, duplicate_of: index.duplicate_of(article_id), entities: found }
+}
+
+/// Recomputes an article's suggestions, duplicate link and entities after it was written
+/// (call it after `Store::upsert_article`). Its closest neighbours are refreshed too, so a
+/// new article appears in the suggestions of older ones.
+pub async fn refresh(store: &Store, article_id: i64) -> StoreResult<()> {
+    let shared = engine_for(store).await?;
+    let mut engine = shared.lock().await;
+    catch_up(&mut engine, store).await?;
+    let Some(source) = db::published_source(store, article_id).await? else {
+        engine.index.remove(article_id);
+        return db::clear(store, article_id).await;
+    };
+    let found = entities::extract(&source.title, &source.text);
+    engine.index.upsert(doc_of(&source, &found));
+    let (pinned, removed) = db::editor_choices(store, article_id).await?;
+    let mine = compute(&engine.index, article_id, &removed, &pinned, found);
+    let mut batch = Vec::new();
+    for &(neighbour, _) in mine.related.iter().take(5) {
+        let Some(n) = db::published_source(store, neighbour).await? else { continue };
+        let (np, nr) = db::editor_choices(store, neighbour).await?;
+        let nfound = entities::extract(&n.title, &n.text);
+        batch.push(compute(&engine.index, neighbour, &nr, &np, nfound));
+    }
+    batch.insert(0, mine);
+    db::write(store, &batch).await
+}
+
+/// Rebuilds everything from the store: the index, every published article's suggestions,
+/// duplicates and entities. Used by reindex and after bulk imports. Returns the article count.
+pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
+    let shared = engine_for(store).await?;
+    let mut engine = shared.lock().await;
+    engine.seq = None;
+    let built = build(&mut engine, store).await?;
+    let count = built.len();
+    let mut batch = Vec::with_capacity(200);
+    for (id, _, found) in built {
+        let (pinned, removed) = db::editor_choices(store, id).await?;
+        batch.push(compute(&engine.index, id, &removed, &pinned, found));
+        if batch.len() == 200 {
+            db::write(store, &batch).await?;
+            batch.clear();
+        }
+    }
+    db::write(store, &batch).await?;
+    // Articles no longer published keep no computed state.
+    sqlx::query(
+        "DELETE FROM related WHERE pinned = 0 AND removed = 0 AND article_id IN (SELECT id FROM articles WHERE status <> 'published')",
+    )
+    .execute(store.pool())
+    .await?;
+    Ok(count)
+}

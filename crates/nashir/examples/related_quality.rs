@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct Row {
-    #[allow(dead_code)]
     id: String,
     title: String,
     body: String,
@@ -56,11 +55,88 @@ fn report(name: &str, results: &[(String, f64, usize)]) {
     println!("  mean of the four   P@5 = {:.3}", four.iter().sum::<f64>() / four.len() as f64);
 }
 
+#[derive(Deserialize)]
+struct Labels {
+    articles: Vec<Labelled>,
+}
+
+#[derive(Deserialize)]
+struct Labelled {
+    id: String,
+    split: String,
+    people: Vec<String>,
+    places: Vec<String>,
+    orgs: Vec<String>,
+}
+
+/// A found entity matches a label when both resolve to the same key (gazetteer spellings
+/// resolve to their entry), or when one name is the other's head or tail («خالد بن سلمان» and
+/// «خالد بن سلمان بن عبدالعزيز», «سعد الحريري» and «الحريري»), kind aside.
+fn same_entity(a: &str, b: &str) -> bool {
+    let (a, b) = (nashir::entities::resolve_key(a), nashir::entities::resolve_key(b));
+    // «دونالد ترمب» is the gazetteer's «دونالد ترامب» by its surname variant.
+    let by_surname =
+        |x: &str, y: &str| x.rsplit(' ').next().is_some_and(|last| x.contains(' ') && nashir::entities::resolve_key(last) == y);
+    a == b
+        || by_surname(&a, &b)
+        || by_surname(&b, &a)
+        || a.ends_with(&format!(" {b}"))
+        || b.ends_with(&format!(" {a}"))
+        || a.starts_with(&format!("{b} "))
+        || b.starts_with(&format!("{a} "))
+}
+
+/// Entity precision and recall on the hand-labelled articles, per split.
+fn entity_quality(rows: &[Row]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/entities-labels.json");
+    let labels: Labels = serde_json::from_str(&std::fs::read_to_string(path).expect("labels")).expect("labels json");
+    for split in ["dev", "held_out"] {
+        let articles: Vec<&Labelled> = labels.articles.iter().filter(|l| l.split == split).collect();
+        entity_split(rows, split, &articles);
+    }
+}
+
+fn entity_split(rows: &[Row], split: &str, articles: &[&Labelled]) {
+    let (mut tp_found, mut found_total, mut tp_labels, mut label_total) = (0, 0, 0, 0);
+    let verbose = std::env::var("ENTITY_VERBOSE").is_ok();
+    for l in articles {
+        let row = rows.iter().find(|r| r.id == l.id).unwrap_or_else(|| panic!("labelled article {} not in corpus", l.id));
+        let found = nashir::entities::extract(&row.title, &row.body);
+        let gold: Vec<&String> = l.people.iter().chain(&l.places).chain(&l.orgs).collect();
+        for f in &found {
+            found_total += 1;
+            if gold.iter().any(|g| same_entity(g, &f.name) || same_entity(g, &f.key)) {
+                tp_found += 1;
+            } else if verbose {
+                println!("  false positive in {}: {} ({:?})", l.id, f.name, f.kind);
+            }
+        }
+        for g in &gold {
+            label_total += 1;
+            if found.iter().any(|f| same_entity(g, &f.name) || same_entity(g, &f.key)) {
+                tp_labels += 1;
+            } else if verbose {
+                println!("  missed in {}: {g}", l.id);
+            }
+        }
+    }
+    println!(
+        "entities, {split} ({} hand-labelled articles): precision {:.2} ({tp_found}/{found_total}), recall {:.2} ({tp_labels}/{label_total})",
+        articles.len(),
+        tp_found as f64 / found_total.max(1) as f64,
+        tp_labels as f64 / label_total.max(1) as f64
+    );
+}
+
 fn main() {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
     let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
     let rows = load(&path);
     println!("{} articles from {path}", rows.len());
+    entity_quality(&rows);
+    if std::env::var("ENTITIES_ONLY").is_ok() {
+        return;
+    }
 
     // Baseline: raw normalized tokens, no stemming, no stopword list, title = body, no boosts.
     let t = Instant::now();

@@ -51,6 +51,18 @@ pub struct Found {
     pub mentions: u32,
 }
 
+/// The identity of a name as an entity: a gazetteer spelling resolves to its entry.
+pub fn resolve_key(name: &str) -> String {
+    let words: Vec<String> = arabic::tokenize(name).into_iter().map(|t| t.text).collect();
+    let Some((first, rest)) = words.split_first() else { return String::new() };
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let g = Gazetteer::get();
+    match g.longest(first, &rest) {
+        Some((idx, len)) if len == words.len() => g.entry(idx).key.clone(),
+        _ => words.join(" "),
+    }
+}
+
 /// The identity of a name: its normalized words, so spelling variants share one key.
 pub fn key_of(name: &str) -> String {
     arabic::tokenize(name).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
@@ -64,6 +76,8 @@ pub(crate) struct Word<'a> {
     pub bare: Vec<String>,
     /// Punctuation (not just spaces) separates this word from the previous one.
     pub after_punct: bool,
+    /// That punctuation is only commas (، or ,).
+    pub after_comma: bool,
     pub text: &'a str,
 }
 
@@ -97,9 +111,11 @@ pub(crate) fn words(text: &str) -> Vec<Word<'_>> {
     let mut prev_end = 0;
     for tok in arabic::tokenize(text) {
         let gap = &text[prev_end.min(tok.start)..tok.start];
-        let after_punct = out.is_empty() || gap.chars().any(|c| !c.is_whitespace() && !is_mark(c));
+        let mut marks = gap.chars().filter(|&c| !c.is_whitespace() && !is_mark(c)).peekable();
+        let after_punct = out.is_empty() || marks.peek().is_some();
+        let after_comma = !out.is_empty() && after_punct && marks.all(|c| c == '،' || c == ',');
         prev_end = tok.end;
-        out.push(Word { bare: bare_forms(&tok.text), norm: tok.text, after_punct, text: &text[tok.start..tok.end] });
+        out.push(Word { bare: bare_forms(&tok.text), norm: tok.text, after_punct, after_comma, text: &text[tok.start..tok.end] });
     }
     out
 }
@@ -145,12 +161,30 @@ pub(crate) struct Accumulator {
 impl Accumulator {
     pub fn add(&mut self, kind: Kind, name: &str, key: String) {
         match self.by_key.get(&key) {
-            Some(&i) => self.found[i].mentions += 1,
+            Some(&i) => {
+                let f = &mut self.found[i];
+                f.mentions += 1;
+                // Show the fullest form of a name seen in the article.
+                if kind == Kind::Person && name.chars().count() > f.name.chars().count() {
+                    f.name = name.to_string();
+                }
+            }
             None => {
                 self.by_key.insert(key.clone(), self.found.len());
                 self.found.push(Found { kind, name: name.to_string(), key, mentions: 1 });
             }
         }
+    }
+
+    /// A person already found with the same first and last name («شذى الجمال» and
+    /// «شذى رضا الجمال» in one article).
+    pub fn same_person(&self, words: &[&str]) -> Option<String> {
+        let (first, last) = (words.first()?, words.last()?);
+        self.found
+            .iter()
+            .filter(|f| f.kind == Kind::Person)
+            .find(|f| f.key.split(' ').next() == Some(first) && f.key.rsplit(' ').next() == Some(last))
+            .map(|f| f.key.clone())
     }
 
     pub fn bump(&mut self, key: &str) {

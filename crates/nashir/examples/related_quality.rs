@@ -128,17 +128,34 @@ fn entity_split(rows: &[Row], split: &str, articles: &[&Labelled]) {
     );
 }
 
-fn main() {
-    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
-    let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
-    let rows = load(&path);
-    println!("{} articles from {path}", rows.len());
-    entity_quality(&rows);
-    if std::env::var("ENTITIES_ONLY").is_ok() {
-        return;
-    }
+/// The store path end to end: the corpus stored as published articles (no sections), then
+/// `related::refresh_all` as `nashir reindex` runs it. Prints articles/s for that step.
+fn store_pipeline(rows: &[Row], database_url: Option<String>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+        let store = nashir::Store::connect(&url).await.expect("store");
+        let t = Instant::now();
+        for row in rows {
+            let Ok(headline) = nashir::domain::Headline::parse(&row.title) else { continue };
+            let mut draft = nashir::domain::ArticleDraft::new(headline);
+            draft.body = row.body.lines().map(|l| nashir::domain::Block::Paragraph { text: l.to_string() }).collect();
+            draft.source_key = Some(format!("corpus:{}", row.id));
+            draft.published_at = Some(chrono::Utc::now());
+            store.upsert_article(&draft).await.expect("upsert");
+        }
+        println!("store: {} articles stored in {:.1}s (plain upserts, for reference)", rows.len(), t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let n = nashir::related::refresh_all(&store).await.expect("refresh_all");
+        let secs = t.elapsed().as_secs_f64();
+        println!("store: related::refresh_all over {n} articles (read, analyze, entities, index, suggest, write) in {secs:.1}s → {:.0} articles/s", n as f64 / secs);
+    });
+}
 
-    // Baseline: raw normalized tokens, no stemming, no stopword list, title = body, no boosts.
+/// Baseline: raw normalized tokens, no stemming, no stopword list, title = body, no boosts,
+/// plain TF-IDF cosine over the same candidate generation.
+fn baseline(rows: &[Row]) {
     let t = Instant::now();
     let mut base = RelatedIndex::new(Params { entity_weight: 0.0, feedback_docs: 0, ..Params::default() });
     for (i, row) in rows.iter().enumerate() {
@@ -149,11 +166,50 @@ fn main() {
         base.upsert(Doc { id: i as i64, terms: counts.into_iter().collect(), ..Doc::default() });
     }
     println!("baseline index built in {:.1}s", t.elapsed().as_secs_f64());
-    report("baseline TF-IDF cosine (raw tokens)", &precision(&rows, &base));
+    report("baseline TF-IDF cosine (raw tokens)", &precision(rows, &base));
+}
 
+/// `RELATED_PARAMS="entity_weight=0.2,feedback_docs=8"` overrides defaults, for tuning.
+fn params_from_env() -> Params {
+    let mut p = Params::default();
+    for pair in std::env::var("RELATED_PARAMS").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = pair.split_once('=').expect("key=value");
+        let f: f32 = v.parse().expect("number");
+        match k {
+            "index_terms" => p.index_terms = f as usize,
+            "query_terms" => p.query_terms = f as usize,
+            "candidates" => p.candidates = f as usize,
+            "entity_weight" => p.entity_weight = f,
+            "feedback_docs" => p.feedback_docs = f as usize,
+            "feedback_weight" => p.feedback_weight = f,
+            "duplicate_threshold" => p.duplicate_threshold = f,
+            other => panic!("unknown parameter {other}"),
+        }
+    }
+    println!("params: {p:?}");
+    p
+}
+
+fn main() {
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
+    let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
+    let rows = load(&path);
+    println!("{} articles from {path}", rows.len());
+    entity_quality(&rows);
+    if std::env::var("ENTITIES_ONLY").is_ok() {
+        return;
+    }
+    if std::env::var("RELATED_STORE").is_ok() {
+        store_pipeline(&rows, std::env::var("RELATED_STORE_URL").ok());
+        return;
+    }
+
+    if std::env::var("SKIP_BASELINE").is_err() {
+        baseline(&rows);
+    }
     let mode = std::env::var("RELATED_MODE").unwrap_or_default();
     let t = Instant::now();
-    let mut index = RelatedIndex::new(Params::default());
+    let mut index = RelatedIndex::new(params_from_env());
     let mut entity_count = 0usize;
     let mut dups = 0usize;
     for (i, row) in rows.iter().enumerate() {

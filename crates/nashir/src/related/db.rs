@@ -142,6 +142,8 @@ pub(crate) struct Computed {
     pub related: Vec<(i64, f32)>,
     pub duplicate_of: Option<i64>,
     pub entities: Vec<Found>,
+    /// Only the suggestions changed (a neighbour of a refreshed article).
+    pub related_only: bool,
 }
 
 /// Replaces the computed state of the given articles in one transaction. Editors' pinned and
@@ -165,6 +167,9 @@ pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> 
             .execute(&mut *tx)
             .await?;
         }
+        if c.related_only {
+            continue;
+        }
         sqlx::query("DELETE FROM duplicates WHERE article_id = $1").bind(c.article_id).execute(&mut *tx).await?;
         if let Some(of) = c.duplicate_of {
             sqlx::query("INSERT INTO duplicates (article_id, duplicate_of) VALUES ($1, $2)")
@@ -186,6 +191,105 @@ pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> 
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Replaces ALL computed state at once (reindex): multi-row statements in one transaction, so
+/// 20,000 articles take seconds, and readers see the old state until the commit.
+pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM related WHERE pinned = 0 AND removed = 0").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM duplicates").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM article_entities").execute(&mut *tx).await?;
+
+    let mut ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for e in all.iter().flat_map(|c| &c.entities) {
+        if !ids.contains_key(e.key.as_str()) {
+            let id = entity_id(&mut tx, e).await?;
+            ids.insert(&e.key, id);
+        }
+    }
+    // Editors' rows survived the delete; computed rows must not collide with them.
+    let kept: std::collections::HashSet<(i64, i64)> = sqlx::query("SELECT article_id, related_id FROM related")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("article_id")?, r.try_get("related_id")?)))
+        .collect::<StoreResult<_>>()?;
+
+    let related: Vec<(i64, i64, f64, i64)> = all
+        .iter()
+        .flat_map(|c| c.related.iter().enumerate().map(move |(pos, (rid, score))| (c.article_id, *rid, f64::from(*score), pos as i64)))
+        .filter(|(a, r, _, _)| !kept.contains(&(*a, *r)))
+        .collect();
+    for chunk in related.chunks(200) {
+        let sql = values_sql("INSERT INTO related (article_id, related_id, score, position) VALUES ", 4, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, r, score, pos) in chunk {
+            q = q.bind(*a).bind(*r).bind(*score).bind(*pos);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let dups: Vec<(i64, i64)> = all.iter().filter_map(|c| c.duplicate_of.map(|d| (c.article_id, d))).collect();
+    for chunk in dups.chunks(400) {
+        let sql = values_sql("INSERT INTO duplicates (article_id, duplicate_of) VALUES ", 2, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, d) in chunk {
+            q = q.bind(*a).bind(*d);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let mentions: Vec<(i64, i64, i64)> =
+        all.iter().flat_map(|c| c.entities.iter().map(|e| (c.article_id, ids[e.key.as_str()], i64::from(e.mentions)))).collect();
+    for chunk in mentions.chunks(300) {
+        let sql = values_sql("INSERT INTO article_entities (article_id, entity_id, mentions) VALUES ", 3, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, e, m) in chunk {
+            q = q.bind(*a).bind(*e).bind(*m);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // Entities no article mentions any more would leave empty topic pages.
+    sqlx::query("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `prefix ($1, $2), ($3, $4)…` for `rows` rows of `cols` placeholders.
+fn values_sql(prefix: &str, cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * cols * 6);
+    sql.push_str(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Every editor choice, by article: (pinned, removed).
+pub(crate) async fn all_editor_choices(store: &Store) -> StoreResult<std::collections::HashMap<i64, (Vec<i64>, Vec<i64>)>> {
+    let rows = sqlx::query("SELECT article_id, related_id, pinned, removed FROM related WHERE pinned = 1 OR removed = 1")
+        .fetch_all(store.pool())
+        .await?;
+    let mut out: std::collections::HashMap<i64, (Vec<i64>, Vec<i64>)> = std::collections::HashMap::new();
+    for r in rows {
+        let entry = out.entry(r.try_get("article_id")?).or_default();
+        let id: i64 = r.try_get("related_id")?;
+        if r.try_get::<i64, _>("removed")? == 1 {
+            entry.1.push(id);
+        } else {
+            entry.0.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Removes the computed state of an article that is no longer published.

@@ -16,6 +16,8 @@ pub const STORED: usize = 8;
 
 struct Engine {
     index: RelatedIndex,
+    /// Entities of every indexed article, so refreshing a neighbour needs no re-extraction.
+    found: rustc_hash::FxHashMap<i64, Vec<entities::Found>>,
     /// Newest change applied; None until the index is built.
     seq: Option<i64>,
 }
@@ -34,7 +36,7 @@ async fn engine_for(store: &Store) -> StoreResult<Shared> {
     if engines.len() >= 16 {
         engines.remove(0);
     }
-    let e = Arc::new(Mutex::new(Engine { index: RelatedIndex::new(Params::default()), seq: None }));
+    let e = Arc::new(Mutex::new(Engine { index: RelatedIndex::new(Params::default()), found: Default::default(), seq: None }));
     engines.push((id, e.clone()));
     Ok(e)
 }
@@ -55,6 +57,7 @@ fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
 async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Option<i64>, Vec<entities::Found>)>> {
     let seq = store.last_change_seq().await?;
     engine.index = RelatedIndex::new(Params::default());
+    engine.found.clear();
     let mut out = Vec::new();
     let mut after = 0;
     loop {
@@ -64,6 +67,7 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
         for source in &batch {
             let found = entities::extract(&source.title, &source.text);
             let dup = engine.index.upsert(doc_of(source, &found));
+            engine.found.insert(source.id, found.clone());
             out.push((source.id, dup, found));
         }
     }
@@ -89,48 +93,72 @@ async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
         }
     }
     for &id in &changed {
-        match db::published_source(store, id).await? {
-            Some(source) => {
-                let found = entities::extract(&source.title, &source.text);
-                engine.index.upsert(doc_of(&source, &found));
-            }
-            None => engine.index.remove(id),
-        }
+        apply(engine, store, id).await?;
     }
     engine.seq = Some(seq);
     Ok(changed)
+}
+
+/// Re-reads one article into the index (or out of it, when it is not published).
+async fn apply(engine: &mut Engine, store: &Store, id: i64) -> StoreResult<()> {
+    match db::published_source(store, id).await? {
+        Some(source) => {
+            let found = entities::extract(&source.title, &source.text);
+            engine.index.upsert(doc_of(&source, &found));
+            engine.found.insert(id, found);
+        }
+        None => {
+            engine.index.remove(id);
+            engine.found.remove(&id);
+        }
+    }
+    Ok(())
 }
 
 fn compute(index: &RelatedIndex, article_id: i64, removed: &[i64], pinned: &[i64], found: Vec<entities::Found>) -> Computed {
     let mut exclude = removed.to_vec();
     exclude.extend_from_slice(pinned);
     let related = index.related(article_id, STORED, &exclude).into_iter().map(|s| (s.id, s.score)).collect();
-    Computed { article_id, related, duplicate_of: index.duplicate_of(article_id), entities: found }
+    Computed { article_id, related, duplicate_of: index.duplicate_of(article_id), entities: found, related_only: false }
 }
 
 /// Recomputes an article's suggestions, duplicate link and entities after it was written
-/// (call it after `Store::upsert_article`). Its closest neighbours are refreshed too, so a
-/// new article appears in the suggestions of older ones.
+/// (call it after `Store::upsert_article`). Its closest neighbours' suggestions are refreshed
+/// too, so a new article appears under older ones.
 pub async fn refresh(store: &Store, article_id: i64) -> StoreResult<()> {
+    refresh_many(store, &[article_id]).await
+}
+
+/// [`refresh`] for a batch (an import run): one catch-up, one write transaction.
+pub async fn refresh_many(store: &Store, ids: &[i64]) -> StoreResult<()> {
     let shared = engine_for(store).await?;
     let mut engine = shared.lock().await;
-    catch_up(&mut engine, store).await?;
-    let Some(source) = db::published_source(store, article_id).await? else {
-        engine.index.remove(article_id);
-        return db::clear(store, article_id).await;
-    };
-    let found = entities::extract(&source.title, &source.text);
-    engine.index.upsert(doc_of(&source, &found));
-    let (pinned, removed) = db::editor_choices(store, article_id).await?;
-    let mine = compute(&engine.index, article_id, &removed, &pinned, found);
+    let changed = catch_up(&mut engine, store).await?;
     let mut batch = Vec::new();
-    for &(neighbour, _) in mine.related.iter().take(5) {
-        let Some(n) = db::published_source(store, neighbour).await? else { continue };
-        let (np, nr) = db::editor_choices(store, neighbour).await?;
-        let nfound = entities::extract(&n.title, &n.text);
-        batch.push(compute(&engine.index, neighbour, &nr, &np, nfound));
+    let mut neighbours: Vec<i64> = Vec::new();
+    for &id in ids {
+        if !changed.contains(&id) && !engine.index.contains(id) {
+            // Written outside the change log, or by a process we have not heard of yet.
+            apply(&mut engine, store, id).await?;
+        }
+        if !engine.index.contains(id) {
+            db::clear(store, id).await?;
+            continue;
+        }
+        let (pinned, removed) = db::editor_choices(store, id).await?;
+        let found = engine.found.get(&id).cloned().unwrap_or_default();
+        let c = compute(&engine.index, id, &removed, &pinned, found);
+        neighbours.extend(c.related.iter().take(5).map(|r| r.0).filter(|n| !ids.contains(n)));
+        batch.push(c);
     }
-    batch.insert(0, mine);
+    neighbours.sort_unstable();
+    neighbours.dedup();
+    for n in neighbours {
+        let (pinned, removed) = db::editor_choices(store, n).await?;
+        let mut c = compute(&engine.index, n, &removed, &pinned, Vec::new());
+        c.related_only = true;
+        batch.push(c);
+    }
     db::write(store, &batch).await
 }
 
@@ -142,21 +170,15 @@ pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
     engine.seq = None;
     let built = build(&mut engine, store).await?;
     let count = built.len();
-    let mut batch = Vec::with_capacity(200);
-    for (id, _, found) in built {
-        let (pinned, removed) = db::editor_choices(store, id).await?;
-        batch.push(compute(&engine.index, id, &removed, &pinned, found));
-        if batch.len() == 200 {
-            db::write(store, &batch).await?;
-            batch.clear();
-        }
-    }
-    db::write(store, &batch).await?;
-    // Articles no longer published keep no computed state.
-    sqlx::query(
-        "DELETE FROM related WHERE pinned = 0 AND removed = 0 AND article_id IN (SELECT id FROM articles WHERE status <> 'published')",
-    )
-    .execute(store.pool())
-    .await?;
+    let choices = db::all_editor_choices(store).await?;
+    let none = (Vec::new(), Vec::new());
+    let computed: Vec<Computed> = built
+        .into_iter()
+        .map(|(id, _, found)| {
+            let (pinned, removed) = choices.get(&id).unwrap_or(&none);
+            compute(&engine.index, id, removed, pinned, found)
+        })
+        .collect();
+    db::write_all(store, &computed).await?;
     Ok(count)
 }

@@ -10,5 +10,5 @@ mod engine;
 pub mod index;
 
 pub use db::{EditorAction, EntityRef, RelatedLink, Suggestion};
-pub use engine::{refresh, refresh_all, STORED};
+pub use engine::{refresh, refresh_all, refresh_many, STORED};
 pub use index::{features, Doc, Features, Params, RelatedIndex, Scored};

@@ -475,3 +475,90 @@ fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: i64, title: &str, body: &str, entities: &[&str]) -> Doc {
+        let f = features(title, body);
+        Doc { id, terms: f.terms, signature: f.signature, entities: entities.iter().map(|e| e.to_string()).collect(), ..Doc::default() }
+    }
+
+    fn corpus() -> RelatedIndex {
+        let mut index = RelatedIndex::new(Params::default());
+        let docs = [
+            (
+                "ارتفاع أسعار النفط في الأسواق العالمية",
+                "ارتفعت أسعار النفط اليوم مع تراجع المخزونات الأمريكية وزيادة الطلب على الخام في الأسواق",
+            ),
+            ("النفط يواصل الصعود", "واصلت أسعار خام النفط صعودها في الأسواق بعد قرار أوبك خفض الإنتاج وتراجع المخزونات"),
+            ("أوبك تبحث خفض إنتاج النفط", "تجتمع منظمة أوبك لبحث خفض إنتاج النفط لدعم الأسعار في الأسواق العالمية"),
+            ("الفريق يفوز بالكأس", "فاز الفريق بالكأس بعد مباراة نهائية مثيرة سجل فيها المهاجم هدفين"),
+            ("المنتخب يستعد للمباراة", "يستعد المنتخب لمباراة ودية قبل البطولة ويأمل المدرب في الفوز وتسجيل الأهداف"),
+        ];
+        for (i, (t, b)) in docs.iter().enumerate() {
+            index.upsert(doc(i as i64 + 1, t, b, &[]));
+        }
+        index
+    }
+
+    #[test]
+    fn suggests_the_same_topic_and_never_itself() {
+        let index = corpus();
+        let rel = index.related(1, 2, &[]);
+        let ids: Vec<i64> = rel.iter().map(|s| s.id).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&2) && ids.contains(&3), "{rel:?}");
+        let rel = index.related(4, 1, &[]);
+        assert_eq!(rel[0].id, 5);
+        assert!(index.related(1, 10, &[]).iter().all(|s| s.id != 1));
+    }
+
+    #[test]
+    fn excluded_ids_are_skipped() {
+        let index = corpus();
+        assert!(index.related(1, 5, &[2]).iter().all(|s| s.id != 2));
+    }
+
+    #[test]
+    fn document_frequencies_follow_removals() {
+        let mut index = corpus();
+        let before = index.related(1, 3, &[]);
+        index.remove(3);
+        assert_eq!(index.len(), 4);
+        assert!(index.related(1, 3, &[]).iter().all(|s| s.id != 3));
+        let f = features("أوبك تبحث خفض إنتاج النفط", "تجتمع منظمة أوبك لبحث خفض إنتاج النفط لدعم الأسعار في الأسواق العالمية");
+        index.upsert(Doc { id: 3, terms: f.terms, signature: f.signature, ..Doc::default() });
+        let after = index.related(1, 3, &[]);
+        assert_eq!(before.iter().map(|s| s.id).collect::<Vec<_>>(), after.iter().map(|s| s.id).collect::<Vec<_>>());
+        for (a, b) in before.iter().zip(&after) {
+            assert!((a.score - b.score).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn near_duplicates_are_linked_to_the_first_copy_and_not_suggested() {
+        let mut index = corpus();
+        let body = "ارتفعت أسعار النفط اليوم مع تراجع المخزونات الأمريكية وزيادة الطلب على الخام في الأسواق";
+        let dup = index.upsert(doc(10, "أسعار النفط ترتفع", &format!("لندن - {body}"), &[]));
+        assert_eq!(dup, Some(1));
+        assert_eq!(index.duplicate_of(10), Some(1));
+        assert_eq!(index.duplicates(1), vec![10]);
+        assert!(index.related(1, 5, &[]).iter().all(|s| s.id != 10));
+        assert!(index.related(10, 5, &[]).iter().all(|s| s.id != 1));
+        // A third article sees one copy of the story, not both.
+        let rel: Vec<i64> = index.related(2, 5, &[]).iter().map(|s| s.id).collect();
+        assert!(!(rel.contains(&1) && rel.contains(&10)), "{rel:?}");
+    }
+
+    #[test]
+    fn shared_entities_raise_the_score() {
+        let mut index = RelatedIndex::new(Params::default());
+        index.upsert(doc(1, "زيارة رسمية", "بدأ الرئيس زيارة رسمية تستمر ثلاثة أيام", &["موسكو"]));
+        index.upsert(doc(2, "زيارة رسمية أخرى", "بدأ الوزير زيارة رسمية تستمر يومين", &["موسكو"]));
+        index.upsert(doc(3, "زيارة رسمية ثالثة", "بدأ الوفد زيارة رسمية تستمر أسبوعا", &["باريس"]));
+        let rel = index.related(1, 2, &[]);
+        assert_eq!(rel[0].id, 2, "{rel:?}");
+    }
+}

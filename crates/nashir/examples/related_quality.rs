@@ -32,7 +32,8 @@ fn precision(rows: &[Row], index: &RelatedIndex) -> Vec<(String, f64, usize)> {
     let mut out = Vec::new();
     for cat in CATEGORIES.iter().copied().chain(["internationalNews", "middleEast"]) {
         let (mut sum, mut n) = (0.0, 0usize);
-        for (i, row) in rows.iter().enumerate().filter(|(_, r)| r.category == cat) {
+        let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+        for (i, row) in rows.iter().enumerate().filter(|(i, r)| r.category == cat && i % step == 0) {
             let rel = index.related(i as i64, 5, &[]);
             if rel.is_empty() {
                 continue;
@@ -165,8 +166,44 @@ fn baseline(rows: &[Row]) {
         }
         base.upsert(Doc { id: i as i64, terms: counts.into_iter().collect(), ..Doc::default() });
     }
+    base.reweight();
     println!("baseline index built in {:.1}s", t.elapsed().as_secs_f64());
     report("baseline TF-IDF cosine (raw tokens)", &precision(rows, &base));
+}
+
+/// Experiment: re-rank each article's first 30 suggestions by shared nearest neighbours.
+fn snn(rows: &[Row], index: &RelatedIndex) {
+    let t = Instant::now();
+    let k = 30;
+    let lists: Vec<Vec<nashir::related::Scored>> = (0..rows.len()).map(|i| index.related(i as i64, k, &[])).collect();
+    println!("snn: first pass {:.1}s", t.elapsed().as_secs_f64());
+    let sets: Vec<rustc_hash::FxHashSet<i64>> = lists.iter().map(|l| l.iter().map(|s| s.id).collect()).collect();
+    for lambda in [0.1f32, 0.2, 0.4, 0.8] {
+        let mut results = Vec::new();
+        for cat in CATEGORIES {
+            let (mut sum, mut n) = (0.0, 0usize);
+            let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+            for (i, row) in rows.iter().enumerate().filter(|(i, r)| r.category == *cat && i % step == 0) {
+                let mut scored: Vec<(i64, f32)> = lists[i]
+                    .iter()
+                    .map(|c| {
+                        let shared = sets[c.id as usize].intersection(&sets[i]).count() as f32 / k as f32;
+                        let mutual = if sets[c.id as usize].contains(&(i as i64)) { 1.0 } else { 0.0 };
+                        (c.id, c.score + lambda * (shared + 0.25 * mutual))
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                scored.truncate(5);
+                if scored.is_empty() {
+                    continue;
+                }
+                sum += scored.iter().filter(|(id, _)| rows[*id as usize].category == row.category).count() as f64 / scored.len() as f64;
+                n += 1;
+            }
+            results.push((cat.to_string(), sum / n as f64, n));
+        }
+        report(&format!("snn lambda={lambda}"), &results);
+    }
 }
 
 /// `RELATED_PARAMS="entity_weight=0.2,feedback_docs=8"` overrides defaults, for tuning.
@@ -193,7 +230,10 @@ fn params_from_env() -> Params {
 fn main() {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
     let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
-    let rows = load(&path);
+    let mut rows = load(&path);
+    if let Some(n) = std::env::var("LIMIT_ROWS").ok().and_then(|v| v.parse().ok()) {
+        rows.truncate(n);
+    }
     println!("{} articles from {path}", rows.len());
     entity_quality(&rows);
     if std::env::var("ENTITIES_ONLY").is_ok() {
@@ -219,16 +259,20 @@ fn main() {
         } else {
             let found = nashir::entities::extract(&row.title, &row.body);
             entity_count += found.len();
-            found.into_iter().map(|e| e.key).collect()
+            // As the engine does: people and organisations only (see `related::engine::doc_of`).
+            let with_places = std::env::var("WITH_PLACES").is_ok();
+            found.into_iter().filter(|e| with_places || e.kind != nashir::entities::Kind::Place).map(|e| e.key).collect()
         };
         if index.upsert(Doc { id: i as i64, terms: f.terms, signature: f.signature, entities, ..Doc::default() }).is_some() {
             dups += 1;
         }
     }
+    index.reweight();
     let build = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut suggestions = 0usize;
-    for i in 0..rows.len() {
+    let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    for i in (0..rows.len()).step_by(step) {
         suggestions += index.related(i as i64, 5, &[]).len();
     }
     let query = t.elapsed().as_secs_f64();
@@ -236,10 +280,13 @@ fn main() {
         "ours: analyze + entities + index {:.2}s, related for all {:.2}s → {:.0} articles/s ({} entities, {} near-duplicates, {} suggestions)",
         build,
         query,
-        rows.len() as f64 / (build + query),
+        rows.len() as f64 / (build + query * step as f64),
         entity_count,
         dups,
         suggestions
     );
-    report("ours (stems, stopwords, title×3, entities, feedback)", &precision(&rows, &index));
+    report("ours (stems, stopwords, title×3, person/org entities, feedback)", &precision(&rows, &index));
+    if std::env::var("SNN").is_ok() {
+        snn(&rows, &index);
+    }
 }

@@ -47,7 +47,10 @@ fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
         id: source.id,
         terms: f.terms,
         signature: f.signature,
-        entities: found.iter().map(|e| e.key.clone()).collect(),
+        // Shared people and organisations say two stories are related; shared places mostly
+        // say they were filed from the same city (datelines), which on the corpus harness
+        // pulled sport and economy stories together (P@5 0.849 → 0.833 with places).
+        entities: found.iter().filter(|e| e.kind != entities::Kind::Place).map(|e| e.key.clone()).collect(),
         section: source.section.clone(),
         published_at: source.published_at,
     }
@@ -71,6 +74,7 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
             out.push((source.id, dup, found));
         }
     }
+    engine.index.reweight();
     engine.seq = Some(seq);
     Ok(out)
 }

@@ -81,12 +81,12 @@ impl Default for Params {
             index_terms: 40,
             query_terms: 40,
             candidates: 200,
-            entity_weight: 0.15,
+            entity_weight: 0.05,
             section_weight: 0.1,
             recency_weight: 0.03,
             recency_days: 30.0,
             feedback_docs: 5,
-            feedback_weight: 0.7,
+            feedback_weight: 0.3,
             duplicate_threshold: 0.5,
         }
     }
@@ -105,6 +105,8 @@ struct Slot {
     terms: Vec<(u32, f32)>,
     /// Term ids entered in the inverted index for this doc.
     indexed: Vec<u32>,
+    /// Unit TF-IDF vector with the idf of when it was computed (see [`RelatedIndex::reweight`]).
+    vec: Vec<(u32, f32)>,
     entities: Vec<u32>,
     section: Option<u32>,
     published_at: Option<i64>,
@@ -208,13 +210,11 @@ impl RelatedIndex {
         self.live += 1;
         // The strongest terms go into the inverted index (idf as of now; good enough to find
         // candidates, exact scores are computed later with current weights).
-        let mut ranked: Vec<(u32, f32)> = terms.iter().map(|&(t, c)| (t, tf_weight(c) * self.idf(t))).collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-        ranked.truncate(self.params.index_terms);
-        let indexed: Vec<u32> = ranked.iter().map(|r| r.0).collect();
-        for &(t, c) in &terms {
+        let vec = self.weigh(&terms);
+        let indexed = self.top_terms(&vec, self.params.index_terms);
+        for &(t, w) in &vec {
             if indexed.contains(&t) {
-                self.postings[t as usize].push((slot, c));
+                self.postings[t as usize].push((slot, w));
             }
         }
         let duplicate_of = doc.signature.as_ref().and_then(|sig| self.find_duplicate(doc.id, sig));
@@ -227,6 +227,7 @@ impl RelatedIndex {
             id: doc.id,
             terms,
             indexed,
+            vec,
             entities,
             section,
             published_at: doc.published_at,
@@ -317,19 +318,50 @@ impl RelatedIndex {
         self.by_id.get(&id).and_then(|&s| self.slots[s as usize].as_ref())
     }
 
-    /// Unit-length TF-IDF vector of a slot, sorted by term id.
-    fn vector(&self, doc: &Slot) -> Vec<(u32, f32)> {
-        let mut v: Vec<(u32, f32)> = doc.terms.iter().map(|&(t, c)| (t, tf_weight(c) * self.idf(t))).collect();
+    /// Unit-length TF-IDF vector of term counts with the current idf, sorted by term id.
+    fn weigh(&self, terms: &[(u32, f32)]) -> Vec<(u32, f32)> {
+        let mut v: Vec<(u32, f32)> = terms.iter().map(|&(t, c)| (t, tf_weight(c) * self.idf(t))).collect();
         normalize(&mut v);
         v
+    }
+
+    fn top_terms(&self, vec: &[(u32, f32)], n: usize) -> Vec<u32> {
+        let mut ranked: Vec<(u32, f32)> = vec.to_vec();
+        if ranked.len() > n {
+            ranked.select_nth_unstable_by(n, |a, b| b.1.total_cmp(&a.1));
+            ranked.truncate(n);
+        }
+        ranked.into_iter().map(|r| r.0).collect()
+    }
+
+    /// Recomputes every stored vector and posting with today's document frequencies. Articles
+    /// added early in a bulk load were weighed against a small collection; call this once the
+    /// load is done (refresh_all does).
+    pub fn reweight(&mut self) {
+        for p in self.postings.iter_mut() {
+            p.clear();
+        }
+        for slot in 0..self.slots.len() {
+            let Some(doc) = &self.slots[slot] else { continue };
+            let vec = self.weigh(&doc.terms);
+            let indexed = self.top_terms(&vec, self.params.index_terms);
+            for &(t, w) in &vec {
+                if indexed.contains(&t) {
+                    self.postings[t as usize].push((slot as u32, w));
+                }
+            }
+            let doc = self.slots[slot].as_mut().expect("live slot");
+            doc.vec = vec;
+            doc.indexed = indexed;
+        }
     }
 
     /// Up to `k` related articles for `id`, best first; never itself nor a near-duplicate.
     /// `exclude` lists further ids to skip (for instance suggestions an editor removed).
     pub fn related(&self, id: i64, k: usize, exclude: &[i64]) -> Vec<Scored> {
         let Some(doc) = self.slot(id) else { return Vec::new() };
-        let query = self.vector(doc);
-        let mut cands = self.candidates(&query, self.params.candidates);
+        let query = &doc.vec;
+        let mut cands = self.candidates(query, self.params.candidates);
         let dup_root = doc.duplicate_of.unwrap_or(doc.id);
         let is_dup = |o: &Slot| {
             o.id == doc.id
@@ -339,9 +371,9 @@ impl RelatedIndex {
                     && dupes::similarity(doc.signature.as_ref().unwrap(), o.signature.as_ref().unwrap()) >= self.params.duplicate_threshold)
         };
         cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !is_dup(o) && !exclude.contains(&o.id)));
-        let vectors: Vec<(u32, Vec<(u32, f32)>)> =
-            cands.iter().map(|&s| (s, self.vector(self.slots[s as usize].as_ref().expect("live candidate")))).collect();
-        let mut scored: Vec<(u32, f32)> = vectors.iter().map(|(s, v)| (*s, self.score(doc, &query, *s, v))).collect();
+        let vectors: Vec<(u32, &[(u32, f32)])> =
+            cands.iter().map(|&s| (s, self.slots[s as usize].as_ref().expect("live candidate").vec.as_slice())).collect();
+        let mut scored: Vec<(u32, f32)> = vectors.iter().map(|(s, v)| (*s, self.score(doc, query, *s, v))).collect();
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
 
         let fb = self.params.feedback_docs.min(scored.len());
@@ -349,12 +381,12 @@ impl RelatedIndex {
             // Rocchio: query + β · mean of the first neighbours, then rescore.
             let mut centroid: FxHashMap<u32, f32> = FxHashMap::default();
             for &(s, _) in &scored[..fb] {
-                let v = &vectors.iter().find(|(vs, _)| *vs == s).expect("scored candidate has a vector").1;
+                let v = vectors.iter().find(|(vs, _)| *vs == s).expect("scored candidate has a vector").1;
                 for &(t, w) in v {
                     *centroid.entry(t).or_insert(0.0) += w * self.params.feedback_weight / fb as f32;
                 }
             }
-            for &(t, w) in &query {
+            for &(t, w) in query {
                 *centroid.entry(t).or_insert(0.0) += w;
             }
             let mut expanded: Vec<(u32, f32)> = centroid.into_iter().collect();
@@ -424,14 +456,12 @@ impl RelatedIndex {
 
     /// Slots sharing the query's strongest terms, by partial dot product.
     fn candidates(&self, query: &[(u32, f32)], limit: usize) -> Vec<u32> {
-        let mut top: Vec<(u32, f32)> = query.to_vec();
-        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-        top.truncate(self.params.query_terms);
+        let top = self.top_terms(query, self.params.query_terms);
         let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
-        for &(t, qw) in &top {
-            let idf = self.idf(t);
-            for &(s, c) in &self.postings[t as usize] {
-                *acc.entry(s).or_insert(0.0) += qw * tf_weight(c) * idf;
+        for t in top {
+            let qw = query.iter().find(|q| q.0 == t).map_or(0.0, |q| q.1);
+            for &(s, w) in &self.postings[t as usize] {
+                *acc.entry(s).or_insert(0.0) += qw * w;
             }
         }
         let mut cands: Vec<(u32, f32)> = acc.into_iter().collect();
@@ -500,6 +530,7 @@ mod tests {
         for (i, (t, b)) in docs.iter().enumerate() {
             index.upsert(doc(i as i64 + 1, t, b, &[]));
         }
+        index.reweight();
         index
     }
 
@@ -530,6 +561,7 @@ mod tests {
         assert!(index.related(1, 3, &[]).iter().all(|s| s.id != 3));
         let f = features("أوبك تبحث خفض إنتاج النفط", "تجتمع منظمة أوبك لبحث خفض إنتاج النفط لدعم الأسعار في الأسواق العالمية");
         index.upsert(Doc { id: 3, terms: f.terms, signature: f.signature, ..Doc::default() });
+        index.reweight();
         let after = index.related(1, 3, &[]);
         assert_eq!(before.iter().map(|s| s.id).collect::<Vec<_>>(), after.iter().map(|s| s.id).collect::<Vec<_>>());
         for (a, b) in before.iter().zip(&after) {

@@ -171,38 +171,29 @@ fn baseline(rows: &[Row]) {
     report("baseline TF-IDF cosine (raw tokens)", &precision(rows, &base));
 }
 
-/// Experiment: re-rank each article's first 30 suggestions by shared nearest neighbours.
+/// Bulk mode as `related::refresh_all` runs it: first 30 suggestions for everyone, then
+/// shared-nearest-neighbour re-ranking.
 fn snn(rows: &[Row], index: &RelatedIndex) {
     let t = Instant::now();
-    let k = 30;
-    let lists: Vec<Vec<nashir::related::Scored>> = (0..rows.len()).map(|i| index.related(i as i64, k, &[])).collect();
-    println!("snn: first pass {:.1}s", t.elapsed().as_secs_f64());
-    let sets: Vec<rustc_hash::FxHashSet<i64>> = lists.iter().map(|l| l.iter().map(|s| s.id).collect()).collect();
-    for lambda in [0.1f32, 0.2, 0.4, 0.8] {
+    let lists: rustc_hash::FxHashMap<i64, Vec<nashir::related::Scored>> =
+        (0..rows.len() as i64).map(|i| (i, index.related(i, 30, &[]))).collect();
+    println!("shared neighbours: first pass {:.1}s", t.elapsed().as_secs_f64());
+    for weight in [0.4f32, 0.8, 1.6] {
         let mut results = Vec::new();
         for cat in CATEGORIES {
             let (mut sum, mut n) = (0.0, 0usize);
             let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
             for (i, row) in rows.iter().enumerate().filter(|(i, r)| r.category == *cat && i % step == 0) {
-                let mut scored: Vec<(i64, f32)> = lists[i]
-                    .iter()
-                    .map(|c| {
-                        let shared = sets[c.id as usize].intersection(&sets[i]).count() as f32 / k as f32;
-                        let mutual = if sets[c.id as usize].contains(&(i as i64)) { 1.0 } else { 0.0 };
-                        (c.id, c.score + lambda * (shared + 0.25 * mutual))
-                    })
-                    .collect();
-                scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-                scored.truncate(5);
-                if scored.is_empty() {
+                let top = nashir::related::index::rerank_shared_neighbours(&lists, i as i64, 5, weight);
+                if top.is_empty() {
                     continue;
                 }
-                sum += scored.iter().filter(|(id, _)| rows[*id as usize].category == row.category).count() as f64 / scored.len() as f64;
+                sum += top.iter().filter(|s| rows[s.id as usize].category == row.category).count() as f64 / top.len() as f64;
                 n += 1;
             }
             results.push((cat.to_string(), sum / n as f64, n));
         }
-        report(&format!("snn lambda={lambda}"), &results);
+        report(&format!("ours + shared-neighbour re-ranking (bulk, weight {weight})"), &results);
     }
 }
 
@@ -231,11 +222,12 @@ fn main() {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
     let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
     let mut rows = load(&path);
-    if let Some(n) = std::env::var("LIMIT_ROWS").ok().and_then(|v| v.parse().ok()) {
-        rows.truncate(n);
-    }
     println!("{} articles from {path}", rows.len());
     entity_quality(&rows);
+    if let Some(n) = std::env::var("LIMIT_ROWS").ok().and_then(|v| v.parse().ok()) {
+        rows.truncate(n);
+        println!("limited to the first {n} articles");
+    }
     if std::env::var("ENTITIES_ONLY").is_ok() {
         return;
     }
@@ -286,7 +278,7 @@ fn main() {
         suggestions
     );
     report("ours (stems, stopwords, title×3, person/org entities, feedback)", &precision(&rows, &index));
-    if std::env::var("SNN").is_ok() {
+    if std::env::var("NO_SNN").is_err() {
         snn(&rows, &index);
     }
 }

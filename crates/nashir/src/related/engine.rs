@@ -13,6 +13,10 @@ use crate::store::{Store, StoreResult};
 
 /// Suggestions stored per article: a few more than shown, so a removal leaves enough.
 pub const STORED: usize = 8;
+/// Suggestions per article in the first pass of a bulk recomputation.
+const FIRST_PASS: usize = 30;
+/// Weight of shared neighbours in the second pass (tuned on the corpus harness).
+const SHARED_NEIGHBOUR_WEIGHT: f32 = 0.8;
 
 struct Engine {
     index: RelatedIndex,
@@ -176,11 +180,25 @@ pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
     let count = built.len();
     let choices = db::all_editor_choices(store).await?;
     let none = (Vec::new(), Vec::new());
+    // Two passes: everyone's first suggestions, then shared-neighbour re-ranking.
+    let mut lists: rustc_hash::FxHashMap<i64, Vec<super::Scored>> = rustc_hash::FxHashMap::default();
+    for (id, _, _) in &built {
+        let (pinned, removed) = choices.get(id).unwrap_or(&none);
+        let mut exclude = removed.clone();
+        exclude.extend_from_slice(pinned);
+        lists.insert(*id, engine.index.related(*id, FIRST_PASS, &exclude));
+    }
     let computed: Vec<Computed> = built
         .into_iter()
         .map(|(id, _, found)| {
-            let (pinned, removed) = choices.get(&id).unwrap_or(&none);
-            compute(&engine.index, id, removed, pinned, found)
+            let related = super::index::rerank_shared_neighbours(&lists, id, STORED, SHARED_NEIGHBOUR_WEIGHT);
+            Computed {
+                article_id: id,
+                related: related.into_iter().map(|s| (s.id, s.score)).collect(),
+                duplicate_of: engine.index.duplicate_of(id),
+                entities: found,
+                related_only: false,
+            }
         })
         .collect();
     db::write_all(store, &computed).await?;

@@ -201,11 +201,17 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
     sqlx::query("DELETE FROM duplicates").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM article_entities").execute(&mut *tx).await?;
 
-    let mut ids: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    // On a reindex nearly every entity exists already: one read instead of one per entity.
+    let mut ids: std::collections::HashMap<String, i64> = sqlx::query("SELECT id, key FROM entities")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("key")?, r.try_get("id")?)))
+        .collect::<StoreResult<_>>()?;
     for e in all.iter().flat_map(|c| &c.entities) {
-        if !ids.contains_key(e.key.as_str()) {
+        if !ids.contains_key(&e.key) {
             let id = entity_id(&mut tx, e).await?;
-            ids.insert(&e.key, id);
+            ids.insert(e.key.clone(), id);
         }
     }
     // Editors' rows survived the delete; computed rows must not collide with them.

@@ -457,14 +457,21 @@ impl RelatedIndex {
     /// Slots sharing the query's strongest terms, by partial dot product.
     fn candidates(&self, query: &[(u32, f32)], limit: usize) -> Vec<u32> {
         let top = self.top_terms(query, self.params.query_terms);
-        let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
+        // A dense accumulator: postings of common stems run to thousands of entries, and
+        // hashing each one was the largest cost of a query.
+        let mut acc = vec![0.0f32; self.slots.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for t in top {
             let qw = query.iter().find(|q| q.0 == t).map_or(0.0, |q| q.1);
             for &(s, w) in &self.postings[t as usize] {
-                *acc.entry(s).or_insert(0.0) += qw * w;
+                let a = &mut acc[s as usize];
+                if *a == 0.0 {
+                    touched.push(s);
+                }
+                *a += qw * w;
             }
         }
-        let mut cands: Vec<(u32, f32)> = acc.into_iter().collect();
+        let mut cands: Vec<(u32, f32)> = touched.into_iter().map(|s| (s, acc[s as usize])).collect();
         if cands.len() > limit {
             cands.select_nth_unstable_by(limit, |a, b| b.1.total_cmp(&a.1));
             cands.truncate(limit);

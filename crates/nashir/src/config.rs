@@ -17,6 +17,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub site: SiteConfig,
     pub editor: EditorConfig,
+    pub api: ApiConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +51,14 @@ pub struct SiteConfig {
     pub logo_url: String,
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Bearer token for editor-only API calls (pinning/removing related articles) until
+    /// editor accounts exist; empty disables those calls (403). Also `NASHIR_API_ADMIN_TOKEN`.
+    pub admin_token: String,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -58,6 +67,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             site: SiteConfig::default(),
             editor: EditorConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 }
@@ -144,6 +154,9 @@ impl Config {
         }
         if let Some(v) = env("NASHIR_ADDR") {
             config.server.addr = v.parse().with_context(|| format!("NASHIR_ADDR={v} is not an address like 127.0.0.1:8080"))?;
+        }
+        if let Some(v) = env("NASHIR_API_ADMIN_TOKEN") {
+            config.api.admin_token = v;
         }
         if let Some(v) = env("NASHIR_SITE_URL") {
             config.site.url = v;

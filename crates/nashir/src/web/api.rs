@@ -65,6 +65,8 @@ pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<S
             v
         })
         .collect();
+    // «اقرأ أيضاً» suggestions and entities (issue 6).
+    let (related, entities) = super::related::api_fields(&super::related::extras(&state, article.id).await?);
     Ok(Json(json!({
         "id": article.id,
         "slug": article.slug,
@@ -81,6 +83,8 @@ pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<S
         "updated_at": view.updated_at,
         "language": article.language,
         "source": article.source,
+        "related": related,
+        "entities": entities,
     })))
 }
 

@@ -6,6 +6,7 @@ mod cache;
 mod error;
 mod feeds;
 mod pages;
+mod related;
 mod search;
 mod server;
 mod templates;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/manifest.webmanifest", get(feeds::manifest))
         .route("/favicon.svg", get(feeds::favicon))
         .route("/favicon.ico", get(feeds::favicon))
+        .route("/topics/{slug}", get(related::topic))
         .route("/healthz", get(|| async { "ok" }))
         .route("/media/{name}", get(admin::serve_media))
         .nest("/admin", admin::routes())
@@ -92,6 +94,7 @@ fn api_routes() -> Router<AppState> {
         .route("/articles/{id_or_slug}/unpublish", post(admin::api_unpublish))
         .route("/openapi.json", get(admin::openapi))
         .route("/search", get(search::api))
+        .route("/articles/{id_or_slug}/related", get(related::get_suggestions).post(related::edit_suggestions))
         .fallback(api::not_found)
 }
 

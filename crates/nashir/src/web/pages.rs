@@ -105,9 +105,13 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     });
     let jsonld = structured_data(&state, &view, image.as_deref());
     let site = site_view(&state).await?;
+    // «اقرأ أيضاً» suggestions and entity links (issue 6).
+    let extras = super::related::extras(&state, article.id).await?;
+    let inline_after = super::related::inline_position(&view.blocks);
     let html = state.templates.render(
         "article.html",
-        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": image, "jsonld": jsonld, "article": view }),
+        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": image, "jsonld": jsonld, "article": view,
+                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after }),
     )?;
     Ok(Html(html).into_response())
 }

@@ -1,0 +1,289 @@
+//! Quality and speed harness for related articles and entities over the shared corpus.
+//!
+//!     cargo run --release -p nashir --example related_quality [-- path/to/corpus.jsonl.gz]
+//!
+//! Related precision@5 = share of an article's 5 suggestions in its own category, measured
+//! with the corpus indexed WITHOUT sections (text and entities only). The baseline is a plain
+//! TF-IDF cosine over raw normalized tokens, as a related-posts plugin would do.
+
+use std::io::BufRead;
+use std::time::Instant;
+
+use nashir::related::{features, Doc, Params, RelatedIndex};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    title: String,
+    body: String,
+    category: String,
+}
+
+const CATEGORIES: &[&str] = &["sport", "economy", "technology", "culture"];
+
+fn load(path: &str) -> Vec<Row> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    reader.lines().map(|l| serde_json::from_str(&l.expect("line")).expect("json row")).collect()
+}
+
+fn precision(rows: &[Row], index: &RelatedIndex) -> Vec<(String, f64, usize)> {
+    let mut out = Vec::new();
+    for cat in CATEGORIES.iter().copied().chain(["internationalNews", "middleEast"]) {
+        let (mut sum, mut n) = (0.0, 0usize);
+        let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+        for (i, row) in rows.iter().enumerate().filter(|(i, r)| r.category == cat && i % step == 0) {
+            let rel = index.related(i as i64, 5, &[]);
+            if rel.is_empty() {
+                continue;
+            }
+            let same = rel.iter().filter(|s| rows[s.id as usize].category == row.category).count();
+            sum += same as f64 / rel.len() as f64;
+            n += 1;
+        }
+        out.push((cat.to_string(), if n > 0 { sum / n as f64 } else { 0.0 }, n));
+    }
+    out
+}
+
+fn report(name: &str, results: &[(String, f64, usize)]) {
+    let four: Vec<f64> = results.iter().filter(|r| CATEGORIES.contains(&r.0.as_str())).map(|r| r.1).collect();
+    println!("{name}:");
+    for (cat, p, n) in results {
+        println!("  {cat:<18} P@5 = {p:.3}  (n = {n})");
+    }
+    println!("  mean of the four   P@5 = {:.3}", four.iter().sum::<f64>() / four.len() as f64);
+}
+
+#[derive(Deserialize)]
+struct Labels {
+    articles: Vec<Labelled>,
+}
+
+#[derive(Deserialize)]
+struct Labelled {
+    id: String,
+    split: String,
+    people: Vec<String>,
+    places: Vec<String>,
+    orgs: Vec<String>,
+}
+
+/// A found entity matches a label when both resolve to the same key (gazetteer spellings
+/// resolve to their entry), or when one name is the other's head or tail («خالد بن سلمان» and
+/// «خالد بن سلمان بن عبدالعزيز», «سعد الحريري» and «الحريري»), kind aside.
+fn same_entity(a: &str, b: &str) -> bool {
+    let (a, b) = (nashir::entities::resolve_key(a), nashir::entities::resolve_key(b));
+    // «دونالد ترمب» is the gazetteer's «دونالد ترامب» by its surname variant.
+    let by_surname =
+        |x: &str, y: &str| x.rsplit(' ').next().is_some_and(|last| x.contains(' ') && nashir::entities::resolve_key(last) == y);
+    a == b
+        || by_surname(&a, &b)
+        || by_surname(&b, &a)
+        || a.ends_with(&format!(" {b}"))
+        || b.ends_with(&format!(" {a}"))
+        || a.starts_with(&format!("{b} "))
+        || b.starts_with(&format!("{a} "))
+}
+
+/// Entity precision and recall on the hand-labelled articles, per split.
+fn entity_quality(rows: &[Row]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/entities-labels.json");
+    let labels: Labels = serde_json::from_str(&std::fs::read_to_string(path).expect("labels")).expect("labels json");
+    for split in ["dev", "held_out"] {
+        let articles: Vec<&Labelled> = labels.articles.iter().filter(|l| l.split == split).collect();
+        entity_split(rows, split, &articles);
+    }
+}
+
+fn entity_split(rows: &[Row], split: &str, articles: &[&Labelled]) {
+    let (mut tp_found, mut found_total, mut tp_labels, mut label_total) = (0, 0, 0, 0);
+    let verbose = std::env::var("ENTITY_VERBOSE").is_ok();
+    for l in articles {
+        let row = rows.iter().find(|r| r.id == l.id).unwrap_or_else(|| panic!("labelled article {} not in corpus", l.id));
+        let found = nashir::entities::extract(&row.title, &row.body);
+        let gold: Vec<&String> = l.people.iter().chain(&l.places).chain(&l.orgs).collect();
+        for f in &found {
+            found_total += 1;
+            if gold.iter().any(|g| same_entity(g, &f.name) || same_entity(g, &f.key)) {
+                tp_found += 1;
+            } else if verbose {
+                println!("  false positive in {}: {} ({:?})", l.id, f.name, f.kind);
+            }
+        }
+        for g in &gold {
+            label_total += 1;
+            if found.iter().any(|f| same_entity(g, &f.name) || same_entity(g, &f.key)) {
+                tp_labels += 1;
+            } else if verbose {
+                println!("  missed in {}: {g}", l.id);
+            }
+        }
+    }
+    println!(
+        "entities, {split} ({} hand-labelled articles): precision {:.2} ({tp_found}/{found_total}), recall {:.2} ({tp_labels}/{label_total})",
+        articles.len(),
+        tp_found as f64 / found_total.max(1) as f64,
+        tp_labels as f64 / label_total.max(1) as f64
+    );
+}
+
+/// The store path end to end: the corpus stored as published articles (no sections), then
+/// `related::refresh_all` as `nashir reindex` runs it. Prints articles/s for that step.
+fn store_pipeline(rows: &[Row], database_url: Option<String>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+        let store = nashir::Store::connect(&url).await.expect("store");
+        let t = Instant::now();
+        for row in rows {
+            let Ok(headline) = nashir::domain::Headline::parse(&row.title) else { continue };
+            let mut draft = nashir::domain::ArticleDraft::new(headline);
+            draft.body = row.body.lines().map(|l| nashir::domain::Block::Paragraph { text: l.to_string() }).collect();
+            draft.source_key = Some(format!("corpus:{}", row.id));
+            draft.published_at = Some(chrono::Utc::now());
+            store.upsert_article(&draft).await.expect("upsert");
+        }
+        println!("store: {} articles stored in {:.1}s (plain upserts, for reference)", rows.len(), t.elapsed().as_secs_f64());
+        for run in ["first run", "reindex"] {
+            let t = Instant::now();
+            let n = nashir::related::refresh_all(&store).await.expect("refresh_all");
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "store: related::refresh_all ({run}) over {n} articles (read, analyze, entities, index, suggest, write) in {secs:.1}s → {:.0} articles/s",
+                n as f64 / secs
+            );
+        }
+    });
+}
+
+/// Baseline: raw normalized tokens, no stemming, no stopword list, title = body, no boosts,
+/// plain TF-IDF cosine over the same candidate generation.
+fn baseline(rows: &[Row]) {
+    let t = Instant::now();
+    let mut base = RelatedIndex::new(Params { entity_weight: 0.0, feedback_docs: 0, ..Params::default() });
+    for (i, row) in rows.iter().enumerate() {
+        let mut counts: std::collections::HashMap<String, f32> = Default::default();
+        for tok in arabic::tokenize(&format!("{}\n{}", row.title, row.body)) {
+            *counts.entry(tok.text).or_insert(0.0) += 1.0;
+        }
+        base.upsert(Doc { id: i as i64, terms: counts.into_iter().collect(), ..Doc::default() });
+    }
+    base.reweight();
+    println!("baseline index built in {:.1}s", t.elapsed().as_secs_f64());
+    report("baseline TF-IDF cosine (raw tokens)", &precision(rows, &base));
+}
+
+/// Bulk mode as `related::refresh_all` runs it: first 30 suggestions for everyone, then
+/// shared-nearest-neighbour re-ranking.
+fn snn(rows: &[Row], index: &RelatedIndex) {
+    let t = Instant::now();
+    let lists: rustc_hash::FxHashMap<i64, Vec<nashir::related::Scored>> =
+        (0..rows.len() as i64).map(|i| (i, index.related(i, 30, &[]))).collect();
+    println!("shared neighbours: first pass {:.1}s", t.elapsed().as_secs_f64());
+    for weight in [0.4f32, 0.8, 1.6] {
+        let mut results = Vec::new();
+        for cat in CATEGORIES {
+            let (mut sum, mut n) = (0.0, 0usize);
+            let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+            for (i, row) in rows.iter().enumerate().filter(|(i, r)| r.category == *cat && i % step == 0) {
+                let top = nashir::related::index::rerank_shared_neighbours(&lists, i as i64, 5, weight);
+                if top.is_empty() {
+                    continue;
+                }
+                sum += top.iter().filter(|s| rows[s.id as usize].category == row.category).count() as f64 / top.len() as f64;
+                n += 1;
+            }
+            results.push((cat.to_string(), sum / n as f64, n));
+        }
+        report(&format!("ours + shared-neighbour re-ranking (bulk, weight {weight})"), &results);
+    }
+}
+
+/// `RELATED_PARAMS="entity_weight=0.2,feedback_docs=8"` overrides defaults, for tuning.
+fn params_from_env() -> Params {
+    let mut p = Params::default();
+    for pair in std::env::var("RELATED_PARAMS").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = pair.split_once('=').expect("key=value");
+        let f: f32 = v.parse().expect("number");
+        match k {
+            "index_terms" => p.index_terms = f as usize,
+            "query_terms" => p.query_terms = f as usize,
+            "candidates" => p.candidates = f as usize,
+            "entity_weight" => p.entity_weight = f,
+            "feedback_docs" => p.feedback_docs = f as usize,
+            "feedback_weight" => p.feedback_weight = f,
+            "duplicate_threshold" => p.duplicate_threshold = f,
+            other => panic!("unknown parameter {other}"),
+        }
+    }
+    println!("params: {p:?}");
+    p
+}
+
+fn main() {
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ant_multisource_ar_news.jsonl.gz");
+    let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
+    let mut rows = load(&path);
+    println!("{} articles from {path}", rows.len());
+    entity_quality(&rows);
+    if let Some(n) = std::env::var("LIMIT_ROWS").ok().and_then(|v| v.parse().ok()) {
+        rows.truncate(n);
+        println!("limited to the first {n} articles");
+    }
+    if std::env::var("ENTITIES_ONLY").is_ok() {
+        return;
+    }
+    if std::env::var("RELATED_STORE").is_ok() {
+        store_pipeline(&rows, std::env::var("RELATED_STORE_URL").ok());
+        return;
+    }
+
+    if std::env::var("SKIP_BASELINE").is_err() {
+        baseline(&rows);
+    }
+    let mode = std::env::var("RELATED_MODE").unwrap_or_default();
+    let t = Instant::now();
+    let mut index = RelatedIndex::new(params_from_env());
+    let mut entity_count = 0usize;
+    let mut dups = 0usize;
+    for (i, row) in rows.iter().enumerate() {
+        let f = features(&row.title, &row.body);
+        let entities: Vec<String> = if mode == "noentities" {
+            Vec::new()
+        } else {
+            let found = nashir::entities::extract(&row.title, &row.body);
+            entity_count += found.len();
+            // As the engine does: people and organisations only (see `related::engine::doc_of`).
+            let with_places = std::env::var("WITH_PLACES").is_ok();
+            found.into_iter().filter(|e| with_places || e.kind != nashir::entities::Kind::Place).map(|e| e.key).collect()
+        };
+        if index.upsert(Doc { id: i as i64, terms: f.terms, signature: f.signature, entities, ..Doc::default() }).is_some() {
+            dups += 1;
+        }
+    }
+    index.reweight();
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut suggestions = 0usize;
+    let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    for i in (0..rows.len()).step_by(step) {
+        suggestions += index.related(i as i64, 5, &[]).len();
+    }
+    let query = t.elapsed().as_secs_f64();
+    println!(
+        "ours: analyze + entities + index {:.2}s, related for all {:.2}s → {:.0} articles/s ({} entities, {} near-duplicates, {} suggestions)",
+        build,
+        query,
+        rows.len() as f64 / (build + query * step as f64),
+        entity_count,
+        dups,
+        suggestions
+    );
+    report("ours (stems, stopwords, title×3, person/org entities, feedback)", &precision(&rows, &index));
+    if std::env::var("NO_SNN").is_err() {
+        snn(&rows, &index);
+    }
+}

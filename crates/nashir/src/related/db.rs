@@ -1,0 +1,498 @@
+//! SQL for related articles, duplicates and entities. Written once for SQLite and PostgreSQL
+//! (see `store`), on the store's pool; the tables come from migration 0005.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::domain::{Block, SectionRef, Slug};
+use crate::entities::{Found, Kind};
+use crate::store::{ArticleSummary, Store, StoreError, StoreResult};
+
+/// One article as the related index reads it.
+pub(crate) struct Source {
+    pub id: i64,
+    pub title: String,
+    pub text: String,
+    pub section: Option<String>,
+    pub published_at: Option<i64>,
+}
+
+/// A suggestion as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelatedLink {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+}
+
+/// An entity as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityRef {
+    pub id: i64,
+    pub kind: Kind,
+    pub name: String,
+    pub slug: String,
+}
+
+/// The editor's view of one suggestion, including removed ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub id: i64,
+    pub headline: String,
+    pub score: f64,
+    pub pinned: bool,
+    pub removed: bool,
+}
+
+/// The words of an article that speak for its topic: lead and body text, without the titles
+/// of hand-placed read-also links (they describe other articles) or image credits.
+pub(crate) fn article_text(lead: &str, body: &[Block]) -> String {
+    let mut text = String::with_capacity(lead.len() + body.len() * 200);
+    text.push_str(lead);
+    for block in body {
+        if matches!(block, Block::Paragraph { .. } | Block::Subheading { .. } | Block::Quote { .. }) {
+            text.push('\n');
+            text.push_str(block.text());
+        }
+    }
+    text
+}
+
+const SOURCE_COLUMNS: &str = "a.id, a.headline, a.lead, a.body_json, a.published_at, s.slug AS section_slug";
+
+fn source_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Source> {
+    let id: i64 = row.try_get("id")?;
+    let body_json: String = row.try_get("body_json")?;
+    let body: Vec<Block> = serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {id} body: {e}")))?;
+    let lead: String = row.try_get("lead")?;
+    Ok(Source {
+        id,
+        title: row.try_get("headline")?,
+        text: article_text(&lead, &body),
+        section: row.try_get("section_slug")?,
+        published_at: row.try_get("published_at")?,
+    })
+}
+
+/// Published articles with id > `after`, in id order, `limit` at a time.
+pub(crate) async fn published_sources(store: &Store, after: i64, limit: i64) -> StoreResult<Vec<Source>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SOURCE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
+         WHERE a.status = 'published' AND a.id > $1 ORDER BY a.id LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(source_from_row).collect()
+}
+
+/// The article if it is published, else None.
+pub(crate) async fn published_source(store: &Store, id: i64) -> StoreResult<Option<Source>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SOURCE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.status = 'published' AND a.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.as_ref().map(source_from_row).transpose()
+}
+
+/// A name for the database behind `store`, so one process keeps one index per database.
+pub(crate) async fn database_identity(store: &Store) -> StoreResult<String> {
+    Ok(match store.backend() {
+        crate::store::Backend::Sqlite => {
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(store.pool()).await?;
+            format!("sqlite:{file}")
+        }
+        crate::store::Backend::Postgres => {
+            let id: String = sqlx::query_scalar("SELECT current_database() || ':' || COALESCE(inet_server_addr()::text, '') || ':' || COALESCE(inet_server_port()::text, '')")
+                .fetch_one(store.pool())
+                .await?;
+            format!("postgres:{id}")
+        }
+    })
+}
+
+/// Ids an editor removed from or pinned to `article_id`'s suggestions.
+pub(crate) async fn editor_choices(store: &Store, article_id: i64) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+    let rows = sqlx::query("SELECT related_id, pinned, removed FROM related WHERE article_id = $1 AND (pinned = 1 OR removed = 1)")
+        .bind(article_id)
+        .fetch_all(store.pool())
+        .await?;
+    let (mut pinned, mut removed) = (Vec::new(), Vec::new());
+    for r in rows {
+        let id: i64 = r.try_get("related_id")?;
+        if r.try_get::<i64, _>("removed")? == 1 {
+            removed.push(id);
+        } else if r.try_get::<i64, _>("pinned")? == 1 {
+            pinned.push(id);
+        }
+    }
+    Ok((pinned, removed))
+}
+
+/// What one refresh writes for one article.
+pub(crate) struct Computed {
+    pub article_id: i64,
+    pub related: Vec<(i64, f32)>,
+    pub duplicate_of: Option<i64>,
+    pub entities: Vec<Found>,
+    /// Only the suggestions changed (a neighbour of a refreshed article).
+    pub related_only: bool,
+}
+
+/// Replaces the computed state of the given articles in one transaction. Editors' pinned and
+/// removed rows stay.
+pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> {
+    let mut tx = store.pool().begin().await?;
+    for c in batch {
+        sqlx::query("DELETE FROM related WHERE article_id = $1 AND pinned = 0 AND removed = 0")
+            .bind(c.article_id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, (rid, score)) in c.related.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO related (article_id, related_id, score, position) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (article_id, related_id) DO UPDATE SET score = excluded.score, position = excluded.position",
+            )
+            .bind(c.article_id)
+            .bind(*rid)
+            .bind(f64::from(*score))
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if c.related_only {
+            continue;
+        }
+        sqlx::query("DELETE FROM duplicates WHERE article_id = $1").bind(c.article_id).execute(&mut *tx).await?;
+        if let Some(of) = c.duplicate_of {
+            sqlx::query("INSERT INTO duplicates (article_id, duplicate_of) VALUES ($1, $2)")
+                .bind(c.article_id)
+                .bind(of)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM article_entities WHERE article_id = $1").bind(c.article_id).execute(&mut *tx).await?;
+        for e in &c.entities {
+            let entity_id = entity_id(&mut tx, e).await?;
+            sqlx::query("INSERT INTO article_entities (article_id, entity_id, mentions) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(c.article_id)
+                .bind(entity_id)
+                .bind(i64::from(e.mentions))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    store.bump_epoch();
+    Ok(())
+}
+
+/// Replaces ALL computed state at once (reindex): multi-row statements in one transaction, so
+/// 20,000 articles take seconds, and readers see the old state until the commit.
+pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM related WHERE pinned = 0 AND removed = 0").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM duplicates").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM article_entities").execute(&mut *tx).await?;
+
+    // On a reindex nearly every entity exists already: one read instead of one per entity.
+    let mut ids: std::collections::HashMap<String, i64> = sqlx::query("SELECT id, key FROM entities")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("key")?, r.try_get("id")?)))
+        .collect::<StoreResult<_>>()?;
+    for e in all.iter().flat_map(|c| &c.entities) {
+        if !ids.contains_key(&e.key) {
+            let id = entity_id(&mut tx, e).await?;
+            ids.insert(e.key.clone(), id);
+        }
+    }
+    // Editors' rows survived the delete; computed rows must not collide with them.
+    let kept: std::collections::HashSet<(i64, i64)> = sqlx::query("SELECT article_id, related_id FROM related")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("article_id")?, r.try_get("related_id")?)))
+        .collect::<StoreResult<_>>()?;
+
+    let related: Vec<(i64, i64, f64, i64)> = all
+        .iter()
+        .flat_map(|c| c.related.iter().enumerate().map(move |(pos, (rid, score))| (c.article_id, *rid, f64::from(*score), pos as i64)))
+        .filter(|(a, r, _, _)| !kept.contains(&(*a, *r)))
+        .collect();
+    for chunk in related.chunks(200) {
+        let sql = values_sql("INSERT INTO related (article_id, related_id, score, position) VALUES ", 4, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, r, score, pos) in chunk {
+            q = q.bind(*a).bind(*r).bind(*score).bind(*pos);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let dups: Vec<(i64, i64)> = all.iter().filter_map(|c| c.duplicate_of.map(|d| (c.article_id, d))).collect();
+    for chunk in dups.chunks(400) {
+        let sql = values_sql("INSERT INTO duplicates (article_id, duplicate_of) VALUES ", 2, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, d) in chunk {
+            q = q.bind(*a).bind(*d);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let mentions: Vec<(i64, i64, i64)> =
+        all.iter().flat_map(|c| c.entities.iter().map(|e| (c.article_id, ids[e.key.as_str()], i64::from(e.mentions)))).collect();
+    for chunk in mentions.chunks(300) {
+        let sql = values_sql("INSERT INTO article_entities (article_id, entity_id, mentions) VALUES ", 3, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (a, e, m) in chunk {
+            q = q.bind(*a).bind(*e).bind(*m);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // Entities no article mentions any more would leave empty topic pages.
+    sqlx::query("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)").execute(&mut *tx).await?;
+    tx.commit().await?;
+    store.bump_epoch();
+    Ok(())
+}
+
+/// `prefix ($1, $2), ($3, $4)…` for `rows` rows of `cols` placeholders.
+fn values_sql(prefix: &str, cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * cols * 6);
+    sql.push_str(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Every editor choice, by article: (pinned, removed).
+pub(crate) async fn all_editor_choices(store: &Store) -> StoreResult<std::collections::HashMap<i64, (Vec<i64>, Vec<i64>)>> {
+    let rows = sqlx::query("SELECT article_id, related_id, pinned, removed FROM related WHERE pinned = 1 OR removed = 1")
+        .fetch_all(store.pool())
+        .await?;
+    let mut out: std::collections::HashMap<i64, (Vec<i64>, Vec<i64>)> = std::collections::HashMap::new();
+    for r in rows {
+        let entry = out.entry(r.try_get("article_id")?).or_default();
+        let id: i64 = r.try_get("related_id")?;
+        if r.try_get::<i64, _>("removed")? == 1 {
+            entry.1.push(id);
+        } else {
+            entry.0.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Removes the computed state of an article that is no longer published.
+pub(crate) async fn clear(store: &Store, article_id: i64) -> StoreResult<()> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM related WHERE article_id = $1 AND pinned = 0 AND removed = 0").bind(article_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM duplicates WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM article_entities WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    store.bump_epoch();
+    Ok(())
+}
+
+/// The entity's id, creating it with a unique slug on first sight.
+async fn entity_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, e: &Found) -> StoreResult<i64> {
+    if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM entities WHERE key = $1").bind(&e.key).fetch_optional(&mut **tx).await? {
+        return Ok(id);
+    }
+    let hash = short_hash(&e.key);
+    let base = Slug::from_title(&e.name, &format!("{}-{hash}", e.kind.as_str()));
+    for candidate in [base.to_string(), format!("{base}-{hash}")] {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO entities (kind, name, slug, key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(e.kind.as_str())
+        .bind(&e.name)
+        .bind(&candidate)
+        .bind(&e.key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = id {
+            return Ok(id);
+        }
+        // Lost a race on the key: someone else created it.
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM entities WHERE key = $1").bind(&e.key).fetch_optional(&mut **tx).await?
+        {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::Conflict(format!("no free slug for entity {}", e.key)))
+}
+
+/// Suggestions for a published article: pinned first, removed never, unpublished never.
+pub async fn related_links(store: &Store, article_id: i64, limit: i64) -> StoreResult<Vec<RelatedLink>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.slug, a.headline, r.pinned FROM related r JOIN articles a ON a.id = r.related_id \
+         WHERE r.article_id = $1 AND r.removed = 0 AND a.status = 'published' \
+         ORDER BY r.pinned DESC, r.position, r.score DESC, a.id LIMIT $2",
+    )
+    .bind(article_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RelatedLink {
+                id: r.try_get("id")?,
+                slug: r.try_get("slug")?,
+                headline: r.try_get("headline")?,
+                pinned: r.try_get::<i64, _>("pinned")? == 1,
+            })
+        })
+        .collect()
+}
+
+/// Every stored suggestion of an article, with the editor's flags, for editors.
+pub async fn suggestions(store: &Store, article_id: i64) -> StoreResult<Vec<Suggestion>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.headline, r.score, r.pinned, r.removed FROM related r JOIN articles a ON a.id = r.related_id \
+         WHERE r.article_id = $1 ORDER BY r.removed, r.pinned DESC, r.position, a.id",
+    )
+    .bind(article_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Suggestion {
+                id: r.try_get("id")?,
+                headline: r.try_get("headline")?,
+                score: r.try_get("score")?,
+                pinned: r.try_get::<i64, _>("pinned")? == 1,
+                removed: r.try_get::<i64, _>("removed")? == 1,
+            })
+        })
+        .collect()
+}
+
+/// Articles recorded as the same story as `article_id` (either direction).
+pub async fn duplicates_of(store: &Store, article_id: i64) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT duplicate_of AS id FROM duplicates WHERE article_id = $1 \
+         UNION SELECT article_id AS id FROM duplicates WHERE duplicate_of = $1 ORDER BY id",
+    )
+    .bind(article_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
+/// The editor's action on one suggestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorAction {
+    Pin,
+    Unpin,
+    Remove,
+    Restore,
+}
+
+/// Applies an editor's choice; both articles must exist and differ (checked by the caller).
+pub async fn apply_editor_action(store: &Store, article_id: i64, related_id: i64, action: EditorAction) -> StoreResult<()> {
+    let sql = match action {
+        EditorAction::Pin => {
+            "INSERT INTO related (article_id, related_id, score, position, pinned, removed) VALUES ($1, $2, 0, 0, 1, 0) \
+             ON CONFLICT (article_id, related_id) DO UPDATE SET pinned = 1, removed = 0"
+        }
+        EditorAction::Remove => {
+            "INSERT INTO related (article_id, related_id, score, position, pinned, removed) VALUES ($1, $2, 0, 0, 0, 1) \
+             ON CONFLICT (article_id, related_id) DO UPDATE SET pinned = 0, removed = 1"
+        }
+        EditorAction::Unpin => "UPDATE related SET pinned = 0 WHERE article_id = $1 AND related_id = $2",
+        // Forget the removal; the next refresh decides whether it is suggested again.
+        EditorAction::Restore => "DELETE FROM related WHERE article_id = $1 AND related_id = $2 AND removed = 1",
+    };
+    sqlx::query(sql).bind(article_id).bind(related_id).execute(store.pool()).await?;
+    Ok(())
+}
+
+/// Entities of an article, most mentioned first.
+pub async fn article_entities(store: &Store, article_id: i64, limit: i64) -> StoreResult<Vec<EntityRef>> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.kind, e.name, e.slug FROM article_entities ae JOIN entities e ON e.id = ae.entity_id \
+         WHERE ae.article_id = $1 ORDER BY ae.mentions DESC, e.name LIMIT $2",
+    )
+    .bind(article_id)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(entity_from_row).collect()
+}
+
+fn entity_from_row(r: &sqlx::any::AnyRow) -> StoreResult<EntityRef> {
+    let kind: String = r.try_get("kind")?;
+    Ok(EntityRef {
+        id: r.try_get("id")?,
+        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("entity kind {kind}")))?,
+        name: r.try_get("name")?,
+        slug: r.try_get("slug")?,
+    })
+}
+
+pub async fn entity_by_slug(store: &Store, slug: &str) -> StoreResult<Option<EntityRef>> {
+    let row = sqlx::query("SELECT id, kind, name, slug FROM entities WHERE slug = $1").bind(slug).fetch_optional(store.pool()).await?;
+    row.as_ref().map(entity_from_row).transpose()
+}
+
+/// Published articles that mention the entity, newest first, with the total.
+pub async fn entity_articles(store: &Store, entity_id: i64, limit: i64, offset: i64) -> StoreResult<(Vec<ArticleSummary>, i64)> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name \
+         FROM article_entities ae JOIN articles a ON a.id = ae.article_id LEFT JOIN sections s ON s.id = a.section_id \
+         WHERE ae.entity_id = $1 AND a.status = 'published' ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(entity_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM article_entities ae JOIN articles a ON a.id = ae.article_id WHERE ae.entity_id = $1 AND a.status = 'published'",
+    )
+    .bind(entity_id)
+    .fetch_one(store.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let slug: Option<String> = r.try_get("section_slug")?;
+            let name: Option<String> = r.try_get("section_name")?;
+            Ok(ArticleSummary {
+                id: r.try_get("id")?,
+                slug: r.try_get("slug")?,
+                headline: r.try_get("headline")?,
+                lead: r.try_get("lead")?,
+                section: slug.zip(name).map(|(slug, name)| SectionRef { slug, name }),
+                published_at: r
+                    .try_get::<Option<i64>, _>("published_at")?
+                    .map(|s| DateTime::<Utc>::from_timestamp(s, 0).unwrap_or_default()),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+fn short_hash(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(s.as_bytes())[..4])
+}

@@ -1,0 +1,14 @@
+//! «اقرأ أيضاً»: related articles and near-duplicates.
+//!
+//! The core ([`index`], [`dupes`]) is pure and in memory. [`refresh`] and [`refresh_all`]
+//! are the thin shell that reads articles from the store, keeps a per-database index in step
+//! with the change log, and writes suggestions, duplicates and entities back ([`db`]).
+
+pub mod db;
+pub mod dupes;
+mod engine;
+pub mod index;
+
+pub use db::{EditorAction, EntityRef, RelatedLink, Suggestion};
+pub use engine::{refresh, refresh_all, refresh_many, STORED};
+pub use index::{features, Doc, Features, Params, RelatedIndex, Scored};

@@ -1,0 +1,219 @@
+//! Web side of «اقرأ أيضاً» and entities: the extras an article page and the article API
+//! gain, topic pages (`/topics/{slug}`), and the editors' pin/remove endpoint.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::pages::{query_param, site_view};
+use super::view::{absolute_url, encode_segment, paths, BlockView, SummaryView};
+use super::{ApiError, AppState, PageError};
+use crate::related::{self, EditorAction, EntityRef};
+
+/// Suggestions shown at the end of an article (and returned by the API).
+const SHOWN: i64 = 5;
+/// The inline block goes after this many paragraphs.
+const INLINE_AFTER_PARAGRAPHS: usize = 3;
+
+pub fn topic_path(slug: &str) -> String {
+    format!("/topics/{}", encode_segment(slug))
+}
+
+#[derive(Serialize)]
+pub struct RelatedView {
+    pub id: i64,
+    pub headline: String,
+    pub path: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct EntityView {
+    pub name: String,
+    pub kind: crate::entities::Kind,
+    pub slug: String,
+    pub path: String,
+    pub url: String,
+}
+
+/// What an article page and the article API add: suggestions and entities.
+pub struct Extras {
+    pub related: Vec<RelatedView>,
+    pub entities: Vec<EntityView>,
+}
+
+pub async fn extras(state: &AppState, article_id: i64) -> Result<Extras, crate::store::StoreError> {
+    let related = related::db::related_links(&state.store, article_id, SHOWN)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let path = paths::article(&r.slug);
+            RelatedView { id: r.id, headline: r.headline, url: absolute_url(&state.base_url, &path), path }
+        })
+        .collect();
+    let entities = related::db::article_entities(&state.store, article_id, 12).await?.into_iter().map(|e| entity_view(state, e)).collect();
+    Ok(Extras { related, entities })
+}
+
+fn entity_view(state: &AppState, e: EntityRef) -> EntityView {
+    let path = topic_path(&e.slug);
+    EntityView { name: e.name, kind: e.kind, slug: e.slug, url: absolute_url(&state.base_url, &path), path }
+}
+
+/// Where the inline «اقرأ أيضاً» goes: after the third paragraph, unless the editor placed
+/// one by hand or the article is too short for it to sit inside the text.
+pub fn inline_position(blocks: &[BlockView]) -> Option<usize> {
+    if blocks.iter().any(|b| matches!(b, BlockView::ReadAlso { .. })) {
+        return None;
+    }
+    let mut paragraphs = 0;
+    for (i, b) in blocks.iter().enumerate() {
+        if matches!(b, BlockView::Paragraph { .. }) {
+            paragraphs += 1;
+            if paragraphs == INLINE_AFTER_PARAGRAPHS {
+                return (i + 1 < blocks.len()).then_some(i);
+            }
+        }
+    }
+    None
+}
+
+/// The JSON the article API adds.
+pub fn api_fields(extras: &Extras) -> (Value, Value) {
+    let related: Vec<Value> = extras.related.iter().map(|r| json!({ "id": r.id, "headline": r.headline, "url": r.url })).collect();
+    let entities: Vec<Value> =
+        extras.entities.iter().map(|e| json!({ "name": e.name, "kind": e.kind, "slug": e.slug, "url": e.url })).collect();
+    (Value::Array(related), Value::Array(entities))
+}
+
+const KIND_LABELS: [(crate::entities::Kind, &str); 3] =
+    [(crate::entities::Kind::Person, "شخصية"), (crate::entities::Kind::Place, "مكان"), (crate::entities::Kind::Org, "منظمة")];
+
+/// `/topics/{slug}`: the articles that mention one person, place or organisation.
+pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
+    let page = match query_param(&raw, "page") {
+        None => 1,
+        Some(v) => v.trim().parse::<i64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+            PageError::BadRequest(format!(
+                "رقم الصفحة «{}» غير صالح: يجب أن يكون عدداً صحيحاً موجباً.",
+                v.chars().take(20).collect::<String>()
+            ))
+        })?,
+    };
+    let entity = related::db::entity_by_slug(&state.store, &slug).await?.ok_or(PageError::NotFound)?;
+    let per_page = i64::from(state.config.site.page_size);
+    let (articles, total) = related::db::entity_articles(&state.store, entity.id, per_page, (page - 1) * per_page).await?;
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    if page > pages {
+        return Err(PageError::NotFound);
+    }
+    let path = topic_path(&entity.slug);
+    let page_url = |n: i64| if n == 1 { path.clone() } else { format!("{path}?page={n}") };
+    let label = KIND_LABELS.iter().find(|(k, _)| *k == entity.kind).map(|(_, l)| *l).unwrap_or("موضوع");
+    let site = site_view(&state).await?;
+    let html = state.templates.render(
+        "list.html",
+        json!({
+            "site": site,
+            "heading": entity.name,
+            "intro": format!("{label}: المقالات التي تذكر «{}».", entity.name),
+            "articles": articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect::<Vec<_>>(),
+            "page": page,
+            "pages": pages,
+            "prev_url": (page > 1).then(|| page_url(page - 1)),
+            "next_url": (page < pages).then(|| page_url(page + 1)),
+            "canonical": absolute_url(&state.base_url, &page_url(page)),
+        }),
+    )?;
+    Ok(Html(html))
+}
+
+/// Editors only: `api.admin_token` as a bearer token. With no token configured the endpoint
+/// is closed, so a fresh install never exposes an unauthenticated write.
+// TODO(editor accounts): replace with the admin session/role check once accounts exist.
+fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
+    let expected = state.config.api.admin_token.as_bytes();
+    if expected.is_empty() {
+        return Err("تعديل المقالات المقترحة غير مفعّل: اضبط api.admin_token");
+    }
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("").as_bytes();
+    // Constant-time comparison: the token must not leak through response timing.
+    let same = given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same {
+        Ok(())
+    } else {
+        Err("رمز الإدارة مفقود أو غير صحيح")
+    }
+}
+
+fn forbidden(message: &str) -> Response {
+    (StatusCode::FORBIDDEN, Json(json!({ "error": { "code": "forbidden", "message": message } }))).into_response()
+}
+
+async fn article_id(state: &AppState, id_or_slug: &str) -> Result<i64, ApiError> {
+    let found = match id_or_slug.parse::<i64>() {
+        Ok(id) => state.store.article_by_id(id).await?,
+        Err(_) => state.store.published_article(id_or_slug).await?,
+    };
+    Ok(found.ok_or(ApiError::NotFound("المقال"))?.id)
+}
+
+async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError> {
+    let suggestions = related::db::suggestions(&state.store, id).await?;
+    let duplicates = related::db::duplicates_of(&state.store, id).await?;
+    Ok(Json(json!({ "article_id": id, "suggestions": suggestions, "duplicates": duplicates })))
+}
+
+/// `GET /api/v1/articles/{id}/related`: every suggestion with the editor's flags, and the
+/// article's near-duplicates.
+pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>) -> Response {
+    if let Err(message) = check_admin(&state, &headers) {
+        return forbidden(message);
+    }
+    match article_id(&state, &id_or_slug).await {
+        Ok(id) => editor_view(&state, id).await.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/v1/articles/{id}/related` with `{"pin": id}`, `{"remove": id}`, `{"unpin": id}`
+/// or `{"restore": id}`.
+pub async fn edit_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>, body: Bytes) -> Response {
+    if let Err(message) = check_admin(&state, &headers) {
+        return forbidden(message);
+    }
+    match edit(&state, &id_or_slug, &body).await {
+        Ok(v) => v.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Value>, ApiError> {
+    let bad = |message: &str| ApiError::BadRequest { code: "invalid_body", message: message.to_string() };
+    let value: Value = serde_json::from_slice(body).map_err(|_| bad("الطلب يجب أن يكون JSON مثل {\"pin\": 12} أو {\"remove\": 12}"))?;
+    let obj = value.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("أرسل حقلاً واحداً: pin أو remove أو unpin أو restore"))?;
+    let (key, target) = obj.iter().next().expect("one field");
+    let action = match key.as_str() {
+        "pin" => EditorAction::Pin,
+        "remove" => EditorAction::Remove,
+        "unpin" => EditorAction::Unpin,
+        "restore" => EditorAction::Restore,
+        _ => return Err(bad("الحقل يجب أن يكون pin أو remove أو unpin أو restore")),
+    };
+    let target = target.as_i64().filter(|n| *n > 0).ok_or_else(|| bad("رقم المقال المقترح يجب أن يكون عدداً صحيحاً موجباً"))?;
+    let id = article_id(state, id_or_slug).await?;
+    if target == id {
+        return Err(bad("لا يمكن اقتراح المقال على نفسه"));
+    }
+    if state.store.article_by_id(target).await?.is_none() {
+        return Err(ApiError::NotFound("المقال المقترح"));
+    }
+    related::db::apply_editor_action(&state.store, id, target, action).await?;
+    // Refill the list after a removal or unpin.
+    related::refresh(&state.store, id).await?;
+    editor_view(state, id).await
+}

@@ -1,0 +1,297 @@
+//! «اقرأ أيضاً»: suggestions, near-duplicates, entities, editors' pin/remove, pages and API.
+
+use nashir::domain::{ArticleDraft, Block, Headline};
+use nashir::ingest::{self, ImportOptions};
+use nashir::related;
+use nashir::Store;
+use serde_json::{json, Value};
+
+use crate::helpers::{seed_path, spawn_app_with, Backend, TestApp};
+use crate::storage_test;
+
+const TOKEN: &str = "test-admin-token";
+
+/// Original test articles: three on Russian–Turkish talks, three on football, one on olive oil.
+const ARTICLES: &[(&str, &[&str])] = &[
+    (
+        "بوتين وأردوغان يبحثان الملف السوري في اتصال هاتفي",
+        &[
+            "بحث الرئيس الروسي فلاديمير بوتين مع الرئيس التركي رجب طيب أردوغان في اتصال هاتفي الوضع في سوريا وإدلب.",
+            "وقال الكرملين إن الرئيسين اتفقا على مواصلة التنسيق في الملف السوري وملف ليبيا.",
+            "وأشار البيان إلى أن موسكو وأنقرة تعملان على تهدئة الأوضاع في إدلب.",
+            "وكان وزير الخارجية الروسي سيرغي لافروف قد أعلن عن الاتصال قبل يومين.",
+            "وتشهد العلاقات الروسية التركية تقارباً في السنوات الأخيرة.",
+        ],
+    ),
+    (
+        "لافروف: محادثات مرتقبة بين موسكو وأنقرة حول إدلب",
+        &[
+            "قال وزير الخارجية الروسي سيرغي لافروف إن محادثات مرتقبة ستجمع موسكو وأنقرة حول الوضع في إدلب السورية.",
+            "وأضاف لافروف أن روسيا وتركيا تتفقان على ضرورة التهدئة في سوريا.",
+            "وأكد أن بوتين وأردوغان سيبحثان الملف في لقاء قريب.",
+        ],
+    ),
+    (
+        "أردوغان يزور موسكو لبحث التعاون مع روسيا",
+        &[
+            "يزور الرئيس التركي رجب طيب أردوغان العاصمة الروسية موسكو الأسبوع المقبل للقاء نظيره فلاديمير بوتين.",
+            "ويبحث الرئيسان التعاون الاقتصادي والغاز والوضع في سوريا وليبيا وأوكرانيا.",
+            "وقالت أنقرة إن الزيارة تأتي في إطار التقارب التركي الروسي.",
+        ],
+    ),
+    (
+        "فريق الشعلة يفوز بالدوري بعد مباراة مثيرة",
+        &[
+            "فاز فريق الشعلة ببطولة الدوري بعد تغلبه على منافسه بهدفين مقابل هدف في المباراة النهائية.",
+            "وسجل المهاجم سامر الخطيب هدف الفوز في الدقيقة الأخيرة من المباراة.",
+            "وقال المدرب إن اللاعبين قدموا مباراة كبيرة أمام الجماهير.",
+        ],
+    ),
+    (
+        "المدرب: الفوز بالدوري ثمرة عمل الفريق طوال الموسم",
+        &[
+            "أكد مدرب فريق الشعلة أن الفوز بالدوري جاء ثمرة عمل اللاعبين طوال الموسم.",
+            "وأضاف أن الفريق سيستعد للبطولة القارية بعد عطلة قصيرة للاعبين.",
+            "وأشاد بالمهاجم الذي سجل هدف الفوز في المباراة النهائية.",
+        ],
+    ),
+    (
+        "جماهير الشعلة تحتفل بلقب الدوري في الشوارع",
+        &[
+            "احتفلت جماهير فريق الشعلة في الشوارع بعد الفوز بلقب الدوري للمرة الثالثة.",
+            "ورفع المشجعون أعلام الفريق وهتفوا للاعبين والمدرب حتى ساعات الفجر.",
+            "وسجل الفريق هذا الموسم أكبر عدد من الأهداف في تاريخ الدوري.",
+        ],
+    ),
+    (
+        "موسم الزيتون يبدأ مبكراً في القرى الجبلية",
+        &[
+            "بدأ المزارعون في القرى الجبلية قطاف الزيتون مبكراً هذا العام بسبب الأمطار.",
+            "ويتوقع المزارعون إنتاجاً جيداً من زيت الزيتون رغم ارتفاع تكاليف النقل.",
+            "وتباع صفيحة الزيت في الأسواق المحلية بأسعار أعلى من العام الماضي.",
+        ],
+    ),
+];
+
+fn draft(key: &str, headline: &str, paragraphs: &[&str]) -> ArticleDraft {
+    let mut d = ArticleDraft::new(Headline::parse(headline).unwrap());
+    d.body = paragraphs.iter().map(|p| Block::Paragraph { text: p.to_string() }).collect();
+    d.source_key = Some(format!("test:{key}"));
+    d.published_at = Some(chrono::Utc::now());
+    d
+}
+
+/// Stores the test articles (refreshing each as the importer does); returns their ids.
+async fn newsroom(store: &Store) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (i, (headline, paragraphs)) in ARTICLES.iter().enumerate() {
+        let (id, _) = store.upsert_article(&draft(&i.to_string(), headline, paragraphs)).await.unwrap();
+        related::refresh(store, id).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+fn related_ids(json: &Value) -> Vec<i64> {
+    json["related"].as_array().expect("related array").iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+async fn api_returns_related_and_entities(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let (status, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert_eq!(status, 200);
+    let rel = related_ids(&json);
+    assert!(!rel.contains(&ids[0]), "never itself: {rel:?}");
+    assert_eq!(&rel[..2].iter().copied().collect::<std::collections::BTreeSet<_>>(), &[ids[1], ids[2]].into_iter().collect(), "{json:#}");
+    let first = &json["related"][0];
+    assert!(first["headline"].is_string());
+    assert!(first["url"].as_str().unwrap().starts_with(&format!("{}/news/", app.base)));
+    // Football articles relate to each other, older ones gain the newer ones too.
+    let (_, sport) = app.get_json(&format!("/api/v1/articles/{}", ids[3])).await;
+    let rel = related_ids(&sport);
+    assert!(rel[..2].contains(&ids[4]) && rel[..2].contains(&ids[5]), "{rel:?} vs {ids:?}");
+
+    let entities = json["entities"].as_array().unwrap();
+    let names: Vec<&str> = entities.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    for name in ["فلاديمير بوتين", "رجب طيب أردوغان", "سيرغي لافروف", "سوريا", "إدلب", "موسكو"]
+    {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert!(entities.iter().all(|e| e["url"].as_str().unwrap().contains("/topics/")));
+    let putin = entities.iter().find(|e| e["name"] == "فلاديمير بوتين").unwrap();
+    assert_eq!(putin["kind"], "person");
+}
+storage_test!(api_returns_related_and_entities);
+
+async fn near_duplicates_are_linked_and_never_suggested(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let (headline, paragraphs) = ARTICLES[0];
+    // The same wire story from another outlet: a dateline and a closing line added.
+    let mut copy: Vec<String> = paragraphs.iter().map(|p| p.to_string()).collect();
+    copy[0] = format!("موسكو - {}", copy[0]);
+    copy.push("المصدر: وكالات".to_string());
+    let copy_refs: Vec<&str> = copy.iter().map(String::as_str).collect();
+    let (dup, _) = app.store.upsert_article(&draft("copy", &format!("{headline} (محدّث)"), &copy_refs)).await.unwrap();
+    related::refresh(&app.store, dup).await.unwrap();
+
+    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    assert_eq!(related::db::duplicates_of(&app.store, ids[0]).await.unwrap(), vec![dup]);
+    for id in [ids[0], dup] {
+        let (_, json) = app.get_json(&format!("/api/v1/articles/{id}")).await;
+        let rel = related_ids(&json);
+        assert!(!rel.contains(&ids[0]) && !rel.contains(&dup), "{id}: {rel:?}");
+    }
+    // Bulk recomputation agrees.
+    assert_eq!(related::refresh_all(&app.store).await.unwrap(), ARTICLES.len() + 1);
+    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[1])).await;
+    let rel = related_ids(&json);
+    assert!(rel.contains(&ids[0]) != rel.contains(&dup), "one copy of the story, not both: {rel:?}");
+}
+storage_test!(near_duplicates_are_linked_and_never_suggested);
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut req = app.client.post(format!("{}{path}", app.base)).header("content-type", "application/json").body(body.to_string());
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn editors_pin_and_remove(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let path = format!("/api/v1/articles/{}/related", ids[0]);
+    // Without the token, or with a wrong one, nothing changes.
+    let (status, body) = post(&app, &path, None, &json!({ "remove": ids[1] }).to_string()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!(post(&app, &path, Some("wrong"), &json!({ "remove": ids[1] }).to_string()).await.0, 403);
+
+    let (status, body) = post(&app, &path, Some(TOKEN), &json!({ "remove": ids[1] }).to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert!(!related_ids(&json).contains(&ids[1]));
+    // A removal survives recomputation.
+    related::refresh(&app.store, ids[0]).await.unwrap();
+    related::refresh_all(&app.store).await.unwrap();
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert!(!related_ids(&json).contains(&ids[1]));
+
+    // A pinned article comes first, even an unrelated one, and stays there.
+    let (status, _) = post(&app, &path, Some(TOKEN), &json!({ "pin": ids[6] }).to_string()).await;
+    assert_eq!(status, 200);
+    related::refresh_all(&app.store).await.unwrap();
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert_eq!(related_ids(&json)[0], ids[6]);
+
+    let (status, editor) =
+        app.client.get(format!("{}{path}", app.base)).bearer_auth(TOKEN).send().await.map(|r| (r.status().as_u16(), r)).unwrap();
+    assert_eq!(status, 200);
+    let editor: Value = editor.json().await.unwrap();
+    let s = editor["suggestions"].as_array().unwrap();
+    assert!(s.iter().any(|x| x["id"] == ids[1] && x["removed"] == true));
+    assert!(s.iter().any(|x| x["id"] == ids[6] && x["pinned"] == true));
+
+    // Restore and unpin undo both.
+    assert_eq!(post(&app, &path, Some(TOKEN), &json!({ "restore": ids[1] }).to_string()).await.0, 200);
+    assert_eq!(post(&app, &path, Some(TOKEN), &json!({ "unpin": ids[6] }).to_string()).await.0, 200);
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert!(related_ids(&json).contains(&ids[1]));
+    assert_ne!(related_ids(&json)[0], ids[6]);
+
+    // Bad requests get stable codes, never 500.
+    for bad in ["nope", "{}", r#"{"pin": "x"}"#, r#"{"pin": 1, "remove": 2}"#, r#"{"star": 1}"#] {
+        let (status, body) = post(&app, &path, Some(TOKEN), bad).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_body")), "{bad}");
+    }
+    assert_eq!(post(&app, &path, Some(TOKEN), &json!({ "pin": ids[0] }).to_string()).await.0, 400);
+    assert_eq!(post(&app, &path, Some(TOKEN), &json!({ "pin": 999_999 }).to_string()).await.0, 404);
+    assert_eq!(post(&app, "/api/v1/articles/999999/related", Some(TOKEN), &json!({ "pin": ids[1] }).to_string()).await.0, 404);
+}
+
+mod editors_pin_and_remove {
+    use super::*;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = spawn_app_with(Backend::Sqlite, |c| c.api.admin_token = TOKEN.into()).await.unwrap();
+        super::editors_pin_and_remove(app).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = spawn_app_with(Backend::Postgres, |c| c.api.admin_token = TOKEN.into()).await {
+            super::editors_pin_and_remove(app).await;
+        }
+    }
+}
+
+async fn editor_endpoint_is_closed_without_a_configured_token(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let path = format!("/api/v1/articles/{}/related", ids[0]);
+    assert_eq!(post(&app, &path, Some(""), &json!({ "pin": ids[1] }).to_string()).await.0, 403);
+    assert_eq!(app.get(&path).await.status(), 403);
+}
+storage_test!(editor_endpoint_is_closed_without_a_configured_token);
+
+async fn seed_page_shows_read_also_entities_and_topics(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let options = ImportOptions {
+        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
+        ..Default::default()
+    };
+    let seed = ingest::import_text_file(&app.store, &seed_path(), &options).await.unwrap();
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", seed.id)).await;
+    let rel = related_ids(&json);
+    assert!(rel.len() >= 3 && rel[..3].iter().all(|id| ids[..3].contains(id)), "seed relates to the Russia–Turkey articles: {rel:?}");
+
+    // The seed has hand-placed «اقرأ أيضاً» lines: no automatic inline block, only the list.
+    let slug = json["slug"].as_str().unwrap();
+    let (status, html) = app.get_text(&format!("/news/{}", slug)).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("read-also auto"));
+    assert!(html.contains(r#"<section class="related""#));
+    assert!(html.contains("/topics/"), "entity links");
+
+    // An article without one gets the inline block after its third paragraph.
+    let (_, first) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    let (status, html) = app.get_text(&format!("/news/{}", first["slug"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    let third = html.find(ARTICLES[0].1[2]).expect("third paragraph");
+    let inline = html.find("read-also auto").expect("inline block");
+    let fourth = html.find(ARTICLES[0].1[3]).expect("fourth paragraph");
+    assert!(third < inline && inline < fourth);
+    let top = &first["related"][0]["headline"];
+    assert!(html[inline..fourth].contains(top.as_str().unwrap()));
+
+    // Short articles only get the list at the end.
+    let (_, short) = app.get_json(&format!("/api/v1/articles/{}", ids[1])).await;
+    let (_, html) = app.get_text(&format!("/news/{}", short["slug"].as_str().unwrap())).await;
+    assert!(!html.contains("read-also auto"));
+
+    // Topic pages list the articles that mention the entity, under every spelling.
+    let erdogan = json["entities"].as_array().unwrap().iter().find(|e| e["name"] == "رجب طيب أردوغان").expect("erdogan").clone();
+    let topic_path = erdogan["url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+    let (status, html) = app.get_text(&topic_path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("رجب طيب أردوغان"));
+    for id in [ids[0], ids[2], seed.id] {
+        let (_, a) = app.get_json(&format!("/api/v1/articles/{id}")).await;
+        assert!(html.contains(a["headline"].as_str().unwrap()), "{id} listed on the topic page");
+    }
+    assert_eq!(app.get("/topics/no-such-topic").await.status(), 404);
+    assert_eq!(app.get(&format!("{topic_path}?page=x")).await.status(), 400);
+}
+storage_test!(seed_page_shows_read_also_entities_and_topics);
+
+async fn unpublished_articles_leave_the_suggestions(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let (headline, paragraphs) = ARTICLES[1];
+    let mut d = draft("1", headline, paragraphs);
+    d.status = nashir::domain::Status::Draft;
+    app.store.upsert_article(&d).await.unwrap();
+    related::refresh(&app.store, ids[1]).await.unwrap();
+    related::refresh(&app.store, ids[0]).await.unwrap();
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert!(!related_ids(&json).contains(&ids[1]));
+}
+storage_test!(unpublished_articles_leave_the_suggestions);

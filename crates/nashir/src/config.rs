@@ -16,6 +16,8 @@ pub struct Config {
     pub database_url: String,
     pub server: ServerConfig,
     pub site: SiteConfig,
+    pub smtp: crate::newsletter::SmtpConfig,
+    pub newsletter: crate::newsletter::NewsletterConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +54,8 @@ impl Default for Config {
             database_url: String::new(),
             server: ServerConfig::default(),
             site: SiteConfig::default(),
+            smtp: Default::default(),
+            newsletter: Default::default(),
         }
     }
 }
@@ -113,6 +117,9 @@ impl Config {
         if let Some(v) = env("NASHIR_SITE_URL") {
             config.site.url = v;
         }
+        if let Some(v) = env("NASHIR_SMTP_URL") {
+            config.smtp.url = v;
+        }
         if let Some(v) = &overrides.data_dir {
             config.data_dir = v.clone();
         }
@@ -147,6 +154,8 @@ impl Config {
         if self.site.page_size == 0 || self.site.page_size > 200 {
             bail!("site.page_size must be between 1 and 200");
         }
+        self.newsletter.validate()?;
+        self.smtp.validate()?;
         Ok(())
     }
 

@@ -6,6 +6,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod mail;
+pub mod newsletter;
 pub mod store;
 pub mod web;
 

@@ -2,6 +2,7 @@
 
 mod demo;
 mod import;
+mod newsletter;
 mod serve;
 
 use std::net::SocketAddr;
@@ -46,6 +47,8 @@ pub enum Command {
     Demo(ServeArgs),
     /// Import plain-text articles (files or directories of .txt files).
     Import(import::ImportArgs),
+    /// Newsletter: send an issue now, drain the queue, show delivery status.
+    Newsletter(newsletter::NewsletterArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -95,5 +98,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
         Command::Demo(args) => demo::run(Config::load(&overrides(&cli.global, Some(args)))?).await,
         Command::Import(args) => import::run(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Newsletter(args) => newsletter::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

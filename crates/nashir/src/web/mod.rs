@@ -2,6 +2,7 @@
 
 mod api;
 mod error;
+mod newsletter;
 mod pages;
 mod templates;
 pub mod view;
@@ -20,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{error_page, ApiError, PageError};
+pub use templates::truncate as truncate_text;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -35,6 +37,7 @@ pub struct AppState {
     pub dates: DateStyle,
     /// Absolute base URL without a trailing slash, e.g. `https://news.example.org`.
     pub base_url: Arc<str>,
+    pub newsletter: crate::newsletter::Newsletter,
 }
 
 /// Every route of the site and the API, in one place.
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(newsletter::routes())
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
         .with_state(state)
@@ -85,7 +89,9 @@ impl Application {
             names: config.month_names()?,
             digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
         };
-        let state = AppState { store, templates: Arc::new(Templates::new()?), config: Arc::new(config), dates, base_url: base_url.into() };
+        let config = Arc::new(config);
+        let newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
+        let state = AppState { store, templates: Arc::new(Templates::new()?), config, dates, base_url: base_url.into(), newsletter };
         Ok(Application { router: router(state.clone()), listener, state })
     }
 
@@ -103,6 +109,13 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(stop) = worker {
+            let _ = stop.send(true);
+        }
+        served
     }
 }

@@ -9,6 +9,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("list.html", include_str!("../../templates/list.html")),
+    ("newsletter/form.html", include_str!("../../templates/newsletter/form.html")),
+    ("newsletter/index.html", include_str!("../../templates/newsletter/index.html")),
+    ("newsletter/message.html", include_str!("../../templates/newsletter/message.html")),
+    ("newsletter/confirm.html", include_str!("../../templates/newsletter/confirm.html")),
+    ("newsletter/preferences.html", include_str!("../../templates/newsletter/preferences.html")),
+    ("newsletter/unsubscribe.html", include_str!("../../templates/newsletter/unsubscribe.html")),
+    ("newsletter/archive.html", include_str!("../../templates/newsletter/archive.html")),
+    ("newsletter/issue.html", include_str!("../../templates/newsletter/issue.html")),
 ];
 
 pub const CSS: &str = include_str!("../../templates/style.css");

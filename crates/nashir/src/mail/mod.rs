@@ -41,6 +41,17 @@ impl MailTemplates {
             env.add_template(name, source).with_context(|| format!("mail template {name}"))?;
         }
         env.add_filter("truncate", crate::web::truncate_text);
+        // As on the site: escape what HTML needs, not '/', so links stay readable and intact.
+        env.set_formatter(|out, state, value| {
+            if !value.is_safe() && matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
+                if let Some(s) = value.as_str() {
+                    return out
+                        .write_str(&crate::web::escape_html(s))
+                        .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"));
+                }
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         Ok(MailTemplates { env })
     }
 

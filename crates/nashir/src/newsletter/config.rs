@@ -21,9 +21,14 @@ impl Default for SmtpConfig {
 
 impl SmtpConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
-        if !self.url.is_empty() && !(self.url.starts_with("smtp://") || self.url.starts_with("smtps://")) {
+        if self.url.is_empty() {
+            return Ok(());
+        }
+        if !(self.url.starts_with("smtp://") || self.url.starts_with("smtps://")) {
             bail!("smtp.url must start with smtp:// or smtps:// (got {:?})", crate::config::redact_url(&self.url));
         }
+        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&self.url)
+            .map_err(|e| anyhow::anyhow!("smtp.url {}: {e}", crate::config::redact_url(&self.url)))?;
         Ok(())
     }
 }

@@ -42,7 +42,7 @@ pub struct IssueRequest<'a> {
     pub period_end: i64,
     pub slot_key: Option<String>,
     pub subject: Option<HeaderText>,
-    /// Queue deliveries (false only for scheduled slots with nothing to send).
+    /// Queue deliveries; false stores the issue for the archive only.
     pub enqueue: bool,
 }
 
@@ -147,12 +147,13 @@ impl Newsletter {
             created_at: 0,
         };
         let newsletter_url = format!("{}/newsletter", self.base_url);
-        let rendered = self.render_digest(&placeholder, &groups, &[], &newsletter_url, &newsletter_url)?;
-        let enqueue = req.enqueue && rendered.is_some();
-        let (subject, text, html) = match &rendered {
-            Some(r) => (r.subject.as_str(), r.text.as_str(), r.html.as_str()),
-            None => ("", "", ""),
+        let Some(rendered) = self.render_digest(&placeholder, &groups, &[], &newsletter_url, &newsletter_url)? else {
+            // Nothing published in the period: no issue. A later check of the same slot finds
+            // nothing either, since articles published after it belong to the next period.
+            return Ok(None);
         };
+        let enqueue = req.enqueue;
+        let (subject, text, html) = (rendered.subject.as_str(), rendered.text.as_str(), rendered.html.as_str());
         let articles_json = serde_json::to_string(&groups)?;
         let id = self
             .store
@@ -171,7 +172,7 @@ impl Newsletter {
                 enqueue,
             )
             .await?;
-        Ok(id.filter(|_| enqueue))
+        Ok(id)
     }
 
     /// Builds every scheduled issue whose time has come and that no node built yet.

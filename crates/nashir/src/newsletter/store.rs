@@ -142,6 +142,15 @@ fn now() -> i64 {
 }
 
 impl Store {
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
+    /// it waits for other writers instead of failing when its snapshot went stale.
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend() {
+            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool().begin().await?,
+        })
+    }
+
     /// Records a sign-up. Returns the subscriber and whether a confirmation mail is due (new,
     /// still pending, or coming back after unsubscribing); active and suppressed addresses
     /// get nothing, and the caller answers the same either way.
@@ -209,7 +218,7 @@ impl Store {
     /// Unsubscribes and drops whatever was still queued for the address.
     pub async fn unsubscribe(&self, id: i64) -> StoreResult<()> {
         let t = now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2 WHERE id = $1 AND status <> 'suppressed'",
         )
@@ -229,7 +238,7 @@ impl Store {
     pub async fn import_active_subscribers(&self, emails: &[Email], frequency: Frequency) -> StoreResult<u64> {
         let t = now();
         let mut added = 0;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for email in emails {
             added += sqlx::query(
                 "INSERT INTO subscribers (email, status, frequency, sections_json, bounces, created_at, updated_at, confirmed_at) \
@@ -266,7 +275,7 @@ impl Store {
     /// Stores an issue and queues one delivery per active subscriber of its frequency, in one
     /// transaction. `None` when an issue for the same slot already exists (another node).
     pub async fn create_issue(&self, issue: &NewIssue<'_>, enqueue: bool) -> StoreResult<Option<i64>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO newsletter_issues (frequency, kind, status, subject, articles_json, body_text, body_html, period_start, period_end, created_at, slot_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -409,7 +418,7 @@ impl Store {
 
     /// A permanent failure: counts a bounce and suppresses the address after `max_bounces`.
     pub async fn mark_bounced(&self, delivery_id: i64, subscriber_id: i64, error: &str, max_bounces: i64) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE deliveries SET status = 'bounced', lease_until = NULL, last_error = $2 WHERE id = $1")
             .bind(delivery_id)
             .bind(error)

@@ -21,7 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{error_page, ApiError, PageError};
-pub use templates::truncate as truncate_text;
+pub use templates::{escape_html, truncate as truncate_text};
 
 use crate::config::Config;
 use crate::store::Store;

@@ -6,4 +6,5 @@ mod helpers;
 mod api;
 mod cli;
 mod import;
+mod newsletter;
 mod site;

@@ -132,9 +132,16 @@ async fn deliver(nl: &Newsletter, issue: Option<i64>) -> anyhow::Result<ExitCode
         anyhow::bail!("smtp.url (or NASHIR_SMTP_URL) is not set: nothing can be sent");
     }
     let remaining = |c: &crate::newsletter::DeliveryCounts| c.queued + c.sending;
+    let ids = match issue {
+        Some(id) => vec![id],
+        None => nl.store.sending_issue_ids().await?,
+    };
     let counts = || async {
-        let list = nl.store.delivery_counts(1000).await?;
-        anyhow::Ok(list.into_iter().filter(|c| issue.is_none_or(|i| i == c.issue_id)).collect::<Vec<_>>())
+        let mut list = Vec::with_capacity(ids.len());
+        for id in &ids {
+            list.push(nl.store.issue_counts(*id, String::new()).await?);
+        }
+        anyhow::Ok(list)
     };
     let total: i64 = counts().await?.iter().map(|c| c.total()).sum();
     let bar = ProgressBar::new(total.max(0) as u64);
@@ -143,9 +150,12 @@ async fn deliver(nl: &Newsletter, issue: Option<i64>) -> anyhow::Result<ExitCode
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let worker = Worker::new(nl.clone());
+    let started = std::time::Instant::now();
+    let mut sent_here = 0usize;
     let mut idle_rounds = 0;
     loop {
         let pass = worker.pass().await?;
+        sent_here += pass.sent;
         let list = counts().await?;
         bar.set_position(list.iter().map(|c| c.done()).sum::<i64>().max(0) as u64);
         let left: i64 = list.iter().map(remaining).sum();
@@ -167,6 +177,8 @@ async fn deliver(nl: &Newsletter, issue: Option<i64>) -> anyhow::Result<ExitCode
         }
     }
     bar.finish();
+    let secs = started.elapsed().as_secs_f64();
+    println!("{sent_here} sent in {secs:.1} s ({:.0} messages/s)", sent_here as f64 / secs.max(1e-3));
     for c in counts().await? {
         println!("issue {}: sent {}, bounced {}, failed {}, skipped {}", c.issue_id, c.sent, c.bounced, c.failed, c.skipped);
     }

@@ -478,6 +478,11 @@ impl Store {
         Ok(counts)
     }
 
+    /// Issues whose deliveries are not all done yet.
+    pub async fn sending_issue_ids(&self) -> StoreResult<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM newsletter_issues WHERE status = 'sending' ORDER BY id").fetch_all(self.pool()).await?)
+    }
+
     /// Marks issues whose queue has drained as sent.
     pub async fn finish_issues(&self) -> StoreResult<()> {
         sqlx::query(

@@ -90,6 +90,7 @@ pub struct Mailer {
     reply_to: Option<Mailbox>,
     list_id: String,
     id_domain: String,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
     pub unsubscribe_mailto: String,
 }
 
@@ -110,7 +111,7 @@ impl Mailer {
         let host = base_url.split("://").nth(1).unwrap_or(base_url).split(['/', ':']).next().unwrap_or("localhost").to_string();
         let id_domain = from.email.domain().to_string();
         let unsubscribe_mailto = if nl.unsubscribe_mailto.is_empty() { from.email.to_string() } else { nl.unsubscribe_mailto.clone() };
-        Ok(Mailer { transport, from, reply_to, list_id: format!("<newsletter.{host}>"), id_domain, unsubscribe_mailto })
+        Ok(Mailer { transport, from, reply_to, list_id: format!("<newsletter.{host}>"), id_domain, dkim: nl.dkim()?, unsubscribe_mailto })
     }
 
     pub fn can_send(&self) -> bool {
@@ -150,7 +151,11 @@ impl Mailer {
         let body = MultiPart::alternative()
             .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
             .singlepart(part(ContentType::TEXT_HTML, &rendered.html));
-        builder.multipart(body).context("building the message")
+        let mut message = builder.multipart(body).context("building the message")?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
     }
 
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
@@ -160,5 +165,61 @@ impl Mailer {
             Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
             Err(e) => Err(SendError::Temporary(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    fn rendered() -> Rendered {
+        Rendered { subject: "نشرة اليوم".into(), text: "نص".into(), html: "<p dir=\"rtl\">نص</p>".into() }
+    }
+
+    #[test]
+    fn list_headers_and_dkim_cover_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("dkim.key");
+        std::fs::write(&key, base64::engine::general_purpose::STANDARD.encode([7u8; 32])).unwrap();
+        let mut config = Config::default();
+        config.newsletter.from = "نشرة <news@nashir.test>".into();
+        config.newsletter.dkim_key_file = key.display().to_string();
+        config.newsletter.dkim_algorithm = "ed25519".into();
+        config.newsletter.dkim_selector = "sel".into();
+        config.validate().unwrap();
+        let mailer = Mailer::new(&config, "https://news.example.org").unwrap();
+        let links = ListLinks {
+            unsubscribe_url: "https://news.example.org/newsletter/unsubscribe?t=m.1.2.abc",
+            unsubscribe_mailto: "news@nashir.test",
+        };
+        let message = mailer.compose(&Email::parse("reader@example.org").unwrap(), &rendered(), Some(&links)).unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ").replace("\r\n\t", " ");
+        assert!(head.contains("List-Unsubscribe: <https://news.example.org/newsletter/unsubscribe?t=m.1.2.abc>, <mailto:news@nashir.test?subject=unsubscribe>"), "{head}");
+        assert!(head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(head.contains("List-Id: <newsletter.news.example.org>"));
+        let dkim = head.lines().find(|l| l.starts_with("DKIM-Signature:")).expect("signed");
+        assert!(dkim.contains("d=nashir.test") && dkim.contains("s=sel") && dkim.contains("a=ed25519-sha256"), "{dkim}");
+        let signed = dkim.split("h=").nth(1).unwrap().split(';').next().unwrap().to_ascii_lowercase();
+        for h in ["from", "subject", "message-id", "list-unsubscribe", "list-unsubscribe-post", "list-id"] {
+            assert!(signed.split(':').any(|s| s.trim() == h), "{h} signed: {signed}");
+        }
+    }
+
+    #[test]
+    fn bad_dkim_key_is_a_config_error() {
+        let mut config = Config::default();
+        config.newsletter.dkim_key_file = "/nonexistent/key.pem".into();
+        assert!(config.validate().unwrap_err().to_string().contains("dkim_key_file"));
+    }
+
+    #[test]
+    fn subjects_with_line_breaks_are_refused() {
+        let mailer = Mailer::new(&Config::default(), "http://x").unwrap();
+        let mut r = rendered();
+        r.subject = "a\r\nBcc: x@y.org".into();
+        assert!(mailer.compose(&Email::parse("reader@example.org").unwrap(), &r, None).is_err());
     }
 }

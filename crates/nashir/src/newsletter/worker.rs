@@ -60,7 +60,13 @@ impl Worker {
         let Some(issue) = self.nl.store.issue(id).await? else { return Ok(None) };
         let groups: Vec<DigestGroup> = serde_json::from_str(&issue.articles_json)?;
         let cache = Arc::new(IssueCache { issue, groups, by_sections: Mutex::new(HashMap::new()) });
-        self.issues.lock().unwrap_or_else(|e| e.into_inner()).insert(id, cache.clone());
+        let mut issues = self.issues.lock().unwrap_or_else(|e| e.into_inner());
+        if issues.len() >= 8 {
+            // Only the issues being sent now are worth keeping; a long-running worker must
+            // not collect every issue it ever sent.
+            issues.clear();
+        }
+        issues.insert(id, cache.clone());
         Ok(Some(cache))
     }
 

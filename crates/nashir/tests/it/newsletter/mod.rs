@@ -352,3 +352,44 @@ fn bounce_once(config: &mut Config) {
     config.newsletter.max_bounces = 1;
 }
 storage_test!(failures_bounce_or_retry, bounce_once);
+
+/// SMTP server down: the issue stays queued with the error recorded, `status` shows it, and
+/// nothing is marked sent or dropped.
+async fn smtp_down_keeps_the_queue(app: TestApp) {
+    let reader = unique("patient");
+    app.store
+        .import_active_subscribers(&[nashir::domain::Email::parse(&reader).unwrap()], nashir::newsletter::Frequency::Weekly)
+        .await
+        .unwrap();
+    publish(&app, "انقطاع الكهرباء عن أحياء المدينة", "محليات", 2).await;
+    let req = IssueRequest {
+        frequency: "all",
+        kind: "manual",
+        period_start: Some(Utc::now().timestamp() - 3600),
+        period_end: Utc::now().timestamp(),
+        slot_key: None,
+        subject: None,
+        enqueue: true,
+    };
+    let issue = newsletter(&app).build_issue(&req).await.unwrap().unwrap();
+    let mut counts = app.store.issue_counts(issue, String::new()).await.unwrap();
+    for _ in 0..100 {
+        if counts.last_error.is_some() && counts.queued == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        counts = app.store.issue_counts(issue, String::new()).await.unwrap();
+    }
+    assert_eq!((counts.queued, counts.sent, counts.failed), (1, 0, 0), "{counts:?}");
+    assert!(counts.last_error.is_some());
+    let out = app.nashir(&["newsletter", "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("queued 1") && stdout.contains("last error"), "{stdout}");
+}
+
+fn smtp_down(config: &mut Config) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    config.smtp.url = format!("smtp://127.0.0.1:{port}");
+    config.smtp.timeout_secs = 2;
+}
+storage_test!(smtp_down_keeps_the_queue, smtp_down);

@@ -170,7 +170,15 @@ impl Worker {
             }
         };
         let links = ListLinks { unsubscribe_url: &unsubscribe, unsubscribe_mailto: &self.nl.mailer.unsubscribe_mailto };
-        let message = self.nl.mailer.compose(&email, &personal, Some(&links))?;
+        let message = match self.nl.mailer.compose(&email, &personal, Some(&links)) {
+            Ok(m) => m,
+            Err(e) => {
+                // Retrying cannot fix a message that cannot be built (e.g. a site title with a
+                // line break): give it up with the reason instead of leasing it forever.
+                store.mark_retry(row.id, None, &format!("{e:#}")).await?;
+                return Ok(Outcome::Retry(format!("{e:#}")));
+            }
+        };
         match self.nl.mailer.send(message).await {
             Ok(()) => {
                 store.mark_sent(row.id).await?;

@@ -105,6 +105,17 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The reader's address for rate limits. Behind a reverse proxy on the same host every peer
+/// is 127.0.0.1, so there the proxy's `X-Forwarded-For` (its last entry) is used instead.
+fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
+    let forwarded = || headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next().map(|s| s.trim().to_string());
+    match peer {
+        Some(addr) if addr.ip().is_loopback() => forwarded().filter(|s| !s.is_empty()).unwrap_or_else(|| addr.ip().to_string()),
+        Some(addr) => addr.ip().to_string(),
+        None => String::new(),
+    }
+}
+
 pub async fn index(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let site = site_view(&state).await?;
     let issues = issue_links(&state, 5).await?;
@@ -155,7 +166,7 @@ pub async fn subscribe(
         tracing::info!("newsletter sign-up dropped by the honeypot");
         return done().await;
     }
-    let ip = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string()).unwrap_or_default();
+    let ip = client_ip(connect.map(|Extension(ConnectInfo(addr))| addr), &headers);
     if !nl.ip_limiter.allow(&format!("ip:{ip}")) {
         let page = error_page(429, "طلبات كثيرة", "أرسلت طلبات اشتراك كثيرة في وقت قصير. حاول مجدداً بعد ساعة.");
         return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response());

@@ -1,5 +1,6 @@
 //! A real SMTP server in the test process (mailin-embedded) that records what it accepted.
-//! Recipients starting with `bounce-` are refused with 550, `tempfail-` with 451.
+//! Recipients starting with `bounce-` are refused with 550, `tempfail-` with 451. It serves one
+//! connection per thread and every app keeps idle pooled connections open, hence many threads.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -61,7 +62,7 @@ impl SmtpSink {
         let addr = listener.local_addr().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let mut server = Server::new(Recorder { mails: mails.clone(), to: Vec::new(), buf: Vec::new() });
-        server.with_name("sink.test").with_num_threads(64).with_tcp_listener(listener);
+        server.with_name("sink.test").with_num_threads(512).with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
         });

@@ -142,15 +142,6 @@ fn now() -> i64 {
 }
 
 impl Store {
-    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
-    /// it waits for other writers instead of failing when its snapshot went stale.
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend() {
-            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool().begin().await?,
-        })
-    }
-
     /// Records a sign-up. Returns the subscriber and whether a confirmation mail is due (new,
     /// still pending, or coming back after unsubscribing); active and suppressed addresses
     /// get nothing, and the caller answers the same either way.

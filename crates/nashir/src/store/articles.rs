@@ -69,7 +69,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
 impl Store {
     /// Inserts the draft, or updates the article with the same source key. Returns the id.
     pub async fn upsert_article(&self, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let result = upsert_in(&mut tx, draft).await?;
         tx.commit().await?;
         Ok(result)

@@ -18,6 +18,8 @@ pub struct Config {
     pub site: SiteConfig,
     pub editor: EditorConfig,
     pub api: ApiConfig,
+    pub smtp: crate::newsletter::SmtpConfig,
+    pub newsletter: crate::newsletter::NewsletterConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +70,8 @@ impl Default for Config {
             site: SiteConfig::default(),
             editor: EditorConfig::default(),
             api: ApiConfig::default(),
+            smtp: Default::default(),
+            newsletter: Default::default(),
         }
     }
 }
@@ -161,6 +165,9 @@ impl Config {
         if let Some(v) = env("NASHIR_SITE_URL") {
             config.site.url = v;
         }
+        if let Some(v) = env("NASHIR_SMTP_URL") {
+            config.smtp.url = v;
+        }
         if let Some(v) = &overrides.data_dir {
             config.data_dir = v.clone();
         }
@@ -195,6 +202,8 @@ impl Config {
         if self.site.page_size == 0 || self.site.page_size > 200 {
             bail!("site.page_size must be between 1 and 200");
         }
+        self.newsletter.validate()?;
+        self.smtp.validate()?;
         Ok(())
     }
 

@@ -8,6 +8,8 @@ pub mod domain;
 pub mod editor;
 pub mod entities;
 pub mod ingest;
+pub mod mail;
+pub mod newsletter;
 pub mod related;
 pub mod search;
 pub mod store;

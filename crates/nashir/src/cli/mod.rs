@@ -2,6 +2,7 @@
 
 mod demo;
 mod import;
+mod newsletter;
 mod reindex;
 mod serve;
 mod user;
@@ -52,6 +53,8 @@ pub enum Command {
     Reindex,
     /// Manage newsroom accounts.
     User(user::UserArgs),
+    /// Newsletter: send an issue now, drain the queue, show delivery status.
+    Newsletter(newsletter::NewsletterArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -103,5 +106,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Reindex => reindex::run(Config::load(&overrides(&cli.global, None))?).await,
         Command::User(args) => user::run(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Newsletter(args) => newsletter::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

@@ -2,9 +2,11 @@
 //! their `parse` constructors, so the rest of the code never re-checks them.
 
 mod article;
+mod email;
 mod slug;
 
 pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};
+pub use email::{Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
 pub use slug::Slug;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

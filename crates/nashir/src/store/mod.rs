@@ -115,18 +115,6 @@ impl Store {
         Ok(Store { pool, backend, epoch: Arc::new(AtomicU64::new(1)) })
     }
 
-    /// Begins a transaction that will write. On SQLite a transaction that reads first and then
-    /// writes fails at once with "database is locked" when another connection is writing (it
-    /// cannot wait without risking a deadlock); writing first takes the write lock up front, so
-    /// `busy_timeout` makes it wait instead.
-    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Sqlite {
-            sqlx::query("UPDATE changes SET kind = kind WHERE seq = -1").execute(&mut *tx).await?;
-        }
-        Ok(tx)
-    }
-
     /// The current write epoch: anything derived under an older epoch may be stale.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
@@ -144,6 +132,16 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads first fails with SQLITE_BUSY_SNAPSHOT (517) when another
+    /// connection (the newsletter worker, an import) committed in between, instead of waiting.
+    pub async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

@@ -3,7 +3,7 @@
 //!
 //! Invalidation is by epoch: the store bumps its epoch after every committed write in this
 //! process, the change-log follower bumps it when another process or node wrote, and any
-//! successful non-GET request bumps it too. A page rendered under an older epoch is stale.
+//! successful editorial POST/PUT (admin, API) bumps it too. A page rendered under an older epoch is stale.
 //! Pages show other articles (home, sections, «اقرأ أيضاً»), so any write invalidates all
 //! pages; re-rendering one costs about a millisecond, far cheaper than tracking who shows what.
 
@@ -159,8 +159,11 @@ fn respond(page: &CachedPage, request_headers: &HeaderMap, head: bool) -> Respon
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     if method != Method::GET && method != Method::HEAD {
+        // Editors' writes (admin forms, API) change what pages show; readers' posts
+        // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
+        let editorial = request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/");
         let response = next.run(request).await;
-        if response.status().is_success() || response.status().is_redirection() {
+        if editorial && (response.status().is_success() || response.status().is_redirection()) {
             state.store.bump_epoch();
         }
         return response;

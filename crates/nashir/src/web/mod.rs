@@ -5,6 +5,7 @@ mod api;
 mod cache;
 mod error;
 mod feeds;
+mod newsletter;
 mod pages;
 mod related;
 mod search;
@@ -26,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{error_page, ApiError, PageError};
-pub use templates::escape_html;
+pub use templates::{escape_html, truncate as truncate_text};
 
 use crate::config::Config;
 use crate::search::SearchIndex;
@@ -45,6 +46,7 @@ pub struct AppState {
     pub cache: Arc<cache::PageCache>,
     /// Absolute base URL without a trailing slash, e.g. `https://news.example.org`.
     pub base_url: Arc<str>,
+    pub newsletter: crate::newsletter::Newsletter,
 }
 
 /// Every route of the site and the API, in one place.
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/media/{name}", get(admin::serve_media))
         .nest("/admin", admin::routes())
+        .merge(newsletter::routes())
         .nest("/api/v1", api_routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
@@ -126,10 +129,13 @@ impl Application {
             tracing::info!(count, "search index built");
         }
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
+        let config = Arc::new(config);
+        let newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
         let state = AppState {
             store,
             templates: Arc::new(Templates::new()?),
-            config: Arc::new(config),
+            config,
+            newsletter,
             dates,
             search,
             cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
@@ -156,8 +162,12 @@ impl Application {
         // start-up, catches those whose time passed while none was running.
         let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
         let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
+        let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
         scheduler.abort();
+        if let Some(stop) = worker {
+            let _ = stop.send(true);
+        }
         served
     }
 }

@@ -21,6 +21,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/sections.html", include_str!("../../templates/admin/sections.html")),
     ("admin/tokens.html", include_str!("../../templates/admin/tokens.html")),
     ("admin/media.html", include_str!("../../templates/admin/media.html")),
+    ("newsletter/form.html", include_str!("../../templates/newsletter/form.html")),
+    ("newsletter/index.html", include_str!("../../templates/newsletter/index.html")),
+    ("newsletter/message.html", include_str!("../../templates/newsletter/message.html")),
+    ("newsletter/confirm.html", include_str!("../../templates/newsletter/confirm.html")),
+    ("newsletter/preferences.html", include_str!("../../templates/newsletter/preferences.html")),
+    ("newsletter/unsubscribe.html", include_str!("../../templates/newsletter/unsubscribe.html")),
+    ("newsletter/archive.html", include_str!("../../templates/newsletter/archive.html")),
+    ("newsletter/issue.html", include_str!("../../templates/newsletter/issue.html")),
 ];
 
 pub const CSS: &str = include_str!("../../templates/style.css");

@@ -41,6 +41,24 @@ macro_rules! storage_test {
             }
         }
     };
+    // `storage_test!(name, adjust)`: the same, with `fn adjust(&mut Config)` applied first.
+    ($name:ident, $adjust:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, super::$adjust)
+                    .await
+                    .expect("sqlite always available");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, super::$adjust).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
 }
 
 /// The admin URL of the test PostgreSQL server, or None (with a loud message) when the

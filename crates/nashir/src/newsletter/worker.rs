@@ -1,0 +1,268 @@
+//! The delivery worker: leases queue rows, sends them with bounded concurrency and rate,
+//! and records each outcome as soon as the server answered, so a crash resends at most the
+//! messages that were in flight.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::digest::DigestGroup;
+use super::store::Leased;
+use super::{IssueRow, Newsletter, Signer, SubscriberStatus};
+use crate::domain::Email;
+use crate::mail::{ListLinks, Rendered, SendError};
+
+const IDLE_POLL: Duration = Duration::from_millis(500);
+const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
+
+/// What one pass over the queue did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pass {
+    pub leased: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub bounced: usize,
+    pub skipped: usize,
+}
+
+struct IssueCache {
+    issue: IssueRow,
+    groups: Vec<DigestGroup>,
+    /// Rendered once per distinct choice of sections, with placeholder links.
+    by_sections: Mutex<HashMap<Vec<String>, Option<Rendered>>>,
+}
+
+const MANAGE_MARK: &str = "__NASHIR_MANAGE_URL__";
+const UNSUB_MARK: &str = "__NASHIR_UNSUBSCRIBE_URL__";
+
+pub struct Worker {
+    nl: Newsletter,
+    issues: Mutex<HashMap<i64, Arc<IssueCache>>>,
+    pacer: tokio::sync::Mutex<Option<Instant>>,
+}
+
+fn backoff_secs(attempts: i64) -> i64 {
+    (30i64 << (attempts - 1).clamp(0, 7)).min(3600)
+}
+
+impl Worker {
+    pub fn new(nl: Newsletter) -> Arc<Worker> {
+        Arc::new(Worker { nl, issues: Mutex::new(HashMap::new()), pacer: tokio::sync::Mutex::new(None) })
+    }
+
+    async fn issue(&self, id: i64) -> anyhow::Result<Option<Arc<IssueCache>>> {
+        if let Some(c) = self.issues.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(issue) = self.nl.store.issue(id).await? else { return Ok(None) };
+        let groups: Vec<DigestGroup> = serde_json::from_str(&issue.articles_json)?;
+        let cache = Arc::new(IssueCache { issue, groups, by_sections: Mutex::new(HashMap::new()) });
+        let mut issues = self.issues.lock().unwrap_or_else(|e| e.into_inner());
+        if issues.len() >= 8 {
+            // Only the issues being sent now are worth keeping; a long-running worker must
+            // not collect every issue it ever sent.
+            issues.clear();
+        }
+        issues.insert(id, cache.clone());
+        Ok(Some(cache))
+    }
+
+    fn render_for(&self, cache: &IssueCache, sections: &[String]) -> anyhow::Result<Option<Rendered>> {
+        let mut map = cache.by_sections.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = map.get(sections) {
+            return Ok(r.clone());
+        }
+        let r = self.nl.render_digest(&cache.issue, &cache.groups, sections, MANAGE_MARK, UNSUB_MARK)?;
+        map.insert(sections.to_vec(), r.clone());
+        Ok(r)
+    }
+
+    /// Waits for the next send slot when a rate is configured.
+    async fn pace(&self) {
+        let rate = self.nl.config.newsletter.rate_per_sec;
+        if rate <= 0.0 {
+            return;
+        }
+        let step = Duration::from_secs_f64(1.0 / rate);
+        let mut next = self.pacer.lock().await;
+        let now = Instant::now();
+        let at = next.map_or(now, |n| n.max(now));
+        *next = Some(at + step);
+        drop(next);
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// Leases one batch and sends it; returns what happened. Zero leased means idle.
+    pub async fn pass(self: &Arc<Self>) -> anyhow::Result<Pass> {
+        let cfg = &self.nl.config.newsletter;
+        let batch = cfg.batch_size.min(cfg.concurrency as i64 * 4).max(1);
+        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs).await?;
+        let mut pass = Pass { leased: leased.len(), ..Default::default() };
+        if leased.is_empty() {
+            return Ok(pass);
+        }
+        let ids: Vec<i64> = leased.iter().map(|l| l.subscriber_id).collect();
+        let subscribers: HashMap<i64, _> = self.nl.store.subscribers_by_ids(&ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let signer = self.nl.signer().await?.clone();
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
+        let mut tasks: JoinSet<anyhow::Result<Outcome>> = JoinSet::new();
+        let mut last_error = None;
+        for row in leased {
+            let permit = semaphore.clone().acquire_owned().await?;
+            self.pace().await;
+            let this = self.clone();
+            let subscriber = subscribers.get(&row.subscriber_id).cloned();
+            let signer = signer.clone();
+            tasks.spawn(async move {
+                let _permit = permit;
+                this.deliver(&row, subscriber, &signer).await
+            });
+            while let Some(done) = tasks.try_join_next() {
+                tally(&mut pass, &mut last_error, done);
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            tally(&mut pass, &mut last_error, done);
+        }
+        if pass.retried > 0 {
+            tracing::warn!(
+                retried = pass.retried,
+                sent = pass.sent,
+                error = last_error.as_deref().unwrap_or(""),
+                "newsletter: temporary SMTP failures, will retry"
+            );
+        }
+        if pass.sent + pass.bounced + pass.skipped > 0 {
+            self.nl.store.finish_issues().await?;
+        }
+        Ok(pass)
+    }
+
+    async fn deliver(&self, row: &Leased, subscriber: Option<super::Subscriber>, signer: &Signer) -> anyhow::Result<Outcome> {
+        let store = &self.nl.store;
+        let Some(subscriber) = subscriber.filter(|s| s.status == SubscriberStatus::Active) else {
+            store.mark_skipped(row.id).await?;
+            return Ok(Outcome::Skipped);
+        };
+        let Some(cache) = self.issue(row.issue_id).await? else {
+            store.mark_skipped(row.id).await?;
+            return Ok(Outcome::Skipped);
+        };
+        let Some(template) = self.render_for(&cache, &subscriber.sections)? else {
+            store.mark_skipped(row.id).await?;
+            return Ok(Outcome::Skipped);
+        };
+        let now = chrono::Utc::now().timestamp();
+        let (manage, unsubscribe) = self.nl.manage_urls(signer, subscriber.id, now);
+        let personal = Rendered {
+            subject: template.subject.clone(),
+            text: template.text.replace(MANAGE_MARK, &manage).replace(UNSUB_MARK, &unsubscribe),
+            html: template.html.replace(MANAGE_MARK, &manage).replace(UNSUB_MARK, &unsubscribe),
+        };
+        let email = match Email::parse(&subscriber.email) {
+            Ok(e) => e,
+            Err(e) => {
+                store.mark_bounced(row.id, subscriber.id, &e.to_string(), self.nl.config.newsletter.max_bounces).await?;
+                return Ok(Outcome::Bounced);
+            }
+        };
+        let links = ListLinks { unsubscribe_url: &unsubscribe, unsubscribe_mailto: &self.nl.mailer.unsubscribe_mailto };
+        let message = match self.nl.mailer.compose(&email, &personal, Some(&links)) {
+            Ok(m) => m,
+            Err(e) => {
+                // Retrying cannot fix a message that cannot be built (e.g. a site title with a
+                // line break): give it up with the reason instead of leasing it forever.
+                store.mark_retry(row.id, None, &format!("{e:#}")).await?;
+                return Ok(Outcome::Retry(format!("{e:#}")));
+            }
+        };
+        match self.nl.mailer.send(message).await {
+            Ok(()) => {
+                store.mark_sent(row.id).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(SendError::Permanent(e)) => {
+                store.mark_bounced(row.id, subscriber.id, &e, self.nl.config.newsletter.max_bounces).await?;
+                Ok(Outcome::Bounced)
+            }
+            Err(SendError::Temporary(e)) => {
+                let retry_at = (row.attempts < self.nl.config.newsletter.max_attempts).then(|| now + backoff_secs(row.attempts));
+                store.mark_retry(row.id, retry_at, &e).await?;
+                Ok(Outcome::Retry(e))
+            }
+        }
+    }
+
+    /// Serves the queue and the schedule until `stop` fires.
+    pub async fn run(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut next_schedule = Instant::now();
+        let mut warned_unconfigured = false;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if Instant::now() >= next_schedule {
+                next_schedule = Instant::now() + SCHEDULE_EVERY;
+                if let Err(e) = self.nl.run_schedule(chrono::Utc::now()).await {
+                    tracing::error!(error = %format!("{e:#}"), "newsletter scheduler failed");
+                }
+            }
+            let idle = if !self.nl.mailer.can_send() {
+                if !warned_unconfigured {
+                    warned_unconfigured = true;
+                    tracing::warn!("newsletter: smtp.url is not set; issues stay queued until it is");
+                }
+                true
+            } else {
+                match self.pass().await {
+                    Ok(p) => p.leased == 0,
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "newsletter delivery pass failed");
+                        true
+                    }
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retry(String),
+    Bounced,
+    Skipped,
+}
+
+fn tally(pass: &mut Pass, last_error: &mut Option<String>, done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(Outcome::Sent)) => pass.sent += 1,
+        Ok(Ok(Outcome::Retry(e))) => {
+            pass.retried += 1;
+            *last_error = Some(e);
+        }
+        Ok(Ok(Outcome::Bounced)) => pass.bounced += 1,
+        Ok(Ok(Outcome::Skipped)) => pass.skipped += 1,
+        // The row keeps its lease and is taken again when it runs out.
+        Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "newsletter delivery failed"),
+        Err(e) => tracing::error!(error = %e, "newsletter delivery task panicked"),
+    }
+}
+
+/// Starts the worker inside `serve` unless disabled; returns the stop switch.
+pub fn spawn(nl: Newsletter) -> Option<tokio::sync::watch::Sender<bool>> {
+    if !nl.config.newsletter.worker {
+        return None;
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(Worker::new(nl).run(rx));
+    Some(tx)
+}

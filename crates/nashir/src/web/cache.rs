@@ -33,6 +33,8 @@ pub struct CachedPage {
     status: StatusCode,
     headers: HeaderMap,
     etag: HeaderValue,
+    /// When this rendering was made (whole seconds, as HTTP dates carry).
+    rendered_at: i64,
     identity: Bytes,
     gzip: Bytes,
     brotli: Bytes,
@@ -132,12 +134,22 @@ fn brotli(bytes: &[u8]) -> Bytes {
 }
 
 fn respond(page: &CachedPage, request_headers: &HeaderMap, head: bool) -> Response {
-    let not_modified = request_headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == page.etag.to_str().unwrap_or_default() || tag.trim() == "*"));
+    // If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 §13.2.2).
+    let not_modified = match request_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags.split(',').any(|tag| tag.trim() == page.etag.to_str().unwrap_or_default() || tag.trim() == "*"),
+        None => request_headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| since.timestamp() >= page.rendered_at),
+    };
     let mut headers = page.headers.clone();
     headers.insert(header::ETAG, page.etag.clone());
+    if let Some(date) = chrono::DateTime::from_timestamp(page.rendered_at, 0) {
+        if let Ok(value) = HeaderValue::from_str(&date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+            headers.insert(header::LAST_MODIFIED, value);
+        }
+    }
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if not_modified {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
@@ -198,6 +210,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         status,
         headers,
         etag: HeaderValue::from_str(&etag).expect("hex etag is a valid header"),
+        rendered_at: chrono::Utc::now().timestamp(),
         gzip: gzip(&identity),
         brotli: brotli(&identity),
         identity,

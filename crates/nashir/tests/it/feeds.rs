@@ -113,6 +113,10 @@ async fn cached_pages_are_fresh_and_compressed(app: TestApp) {
     // Conditional request: 304 without a body.
     let resp = app.client.get(format!("{}/", app.base)).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(resp.status(), 304);
+    let last_modified = resp.headers()["last-modified"].to_str().unwrap().to_string();
+    assert!(last_modified.ends_with(" GMT"));
+    let resp = app.client.get(format!("{}/", app.base)).header("if-modified-since", &last_modified).send().await.unwrap();
+    assert_eq!(resp.status(), 304, "If-Modified-Since with the page's own date");
     // Compressed variants decode to the same page.
     let resp = app.client.get(format!("{}/", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(resp.headers()["content-encoding"], "gzip");

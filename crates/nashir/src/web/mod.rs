@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(feeds::favicon))
         .route("/topics/{slug}", get(related::topic))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/media/{name}", get(admin::serve_media))
         .nest("/admin", admin::routes())
         .merge(newsletter::routes())
@@ -86,6 +87,22 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
         )
+}
+
+/// Ready to serve: the database answers and the search index is caught up with the change log
+/// (a load balancer should not send readers to a node whose pages lag behind).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (status, body) = match state.store.last_change_seq().await {
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "ready": false, "database": format!("unreachable: {e}") })),
+        Ok(head) => {
+            let lag = head - state.search.seq();
+            let ready = lag <= 1000;
+            let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            (status, serde_json::json!({ "ready": ready, "database": "ok", "index_lag": lag }))
+        }
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 fn api_routes() -> Router<AppState> {

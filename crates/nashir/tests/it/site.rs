@@ -118,6 +118,10 @@ async fn errors_are_arabic_pages(app: TestApp) {
             .await;
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
     assert_eq!(app.get("/healthz").await.status(), 200);
+    let (status, ready) = app.get_json("/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["ready"], true);
+    assert_eq!(ready["database"], "ok");
 }
 storage_test!(errors_are_arabic_pages);
 

@@ -354,8 +354,6 @@ async fn upsert_cached(
             .bind(id)
             .execute(&mut **tx)
             .await?;
-            sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
-            sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
             (id, UpsertOutcome::Updated)
         }
         None => {
@@ -383,6 +381,29 @@ async fn upsert_cached(
             (id, UpsertOutcome::Created)
         }
     };
+    replace_names(tx, id, draft, cache).await?;
+    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(match outcome {
+            UpsertOutcome::Created => "created",
+            UpsertOutcome::Updated => "updated",
+        })
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok((id, outcome))
+}
+
+/// Replaces an article's authors (in the draft's order) and tags with the draft's, creating
+/// the names that do not exist yet.
+pub(super) async fn replace_names(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    draft: &ArticleDraft,
+    cache: &mut TaxonomyCache,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
     for (position, name) in draft.authors.iter().filter(|n| !n.trim().is_empty()).enumerate() {
         let author_id = get_or_create_cached(tx, Taxonomy::Author, name, cache).await?;
         sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -400,14 +421,5 @@ async fn upsert_cached(
             .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(match outcome {
-            UpsertOutcome::Created => "created",
-            UpsertOutcome::Updated => "updated",
-        })
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok((id, outcome))
+    Ok(())
 }

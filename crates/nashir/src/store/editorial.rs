@@ -243,7 +243,7 @@ impl Store {
             // Another writer committed between our read and our update.
             return Err(EditError::VersionConflict { current: expected_version + 1 });
         }
-        replace_names(&mut tx, id, draft).await?;
+        super::articles::replace_names(&mut tx, id, draft, &mut super::taxonomy::TaxonomyCache::new()).await?;
         log_change(&mut tx, id, "updated").await?;
         add_revision(&mut tx, id, expected_version + 1, user_id, &snapshot_of(draft, &slug)).await?;
         tx.commit().await?;
@@ -510,29 +510,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-async fn replace_names(tx: &mut Transaction<'_, Any>, id: i64, draft: &ArticleDraft) -> StoreResult<()> {
-    sqlx::query("DELETE FROM article_authors WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut **tx).await?;
-    for (position, name) in draft.authors.iter().filter(|n| !n.trim().is_empty()).enumerate() {
-        let author_id = get_or_create(tx, Taxonomy::Author, name, None).await?;
-        sqlx::query("INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(author_id)
-            .bind(position as i64)
-            .execute(&mut **tx)
-            .await?;
-    }
-    for name in draft.tags.iter().filter(|n| !n.trim().is_empty()) {
-        let tag_id = get_or_create(tx, Taxonomy::Tag, name, None).await?;
-        sqlx::query("INSERT INTO article_tags (article_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(tag_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Converts a snapshot back to a draft, e.g. to restore a revision.

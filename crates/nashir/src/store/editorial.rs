@@ -451,12 +451,6 @@ impl Store {
         Ok(ids)
     }
 
-    /// Sections and tags by name, for the editor's pickers.
-    pub async fn tag_names(&self) -> StoreResult<Vec<(i64, String, String)>> {
-        let rows = sqlx::query("SELECT id, slug, name FROM tags ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("slug")?, r.try_get("name")?))).collect()
-    }
-
     pub async fn rename_tag(&self, id: i64, name: &str) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE tags SET name = $1, name_key = $2 WHERE id = $3")
             .bind(name)
@@ -465,11 +459,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
-    }
-
-    pub async fn authors_list(&self) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT slug, name FROM authors ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("slug")?, r.try_get("name")?))).collect()
     }
 
     pub async fn add_media(&self, m: &MediaRecord, uploaded_by: Option<i64>) -> StoreResult<i64> {

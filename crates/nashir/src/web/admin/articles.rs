@@ -55,8 +55,7 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
         })
         .collect();
     let sections: Vec<Value> = state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
-    let authors: Vec<Value> =
-        state.store.authors_list().await?.into_iter().map(|(slug, name)| json!({ "slug": slug, "name": name })).collect();
+    let authors: Vec<Value> = state.store.authors().await?.into_iter().map(|a| json!({ "slug": a.slug, "name": a.name })).collect();
     Ok(render(
         &state,
         Some(&session),

@@ -82,8 +82,7 @@ pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminR
 async fn taxonomy_page(state: &AppState, session: &Session, status: StatusCode, error: Option<String>) -> AdminResult<Response> {
     let sections: Vec<Value> =
         state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
-    let tags: Vec<Value> =
-        state.store.tag_names().await?.into_iter().map(|(id, slug, name)| json!({ "id": id, "slug": slug, "name": name })).collect();
+    let tags: Vec<Value> = state.store.tags().await?.into_iter().map(|t| json!({ "id": t.id, "slug": t.slug, "name": t.name })).collect();
     Ok((status, render(state, Some(session), "admin/sections.html", json!({ "sections": sections, "tags": tags, "error": error }))?)
         .into_response())
 }

@@ -266,7 +266,7 @@ impl Store {
     /// Stores an issue and queues one delivery per active subscriber of its frequency, in one
     /// transaction. `None` when an issue for the same slot already exists (another node).
     pub async fn create_issue(&self, issue: &NewIssue<'_>, enqueue: bool) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO newsletter_issues (frequency, kind, status, subject, articles_json, body_text, body_html, period_start, period_end, created_at, slot_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -302,7 +302,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // The archive pages of every node show the new issue.
+        crate::store::log_change(&mut tx, 0, "site").await?;
         tx.commit().await?;
+        self.bump_epoch();
         Ok(Some(id))
     }
 

@@ -149,7 +149,7 @@ pub(crate) struct Computed {
 /// Replaces the computed state of the given articles in one transaction. Editors' pinned and
 /// removed rows stay.
 pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_logged_write().await?;
     for c in batch {
         sqlx::query("DELETE FROM related WHERE article_id = $1 AND pinned = 0 AND removed = 0")
             .bind(c.article_id)
@@ -189,6 +189,8 @@ pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> 
                 .await?;
         }
     }
+    // Other nodes' page caches learn of it from the change log.
+    crate::store::log_change(&mut tx, batch.first().map_or(0, |c| c.article_id), "related").await?;
     tx.commit().await?;
     store.bump_epoch();
     Ok(())
@@ -197,7 +199,7 @@ pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> 
 /// Replaces ALL computed state at once (reindex): multi-row statements in one transaction, so
 /// 20,000 articles take seconds, and readers see the old state until the commit.
 pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_logged_write().await?;
     sqlx::query("DELETE FROM related WHERE pinned = 0 AND removed = 0").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM duplicates").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM article_entities").execute(&mut *tx).await?;
@@ -257,6 +259,7 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
     }
     // Entities no article mentions any more would leave empty topic pages.
     sqlx::query("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM article_entities)").execute(&mut *tx).await?;
+    crate::store::log_change(&mut tx, 0, "related").await?;
     tx.commit().await?;
     store.bump_epoch();
     Ok(())
@@ -302,10 +305,11 @@ pub(crate) async fn all_editor_choices(store: &Store) -> StoreResult<std::collec
 
 /// Removes the computed state of an article that is no longer published.
 pub(crate) async fn clear(store: &Store, article_id: i64) -> StoreResult<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_logged_write().await?;
     sqlx::query("DELETE FROM related WHERE article_id = $1 AND pinned = 0 AND removed = 0").bind(article_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM duplicates WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM article_entities WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
+    crate::store::log_change(&mut tx, article_id, "related").await?;
     tx.commit().await?;
     store.bump_epoch();
     Ok(())
@@ -422,7 +426,11 @@ pub async fn apply_editor_action(store: &Store, article_id: i64, related_id: i64
         // Forget the removal; the next refresh decides whether it is suggested again.
         EditorAction::Restore => "DELETE FROM related WHERE article_id = $1 AND related_id = $2 AND removed = 1",
     };
-    sqlx::query(sql).bind(article_id).bind(related_id).execute(store.pool()).await?;
+    let mut tx = store.begin_logged_write().await?;
+    sqlx::query(sql).bind(article_id).bind(related_id).execute(&mut *tx).await?;
+    crate::store::log_change(&mut tx, article_id, "related").await?;
+    tx.commit().await?;
+    store.bump_epoch();
     Ok(())
 }
 

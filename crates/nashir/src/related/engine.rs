@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use super::db::{self, Computed, Source};
 use super::index::{features, Doc, Params, RelatedIndex};
 use crate::entities;
-use crate::store::{Store, StoreResult};
+use crate::store::{ChangeKind, Store, StoreResult};
 
 /// Suggestions stored per article: a few more than shown, so a removal leaves enough.
 pub const STORED: usize = 8;
@@ -92,11 +92,11 @@ async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
     let mut changed = Vec::new();
     loop {
         let changes = store.changes_since(seq, 1000).await?;
-        let Some(&(last, _)) = changes.last() else { break };
-        seq = last;
-        for (_, article_id) in changes {
-            if !changed.contains(&article_id) {
-                changed.push(article_id);
+        let Some(last) = changes.last() else { break };
+        seq = last.seq;
+        for change in changes.iter().filter(|c| c.kind == ChangeKind::Content) {
+            if !changed.contains(&change.article_id) {
+                changed.push(change.article_id);
             }
         }
     }

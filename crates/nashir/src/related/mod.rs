@@ -3,10 +3,12 @@
 //! The core ([`index`], [`dupes`]) is pure and in memory. [`refresh`] and [`refresh_all`]
 //! are the thin shell that reads articles from the store, keeps a per-database index in step
 //! with the change log, and writes suggestions, duplicates and entities back ([`db`]).
+//! [`follower`] runs them in the server for whatever was written by any path.
 
 pub mod db;
 pub mod dupes;
 mod engine;
+pub mod follower;
 pub mod index;
 
 pub use db::{EditorAction, EntityRef, RelatedLink, Suggestion};

@@ -25,7 +25,7 @@ pub use query::ParsedQuery;
 pub use snippet::Highlighter;
 
 use crate::domain::{Article, Status};
-use crate::store::Store;
+use crate::store::{ChangeKind, Store};
 
 /// Bump when the schema or the analyzer changes: an index of another version is rebuilt.
 const SCHEMA_VERSION: u32 = 2;
@@ -225,14 +225,16 @@ impl SearchIndex {
         let mut applied = 0;
         loop {
             let changes = store.changes_since(self.seq(), 1000).await?;
-            let Some(&(last_seq, _)) = changes.last() else { break };
-            let ids: BTreeSet<i64> = changes.iter().map(|&(_, id)| id).collect();
+            let Some(last_seq) = changes.last().map(|c| c.seq) else { break };
+            // Derived and site-wide changes leave the documents as they are, but still count:
+            // the caller refreshes pages on any change.
+            applied += changes.len();
+            let ids: BTreeSet<i64> = changes.iter().filter(|c| c.kind == ChangeKind::Content).map(|c| c.article_id).collect();
             let mut documents = Vec::with_capacity(ids.len());
             for &id in &ids {
                 let article = store.article_by_id(id).await?;
                 documents.push((id, article.filter(|a| a.status == Status::Published).map(|a| self.document(&a))));
             }
-            applied += ids.len();
             let this = Arc::clone(self);
             tokio::task::spawn_blocking(move || this.write(documents, last_seq)).await??;
         }
@@ -244,6 +246,11 @@ impl SearchIndex {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
         if seq <= self.seq() {
             return Ok(()); // Another caller got here first.
+        }
+        if documents.is_empty() {
+            // Nothing to write; a restart reads these changes again, which costs nothing.
+            self.seq.store(seq, Ordering::SeqCst);
+            return Ok(());
         }
         for (id, document) in documents {
             writer.delete_term(Term::from_field_u64(self.fields.id, id as u64));

@@ -104,7 +104,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
 impl Store {
     /// Inserts the draft, or updates the article with the same source key. Returns the id.
     pub async fn upsert_article(&self, draft: &ArticleDraft) -> StoreResult<(i64, UpsertOutcome)> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         let result = upsert_in(&mut tx, draft).await?;
         tx.commit().await?;
         self.bump_epoch();
@@ -115,7 +115,7 @@ impl Store {
     /// per article would make the disk, not the parser, set the pace). All or nothing: on an
     /// error the caller retries one by one to find the bad draft.
     pub async fn upsert_articles(&self, drafts: &[ArticleDraft]) -> StoreResult<Vec<(i64, UpsertOutcome)>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         let mut done = Vec::with_capacity(drafts.len());
         let mut cache = TaxonomyCache::new();
         for draft in drafts {
@@ -279,21 +279,6 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT id FROM articles ORDER BY id").fetch_all(&self.pool).await?)
     }
 
-    /// The newest change sequence number (0 when nothing was ever written).
-    pub async fn last_change_seq(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM changes").fetch_one(&self.pool).await?.unwrap_or(0))
-    }
-
-    /// Article ids changed after `seq`, with the newest sequence number seen.
-    pub async fn changes_since(&self, seq: i64, limit: i64) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = sqlx::query("SELECT seq, article_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(seq)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("seq")?, r.try_get("article_id")?))).collect()
-    }
-
     /// How many articles have ended with this (normalized) line before; counts this sighting.
     pub async fn record_trailing_line(&self, line_key: &str) -> StoreResult<i64> {
         sqlx::query("INSERT INTO trailing_lines (line_key, seen) VALUES ($1, 1) ON CONFLICT (line_key) DO UPDATE SET seen = trailing_lines.seen + 1")
@@ -382,15 +367,11 @@ async fn upsert_cached(
         }
     };
     replace_names(tx, id, draft, cache).await?;
-    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(match outcome {
-            UpsertOutcome::Created => "created",
-            UpsertOutcome::Updated => "updated",
-        })
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    let kind = match outcome {
+        UpsertOutcome::Created => "created",
+        UpsertOutcome::Updated => "updated",
+    };
+    super::changes::log_change(tx, id, kind).await?;
     Ok((id, outcome))
 }
 

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::articles::upsert_in;
+use super::changes::log_change;
 use super::taxonomy::{get_or_create, Taxonomy};
 use super::{from_secs, now_secs, Store, StoreError, StoreResult};
 use crate::domain::{title_key, ArticleDraft, Block, Slug, Status};
@@ -125,20 +126,6 @@ async fn add_revision(tx: &mut Transaction<'_, Any>, id: i64, version: i64, user
     Ok(())
 }
 
-async fn log_change(tx: &mut Transaction<'_, Any>, id: i64, kind: &str) -> StoreResult<()> {
-    sqlx::query("INSERT INTO changes (article_id, kind, at) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(kind)
-        .bind(now_secs())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn begin_write(store: &Store) -> StoreResult<Transaction<'static, Any>> {
-    store.begin_write().await
-}
-
 fn meta_from_row(row: &AnyRow) -> StoreResult<ArticleMeta> {
     let status: String = row.try_get("status")?;
     Ok(ArticleMeta {
@@ -155,7 +142,7 @@ impl Store {
     pub async fn create_article(&self, draft: &ArticleDraft, user_id: Option<i64>) -> Result<i64, EditError> {
         let mut draft = draft.clone();
         draft.source_key = None;
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_logged_write().await?;
         let (id, _) = upsert_in(&mut tx, &draft).await?;
         sqlx::query("UPDATE articles SET created_by = $1 WHERE id = $2").bind(user_id).bind(id).execute(&mut *tx).await?;
         let slug: String = sqlx::query_scalar("SELECT slug FROM articles WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
@@ -184,7 +171,7 @@ impl Store {
         user_id: Option<i64>,
         submitted: Option<bool>,
     ) -> Result<i64, EditError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_logged_write().await?;
         let current: Option<(String, i64)> = sqlx::query("SELECT slug, version FROM articles WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -259,7 +246,7 @@ impl Store {
         published_at: Option<i64>,
         user_id: Option<i64>,
     ) -> Result<i64, EditError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_logged_write().await?;
         let version: Option<i64> =
             sqlx::query_scalar("UPDATE articles SET status = $1, published_at = $2, updated_at = $3, submitted_at = NULL, version = version + 1 WHERE id = $4 RETURNING version")
                 .bind(status.as_str())
@@ -279,7 +266,7 @@ impl Store {
         self.bump_epoch();
         // The revision records the state after the change, like any save.
         if let Some(snapshot) = self.current_snapshot(id).await? {
-            let mut tx = begin_write(self).await?;
+            let mut tx = self.begin_write().await?;
             add_revision(&mut tx, id, version, user_id, &snapshot).await?;
             tx.commit().await?;
             self.bump_epoch();
@@ -435,7 +422,7 @@ impl Store {
         if due == 0 {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_logged_write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE articles SET status = 'published', updated_at = $1, version = version + 1 \
              WHERE status = 'scheduled' AND published_at <= $1 RETURNING id",
@@ -452,12 +439,16 @@ impl Store {
     }
 
     pub async fn rename_tag(&self, id: i64, name: &str) -> StoreResult<bool> {
+        let mut tx = self.begin_logged_write().await?;
         let done = sqlx::query("UPDATE tags SET name = $1, name_key = $2 WHERE id = $3")
             .bind(name)
             .bind(title_key(name))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        log_change(&mut tx, 0, "site").await?;
+        tx.commit().await?;
+        self.bump_epoch();
         Ok(done.rows_affected() > 0)
     }
 

@@ -3,7 +3,9 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod changes;
 mod editorial;
+mod jobs;
 mod redirects;
 mod taxonomy;
 mod users;
@@ -17,6 +19,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub(crate) use changes::log_change;
+pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
 pub use redirects::redirect_key;
 pub(crate) use taxonomy::short_hash;

@@ -32,7 +32,7 @@ impl Store {
                 unique.push(entry);
             }
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         for chunk in unique.chunks(200) {
             let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
             let sql = format!(
@@ -45,6 +45,7 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
+        super::log_change(&mut tx, 0, "site").await?;
         tx.commit().await?;
         self.bump_epoch();
         Ok(())

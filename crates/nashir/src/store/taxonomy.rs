@@ -145,7 +145,7 @@ impl Store {
 
     /// Creates or updates a section with a chosen slug (used by the demo and by editors).
     pub async fn upsert_section(&self, slug: &str, name: &str, description: &str, position: i64) -> StoreResult<i64> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         let id = get_or_create(&mut tx, Taxonomy::Section, name, Some(slug)).await?;
         sqlx::query("UPDATE sections SET description = $1, position = $2 WHERE id = $3")
             .bind(description)
@@ -153,15 +153,17 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        super::changes::log_change(&mut tx, 0, "site").await?;
         tx.commit().await?;
         self.bump_epoch();
         Ok(id)
     }
 
     pub async fn upsert_author(&self, slug: &str, name: &str, bio: &str) -> StoreResult<i64> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_logged_write().await?;
         let id = get_or_create(&mut tx, Taxonomy::Author, name, Some(slug)).await?;
         sqlx::query("UPDATE authors SET bio = $1 WHERE id = $2").bind(bio).bind(id).execute(&mut *tx).await?;
+        super::changes::log_change(&mut tx, 0, "site").await?;
         tx.commit().await?;
         self.bump_epoch();
         Ok(id)

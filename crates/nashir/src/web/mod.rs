@@ -118,6 +118,9 @@ fn api_routes() -> Router<AppState> {
         .fallback(api::not_found)
 }
 
+/// Changes an index may lag behind at start and still catch up by replaying the log.
+const REBUILD_WHEN_BEHIND: i64 = 20_000;
+
 /// The running site: a bound listener plus its router. Tests bind port 0 and read the real
 /// address from `local_addr`, so they exercise exactly the production code path.
 pub struct Application {
@@ -140,8 +143,12 @@ impl Application {
         };
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
-        if fresh {
-            tracing::info!(dir = %config.index_dir().display(), "building the search index from the store");
+        let last_seq = store.last_change_seq().await?;
+        // Ahead of the store: the database was restored or swapped under the index. Far
+        // behind: one pass over the articles is faster than replaying the log.
+        let stale = search.seq() > last_seq || last_seq - search.seq() > REBUILD_WHEN_BEHIND;
+        if fresh || stale {
+            tracing::info!(dir = %config.index_dir().display(), index_seq = search.seq(), last_seq, "building the search index from the store");
             let count = search.rebuild(&store, |_, _| {}).await?;
             tracing::info!(count, "search index built");
         }
@@ -180,8 +187,10 @@ impl Application {
         let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
         let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
         let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
+        let related = crate::related::follower::spawn(self.state.store.clone());
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
         scheduler.abort();
+        related.abort();
         if let Some(stop) = worker {
             let _ = stop.send(true);
         }

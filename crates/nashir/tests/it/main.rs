@@ -11,6 +11,7 @@ mod entities;
 mod feeds;
 mod fuzz;
 mod import;
+mod multinode;
 mod newsletter;
 mod related;
 mod search;

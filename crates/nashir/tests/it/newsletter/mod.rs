@@ -1,7 +1,7 @@
 //! The newsletter end to end, against a real SMTP server in the test process.
 
 mod crash;
-mod sink;
+pub mod sink;
 
 use std::sync::Arc;
 use std::time::Duration;

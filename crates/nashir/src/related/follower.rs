@@ -1,0 +1,88 @@
+//! Keeps suggestions, duplicates and entities current for articles written by any path — the
+//! editor, the API, the scheduler, a bulk import in another process — by following the change
+//! log. One node of a cluster does it at a time (a leased cursor in the store); after a long
+//! gap, such as a bulk import of thousands of articles, it recomputes everything at once,
+//! which also re-ranks by shared neighbours.
+
+use std::time::Duration;
+
+use crate::store::{ChangeKind, Store, StoreResult};
+
+const JOB: &str = "related";
+const LEASE_SECS: i64 = 30;
+const POLL: Duration = Duration::from_millis(1000);
+/// More changed articles than this: one full recomputation beats refreshing them one by one.
+const FULL_REFRESH_OVER: usize = 500;
+
+/// One pass; returns how many articles were refreshed, or None when another node leads.
+pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
+    let Some(cursor) = store.lease_job(JOB, owner, LEASE_SECS).await? else { return Ok(None) };
+    let last = store.last_change_seq().await?;
+    if last <= cursor {
+        return Ok(Some(0));
+    }
+    let mut ids: Vec<i64> = Vec::new();
+    let mut seq = cursor;
+    while seq < last {
+        let changes = store.changes_since(seq, 5000).await?;
+        let Some(newest) = changes.last() else { break };
+        seq = newest.seq;
+        ids.extend(changes.iter().filter(|c| c.kind == ChangeKind::Content).map(|c| c.article_id));
+        if ids.len() > FULL_REFRESH_OVER * 4 {
+            break; // Enough to know a full pass is due; do not hold thousands of ids.
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let refreshed = if ids.len() > FULL_REFRESH_OVER {
+        // The full pass reads the store as of now, so everything logged so far is covered.
+        let seq_now = store.last_change_seq().await?;
+        let count = super::refresh_all(store).await?;
+        seq = seq.max(seq_now);
+        tracing::info!(articles = count, "related articles recomputed for the whole archive");
+        count
+    } else {
+        if !ids.is_empty() {
+            super::refresh_many(store, &ids).await?;
+        }
+        ids.len()
+    };
+    store.advance_job(JOB, owner, seq).await?;
+    Ok(Some(refreshed))
+}
+
+/// Runs [`pass`] forever; failures are logged and retried.
+pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
+    let mut salt = [0u8; 4];
+    let _ = getrandom::getrandom(&mut salt);
+    let owner = format!("{}-{}-{:x}", hostname(), std::process::id(), u32::from_le_bytes(salt));
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(POLL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Idle passes are one read: the lease (a write) is only taken when the log moved.
+        let mut seen = None;
+        loop {
+            ticker.tick().await;
+            let last = match store.last_change_seq().await {
+                Ok(last) => last,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change log unreadable; will retry");
+                    continue;
+                }
+            };
+            if seen == Some(last) {
+                continue;
+            }
+            match pass(&store, &owner).await {
+                Ok(Some(_)) => seen = Some(last),
+                // Another node leads; look again next tick in case it stops.
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "related articles not refreshed; will retry"),
+            }
+        }
+    })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "node".into())
+}

@@ -36,7 +36,7 @@ pub struct Change {
 }
 
 /// Arbitrary constant naming the change-log lock among PostgreSQL advisory locks.
-const CHANGE_LOG_LOCK: i64 = 0x6e61_7368_6972_01;
+const CHANGE_LOG_LOCK: i64 = 0x006e_6173_6869_7201;
 
 impl Store {
     /// A write transaction that will append to the change log.

@@ -132,21 +132,23 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
     Ok(Html(html))
 }
 
-/// Editors only: `api.admin_token` as a bearer token. With no token configured the endpoint
-/// is closed, so a fresh install never exposes an unauthenticated write.
-// TODO(editor accounts): replace with the admin session/role check once accounts exist.
-fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
-    let expected = state.config.api.admin_token.as_bytes();
-    if expected.is_empty() {
-        return Err("تعديل المقالات المقترحة غير مفعّل: اضبط api.admin_token");
+/// Editors only: an editor's or owner's API token (created in the admin), or the site-wide
+/// `api.admin_token` for scripts that predate accounts. With neither, the endpoint is closed.
+async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
+    let given =
+        headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+    if given.is_empty() {
+        return Err("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …");
     }
-    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("").as_bytes();
-    // Constant-time comparison: the token must not leak through response timing.
-    let same = given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same {
-        Ok(())
-    } else {
-        Err("رمز الإدارة مفقود أو غير صحيح")
+    let expected = state.config.api.admin_token.as_str();
+    if !expected.is_empty() && crate::editor::accounts::constant_time_eq(given, expected) {
+        return Ok(());
+    }
+    match state.store.user_for_api_token(&crate::editor::accounts::token_hash(given)).await {
+        Ok(Some(user)) if user.role >= crate::editor::accounts::Role::Editor => Ok(()),
+        Ok(Some(_)) => Err("تعديل المقالات المقترحة للمحررين فقط"),
+        Ok(None) => Err("رمز API مفقود أو غير صحيح"),
+        Err(_) => Err("تعذّر التحقق من الرمز الآن؛ أعد المحاولة"),
     }
 }
 
@@ -171,7 +173,7 @@ async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError>
 /// `GET /api/v1/articles/{id}/related`: every suggestion with the editor's flags, and the
 /// article's near-duplicates.
 pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>) -> Response {
-    if let Err(message) = check_admin(&state, &headers) {
+    if let Err(message) = check_admin(&state, &headers).await {
         return forbidden(message);
     }
     match article_id(&state, &id_or_slug).await {
@@ -183,7 +185,7 @@ pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, 
 /// `POST /api/v1/articles/{id}/related` with `{"pin": id}`, `{"remove": id}`, `{"unpin": id}`
 /// or `{"restore": id}`.
 pub async fn edit_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>, body: Bytes) -> Response {
-    if let Err(message) = check_admin(&state, &headers) {
+    if let Err(message) = check_admin(&state, &headers).await {
         return forbidden(message);
     }
     match edit(&state, &id_or_slug, &body).await {

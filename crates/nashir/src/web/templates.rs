@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/list.html", include_str!("../../templates/admin/list.html")),
     ("admin/edit.html", include_str!("../../templates/admin/edit.html")),
     ("admin/revisions.html", include_str!("../../templates/admin/revisions.html")),
+    ("admin/related.html", include_str!("../../templates/admin/related.html")),
     ("admin/diff.html", include_str!("../../templates/admin/diff.html")),
     ("admin/users.html", include_str!("../../templates/admin/users.html")),
     ("admin/sections.html", include_str!("../../templates/admin/sections.html")),

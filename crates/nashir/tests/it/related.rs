@@ -295,3 +295,55 @@ async fn unpublished_articles_leave_the_suggestions(app: TestApp) {
     assert!(!related_ids(&json).contains(&ids[1]));
 }
 storage_test!(unpublished_articles_leave_the_suggestions);
+
+/// The admin page lets editors pin and remove suggestions; writers cannot; editors' API tokens
+/// work on the JSON endpoint without the site-wide admin token.
+async fn editors_curate_suggestions_in_the_admin(app: TestApp) {
+    use crate::editor::{add_user, Admin};
+    use nashir::editor::accounts::{random_token, token_hash, Role};
+    let ids = newsroom(&app.store).await;
+    let editor_id = add_user(&app, "desk@example.org", "مكتب التحرير", Role::Editor).await;
+    let writer_id = add_user(&app, "writer@example.org", "كاتب", Role::Writer).await;
+    let editor = Admin::login(&app, "desk@example.org").await;
+    let writer = Admin::login(&app, "writer@example.org").await;
+    let page = format!("/admin/articles/{}/related", ids[0]);
+    let api_path = format!("/api/v1/articles/{}", ids[0]);
+    let suggested = |json: &Value| related_ids(json);
+
+    let (status, html) = editor.get(&page).await;
+    assert_eq!(status, 200);
+    let (_, before) = app.get_json(&api_path).await;
+    let first = suggested(&before)[0];
+    assert!(html.contains(&format!("name=\"target\" value=\"{first}\"")), "the page lists the suggestions with their forms");
+
+    // Writers and forms without the CSRF token change nothing.
+    assert_eq!(writer.get(&page).await.0, 403);
+    assert_eq!(writer.post(&page, &[("action", "remove"), ("target", &first.to_string())]).await.0, 403);
+    assert_eq!(editor.post_raw(&page, &[("action", "remove"), ("target", &first.to_string())]).await.0, 403);
+    assert_eq!(suggested(&app.get_json(&api_path).await.1)[0], first);
+
+    // Remove, then pin by slug as an editor would paste it.
+    assert_eq!(editor.post(&page, &[("action", "remove"), ("target", &first.to_string())]).await.0, 303);
+    assert!(!suggested(&app.get_json(&api_path).await.1).contains(&first));
+    let slug = app.get_json(&format!("/api/v1/articles/{}", ids[6])).await.1["slug"].as_str().unwrap().to_string();
+    assert_eq!(editor.post(&page, &[("action", "pin"), ("target", &format!("/news/{slug}"))]).await.0, 303);
+    assert_eq!(suggested(&app.get_json(&api_path).await.1)[0], ids[6]);
+    let (_, html) = editor.get(&page).await;
+    assert!(html.contains("مثبَّت") && html.contains("مُزال"));
+
+    // Bad input: a clear 422 page (the admin's answer to a form it cannot use), no change.
+    assert_eq!(editor.post(&page, &[("action", "star"), ("target", "1")]).await.0, 422);
+    assert_eq!(editor.post(&page, &[("action", "pin"), ("target", "لا-يوجد")]).await.0, 422);
+    assert_eq!(editor.post(&page, &[("action", "pin"), ("target", &ids[0].to_string())]).await.0, 422);
+    assert_eq!(suggested(&app.get_json(&api_path).await.1)[0], ids[6]);
+
+    // The JSON endpoint takes an editor's API token; a writer's is refused.
+    let (editor_token, writer_token) = (random_token(), random_token());
+    app.store.create_api_token(editor_id, "تحرير", &token_hash(&editor_token)).await.unwrap();
+    app.store.create_api_token(writer_id, "كتابة", &token_hash(&writer_token)).await.unwrap();
+    let edit = format!("{api_path}/related");
+    assert_eq!(post(&app, &edit, Some(&writer_token), &json!({ "restore": first }).to_string()).await.0, 403);
+    assert_eq!(post(&app, &edit, Some(&editor_token), &json!({ "restore": first }).to_string()).await.0, 200);
+    assert!(suggested(&app.get_json(&api_path).await.1).contains(&first));
+}
+storage_test!(editors_curate_suggestions_in_the_admin);

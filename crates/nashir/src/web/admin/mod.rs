@@ -7,6 +7,7 @@ mod articles;
 mod auth;
 mod diff;
 mod manage;
+mod related;
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/articles/new", get(articles::new_form))
         .route("/articles/{id}", get(articles::edit_form).post(articles::save))
         .route("/articles/{id}/revisions", get(articles::revisions))
+        .route("/articles/{id}/related", get(related::page).post(related::edit))
         .route("/articles/{id}/revisions/{rev}", get(articles::revision_diff))
         .route("/articles/{id}/revisions/{rev}/restore", post(articles::restore))
         .route("/users", get(manage::users).post(manage::add_user))

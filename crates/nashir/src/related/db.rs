@@ -309,7 +309,9 @@ pub(crate) async fn clear(store: &Store, article_id: i64) -> StoreResult<()> {
     sqlx::query("DELETE FROM related WHERE article_id = $1 AND pinned = 0 AND removed = 0").bind(article_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM duplicates WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM article_entities WHERE article_id = $1").bind(article_id).execute(&mut *tx).await?;
-    crate::store::log_change(&mut tx, article_id, "related").await?;
+    // The related follower refills the list (a removal leaves a gap); pages show the pin or
+    // the removal at once.
+    crate::store::log_change(&mut tx, article_id, "curated").await?;
     tx.commit().await?;
     store.bump_epoch();
     Ok(())
@@ -428,7 +430,9 @@ pub async fn apply_editor_action(store: &Store, article_id: i64, related_id: i64
     };
     let mut tx = store.begin_logged_write().await?;
     sqlx::query(sql).bind(article_id).bind(related_id).execute(&mut *tx).await?;
-    crate::store::log_change(&mut tx, article_id, "related").await?;
+    // The related follower refills the list (a removal leaves a gap); pages show the pin or
+    // the removal at once.
+    crate::store::log_change(&mut tx, article_id, "curated").await?;
     tx.commit().await?;
     store.bump_epoch();
     Ok(())

@@ -45,6 +45,37 @@ async fn engine_for(store: &Store) -> StoreResult<Shared> {
     Ok(e)
 }
 
+/// Archives up to this many articles keep their index in memory between refreshes (about
+/// 6 KB an article); larger ones rebuild it for each pass and give the memory back, so a
+/// server with a big archive stays small between publications.
+const RESIDENT_MAX: usize = 2_000;
+
+/// Drops the in-memory index of this database when the archive is large (see
+/// [`RESIDENT_MAX`]) and returns the freed memory to the operating system.
+pub async fn release_if_large(store: &Store) -> StoreResult<()> {
+    let id = db::database_identity(store).await?;
+    let dropped = {
+        let mut engines = ENGINES.lock().expect("engine registry poisoned");
+        let large = engines.iter().position(|(k, e)| *k == id && e.try_lock().is_ok_and(|e| e.index.len() > RESIDENT_MAX));
+        large.map(|at| engines.remove(at))
+    };
+    if dropped.is_some() {
+        drop(dropped);
+        give_back_memory();
+    }
+    Ok(())
+}
+
+/// glibc keeps freed heap in its arenas; hand it back so RSS falls after a big pass.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim only releases free memory held by the allocator; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
     let f = features(&source.title, &source.text);
     Doc {

@@ -27,7 +27,7 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
         let changes = store.changes_since(seq, 5000).await?;
         let Some(newest) = changes.last() else { break };
         seq = newest.seq;
-        ids.extend(changes.iter().filter(|c| c.kind == ChangeKind::Content).map(|c| c.article_id));
+        ids.extend(changes.iter().filter(|c| matches!(c.kind, ChangeKind::Content | ChangeKind::Curated)).map(|c| c.article_id));
         if ids.len() > FULL_REFRESH_OVER * 4 {
             break; // Enough to know a full pass is due; do not hold thousands of ids.
         }
@@ -48,6 +48,7 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
         ids.len()
     };
     store.advance_job(JOB, owner, seq).await?;
+    super::engine::release_if_large(store).await?;
     Ok(Some(refreshed))
 }
 

@@ -13,6 +13,8 @@ pub enum ChangeKind {
     Content,
     /// Only derived state of the article changed (related suggestions, duplicates, entities).
     Derived,
+    /// An editor pinned or removed a suggestion: the article's list wants recomputing.
+    Curated,
     /// Something every page may show changed (sections, tags, settings); `article_id` is 0.
     Site,
 }
@@ -21,6 +23,7 @@ impl ChangeKind {
     fn from_stored(kind: &str) -> ChangeKind {
         match kind {
             "related" => ChangeKind::Derived,
+            "curated" => ChangeKind::Curated,
             "site" => ChangeKind::Site,
             // created, updated, published, unpublished, scheduled, and kinds of later versions.
             _ => ChangeKind::Content,

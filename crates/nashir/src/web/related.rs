@@ -214,8 +214,7 @@ async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Va
     if state.store.article_by_id(target).await?.is_none() {
         return Err(ApiError::NotFound("المقال المقترح"));
     }
+    // Pages show the pin or removal at once; the related follower refills the list.
     related::db::apply_editor_action(&state.store, id, target, action).await?;
-    // Refill the list after a removal or unpin.
-    related::refresh(&state.store, id).await?;
     editor_view(state, id).await
 }

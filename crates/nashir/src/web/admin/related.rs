@@ -72,8 +72,7 @@ pub async fn edit(
     if target.id == id {
         return Err(AdminError::BadRequest("لا يمكن اقتراح المقال على نفسه.".into()));
     }
+    // Pages show the pin or removal at once; the related follower refills the list.
     related::db::apply_editor_action(&state.store, id, target.id, action).await?;
-    // A removal or unpin leaves a gap the next suggestion fills.
-    related::refresh(&state.store, id).await?;
     Ok(Redirect::to(&format!("/admin/articles/{id}/related")).into_response())
 }

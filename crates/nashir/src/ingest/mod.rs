@@ -90,11 +90,10 @@ pub async fn import_text(
     draft.published_at = Some(options.published_at.unwrap_or_else(Utc::now));
     draft.source = Some(source.to_string());
     draft.source_key = Some(source_key.to_string());
+    // Suggestions and entities are derived state, computed by the server's related follower
+    // from the change log (at its next start when none runs): an import does not wait for
+    // them, nor load the whole archive's index into the importing process.
     let (id, outcome) = store.upsert_article(&draft).await?;
-    // Suggestions and entities are derived state: a failure there must not lose the import.
-    if let Err(e) = crate::related::refresh(store, id).await {
-        tracing::warn!(article = id, error = %e, "related articles not refreshed");
-    }
 
     if outcome == UpsertOutcome::Created {
         for key in parsed.trailing_keys.iter().filter(|k| !k.is_empty() && k.split(' ').count() <= 40) {

@@ -67,14 +67,14 @@ pub fn decode(bytes: &[u8], kind: ImageKind) -> Result<DynamicImage, UploadError
     Ok(img)
 }
 
-/// Box-averages down to twice the target (fast, little memory even from 40 megapixels), then
-/// a triangle filter does the last step smoothly.
+/// Halving or more: an area average, where every source pixel counts once (fast, little
+/// memory even from 40 megapixels, no aliasing). Less than that: a triangle filter, smoother
+/// where few source pixels meet each target pixel.
 pub fn resize(img: &DynamicImage, width: u32, height: u32) -> DynamicImage {
     if img.width() == width && img.height() == height {
-        return img.clone();
-    }
-    if img.width() > width * 2 && img.height() > height * 2 {
-        img.thumbnail_exact(width * 2, height * 2).resize_exact(width, height, FilterType::Triangle)
+        img.clone()
+    } else if img.width() >= width * 2 && img.height() >= height * 2 {
+        img.thumbnail_exact(width, height)
     } else {
         img.resize_exact(width, height, FilterType::Triangle)
     }
@@ -124,11 +124,16 @@ fn write_once(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
 
 fn write_variants(dir: &Path, img: &DynamicImage, original: &str) -> Result<Vec<Variant>, ImagingError> {
     let variants = variants_of(original).ok_or(UploadError::Unreadable)?;
-    for v in &variants {
+    // Largest first, each made from the one before: only the first pass reads every pixel of
+    // a camera-sized original.
+    let mut source: Option<DynamicImage> = None;
+    for v in variants.iter().rev() {
+        let resized = resize(source.as_ref().unwrap_or(img), v.width, v.height);
         if !dir.join(&v.file_name).exists() {
-            let bytes = encode(&resize(img, v.width, v.height), v.kind).map_err(std::io::Error::other)?;
+            let bytes = encode(&resized, v.kind).map_err(std::io::Error::other)?;
             write_once(dir, &v.file_name, &bytes)?;
         }
+        source = Some(resized);
     }
     Ok(variants)
 }

@@ -182,3 +182,25 @@ async fn older_uploads_still_show(app: TestApp) {
     assert_eq!(app.get(&format!("/media/{old}")).await.status(), 200);
 }
 storage_test!(older_uploads_still_show);
+
+/// How long a camera-sized upload takes to store (decode, three resizes, three encodes):
+/// `cargo test -p nashir --test it -- --ignored upload_timing --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn upload_timing() {
+    let photo = jpeg(6000, 4000);
+    let dir = tempfile::tempdir().unwrap();
+    let checked = nashir::editor::media::check(&photo, Some("p.jpg"), None, usize::MAX).unwrap();
+    let started = std::time::Instant::now();
+    let img = nashir::editor::imaging::decode(&photo, checked.kind).unwrap();
+    println!("decoded in {:?}", started.elapsed());
+    let t = std::time::Instant::now();
+    let small = nashir::editor::imaging::resize(&img, 1600, 1067);
+    println!("resized to 1600 in {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let _ = nashir::editor::imaging::encode(&small, nashir::editor::media::ImageKind::Jpeg).unwrap();
+    println!("encoded 1600 in {:?}", t.elapsed());
+    let started = std::time::Instant::now();
+    let stored = nashir::editor::imaging::store_upload(dir.path(), &photo, &checked).unwrap();
+    println!("6000×4000 JPEG ({} KB) stored with {} variants in {:?}", photo.len() / 1024, stored.variants.len(), started.elapsed());
+}

@@ -111,6 +111,10 @@ async fn variants_are_made_and_offered(app: TestApp) {
         assert_eq!(app.get(&format!("/media/{bad}")).await.status(), 404, "{bad}");
     }
 
+    // Feeds carry the largest variant, absolute.
+    let (_, feed) = app.get_text("/feed.json").await;
+    assert!(feed.contains(&format!("{}/media/{stem}-1600w.jpg", app.base)), "{feed}");
+
     // The JSON API describes the same image.
     let (_, json) = app.get_json(&format!("/api/v1/articles/{id}")).await;
     let first = &json["body"][0];

@@ -190,3 +190,17 @@ pub struct RelatedAction {
     pub unpin: Option<i64>,
     pub restore: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// `routes!` is what puts a route in the document; a plain `.route` in `api_routes` would
+    /// be served and never described.
+    #[test]
+    fn api_routes_are_all_registered_with_their_documentation() {
+        let source = include_str!("mod.rs");
+        let start = source.find("pub fn api_routes()").expect("api_routes is in web/mod.rs");
+        let body = &source[start..start + source[start..].find("\n}\n").expect("its end")];
+        assert!(!body.contains(".route(") && !body.contains(".nest("), "use .routes(routes!(handler)) in api_routes:\n{body}");
+        assert!(body.matches("routes!(").count() >= 8);
+    }
+}

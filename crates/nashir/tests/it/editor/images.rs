@@ -32,6 +32,28 @@ pub fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A JPEG whose EXIF says "rotate 90° clockwise to show", as phones write portrait photos.
+fn jpeg_rotated(width: u32, height: u32) -> Vec<u8> {
+    let plain = jpeg(width, height);
+    // APP1 "Exif": a big-endian TIFF header and one IFD entry, Orientation (0x0112) = 6.
+    let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+    exif.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&exif);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// A lossless WebP with transparency.
+fn webp_with_alpha(width: u32, height: u32) -> Vec<u8> {
+    let img = RgbaImage::from_fn(width, height, |x, _| Rgba([0, 0, 0, if x < width / 2 { 255 } else { 0 }]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgba8(img).write_to(&mut out, ImageFormat::WebP).unwrap();
+    out.into_inner()
+}
+
 /// The `/media/…` path of the markup an upload page offers.
 fn uploaded_src(html: &str) -> String {
     let at = html.find("](/media/").expect("upload page shows the markup") + 2;
@@ -76,6 +98,23 @@ async fn variants_are_made_and_offered(app: TestApp) {
         assert!(img.color().has_alpha(), "transparency kept");
     }
     assert!(!media_dir(&app).join(format!("{logo_stem}-960w.png")).exists(), "never upscaled");
+
+    // A WebP becomes JPEG variants, its transparent half laid on white.
+    let (status, html) = e.upload("mark.webp", "image/webp", &webp_with_alpha(1000, 500), "علامة").await;
+    assert_eq!(status, 201, "{html}");
+    let webp_stem = uploaded_src(&html).trim_start_matches("/media/").trim_end_matches(".webp").to_string();
+    let widest = decoded(&app, &format!("{webp_stem}-1000w.jpg")).to_rgb8();
+    assert_eq!(widest.dimensions(), (1000, 500));
+    let (dark, light) = (widest.get_pixel(100, 250).0, widest.get_pixel(900, 250).0);
+    assert!(dark.iter().all(|c| *c < 40) && light.iter().all(|c| *c > 215), "{dark:?} {light:?}");
+
+    // A portrait photo stored sideways with an EXIF orientation is named and resized upright.
+    let (status, html) = e.upload("portrait.jpg", "image/jpeg", &jpeg_rotated(600, 400), "صورة طولية").await;
+    assert_eq!(status, 201, "{html}");
+    let portrait = uploaded_src(&html);
+    assert!(portrait.ends_with("-400x600.jpg"), "{portrait}");
+    let upright = portrait.trim_start_matches("/media/").replace(".jpg", "-400w.jpg");
+    assert_eq!(decoded(&app, &upright).dimensions(), (400, 600));
 
     // The photo as featured image, the logo in the body: both get srcset, width and height.
     let body = format!("فقرة أولى.\n\n![شعار البلدية]({logo_src})\nشعار جديد");

@@ -124,6 +124,9 @@ fn write_once(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
 
 fn write_variants(dir: &Path, img: &DynamicImage, original: &str) -> Result<Vec<Variant>, ImagingError> {
     let variants = variants_of(original).ok_or(UploadError::Unreadable)?;
+    if variants.iter().all(|v| dir.join(&v.file_name).exists()) {
+        return Ok(variants);
+    }
     // Largest first, each made from the one before: only the first pass reads every pixel of
     // a camera-sized original.
     let mut source: Option<DynamicImage> = None;
@@ -162,7 +165,8 @@ pub fn backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError
         return Err(UploadError::Unreadable.into());
     }
     let made = make_backfill(dir, original);
-    if made.is_err() {
+    // Only what is in the file itself is remembered; a full disk may be fixed.
+    if let Err(ImagingError::Upload(_)) = made {
         if let Ok(mut failed) = FAILED.lock() {
             if failed.len() < 10_000 {
                 failed.push(original.to_string());

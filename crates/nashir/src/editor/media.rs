@@ -1,9 +1,13 @@
 //! Uploaded images: the bytes must be what they claim (magic numbers, not the browser's
 //! word), are stored under a content hash in `data_dir/media`, and carry their dimensions in
 //! the file name (`{hash}-{w}x{h}.{ext}`) so pages can write width/height without a query.
-//! Resizing is not done: adding the `image` crate (jpeg, png, webp only) cost 3m07s of CPU
-//! (8m36s wall on the shared 2-core machine) for one dev build, so the original is served and
-//! `srcset` lists it alone, with its true width. Width and height come from the headers.
+//!
+//! Pages never link the original: at upload it is decoded (within pixel limits, so a small
+//! file claiming 100000×100000 pixels is refused before anything is allocated), turned upright
+//! and re-encoded at a few widths (`{hash}-{w}x{h}-{variant}w.{ext}`), which also drops
+//! EXIF metadata such as a photographer's GPS position. The variants' names follow from the
+//! original's, so rendering needs no query, and uploads made before variants existed get them
+//! on first request.
 
 use sha2::{Digest, Sha256};
 
@@ -62,7 +66,18 @@ pub enum UploadError {
     WrongType { claimed: &'static str, actual: &'static str },
     #[error("تعذّرت قراءة أبعاد الصورة؛ ربما الملف تالف")]
     Unreadable,
+    #[error(
+        "أبعاد الصورة {width}×{height} بكسل أكبر من المسموح ({max_megapixels} ميغابكسل، وألا يزيد ضلع على {max_side} بكسل)؛ صغّرها ثم ارفعها"
+    )]
+    TooManyPixels { width: u32, height: u32, max_megapixels: u64, max_side: u32 },
+    #[error("تعذّر فك ترميز الصورة؛ الملف تالف أو ناقص")]
+    Corrupt,
 }
+
+/// Decoding allocates width × height × 4 bytes whatever the file's size, so the header's
+/// claim is checked first: 40 megapixels (a 7700×5200 photo) fit in 160 MB.
+pub const MAX_PIXELS: u64 = 40_000_000;
+pub const MAX_SIDE: u32 = 16_000;
 
 /// Recognises an image by its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
@@ -107,6 +122,9 @@ pub fn check(bytes: &[u8], file_name: Option<&str>, declared_type: Option<&str>,
     if width == 0 || height == 0 {
         return Err(UploadError::Unreadable);
     }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(UploadError::TooManyPixels { width, height, max_megapixels: MAX_PIXELS / 1_000_000, max_side: MAX_SIDE });
+    }
     let hash = hex::encode(&Sha256::digest(bytes)[..10]);
     Ok(CheckedImage { kind: actual, width, height, file_name: format!("{hash}-{width}x{height}.{}", actual.ext()) })
 }
@@ -129,6 +147,62 @@ pub fn dimensions_of(src: &str) -> Option<(u32, u32)> {
     parse_media_name(src.strip_prefix("/media/")?).map(|(w, h, _)| (w, h))
 }
 
+/// Widths offered in `srcset`: phones, tablets and the widest column on a 2× screen.
+pub const VARIANT_WIDTHS: [u32; 3] = [480, 960, 1600];
+
+/// A resized, re-encoded copy of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub width: u32,
+    pub height: u32,
+    pub kind: ImageKind,
+    pub file_name: String,
+}
+
+/// The variants of an original `{hash}-{w}x{h}.{ext}`: every width of [`VARIANT_WIDTHS`] below
+/// its own, plus one at its own width up to the largest, so even a small image is served
+/// re-encoded. Never upscaled. PNGs stay PNG (screenshots, transparency); the rest become JPEG.
+pub fn variants_of(original: &str) -> Option<Vec<Variant>> {
+    let (width, height, kind) = parse_media_name(original)?;
+    let stem = original.rsplit_once('.')?.0;
+    let top = width.min(VARIANT_WIDTHS[VARIANT_WIDTHS.len() - 1]);
+    let mut widths: Vec<u32> = VARIANT_WIDTHS.iter().copied().filter(|w| *w < top).collect();
+    widths.push(top);
+    let kind = if kind == ImageKind::Png { ImageKind::Png } else { ImageKind::Jpeg };
+    Some(
+        widths
+            .into_iter()
+            .map(|w| {
+                let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32;
+                Variant { width: w, height: h, kind, file_name: format!("{stem}-{w}w.{}", kind.ext()) }
+            })
+            .collect(),
+    )
+}
+
+/// The original a variant name belongs to, as the candidate original names (a JPEG variant
+/// may come from a JPEG or a WebP); `None` for anything that is not exactly a variant name.
+pub fn original_of_variant(name: &str) -> Option<Vec<String>> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    let (original_stem, _) = stem.rsplit_once('-')?;
+    let candidates: &[ImageKind] = match ImageKind::from_ext(ext).filter(|k| k.ext() == ext)? {
+        ImageKind::Png => &[ImageKind::Png],
+        _ => &[ImageKind::Jpeg, ImageKind::Webp],
+    };
+    let names: Vec<String> = candidates.iter().map(|k| format!("{original_stem}.{}", k.ext())).collect();
+    let real = names.iter().any(|n| variants_of(n).is_some_and(|vs| vs.iter().any(|v| v.file_name == name)));
+    real.then_some(names)
+}
+
+/// What a page writes for an image block: the largest variant as `src`, all of them as
+/// `srcset`, and its dimensions. `None` for images that are not our uploads.
+pub fn responsive(src: &str) -> Option<(String, String, u32, u32)> {
+    let variants = variants_of(src.strip_prefix("/media/")?)?;
+    let largest = variants.last()?;
+    let srcset = variants.iter().map(|v| format!("/media/{} {}w", v.file_name, v.width)).collect::<Vec<_>>().join(", ");
+    Some((format!("/media/{}", largest.file_name), srcset, largest.width, largest.height))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +223,33 @@ mod tests {
         assert_eq!(check(PNG_1X1, None, None, 10), Err(UploadError::TooLarge(0)));
         assert_eq!(parse_media_name("../etc/passwd"), None);
         assert_eq!(parse_media_name("0123456789abcdef0123-3x2.png.exe"), None);
+    }
+
+    #[test]
+    fn refuses_pixel_bombs_from_the_header() {
+        let mut bomb = PNG_1X1.to_vec();
+        bomb[16..24].copy_from_slice(&[0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0]);
+        assert!(matches!(check(&bomb, None, None, 1000), Err(UploadError::TooManyPixels { width: 100_000, height: 100_000, .. })));
+    }
+
+    #[test]
+    fn variants_follow_from_the_name() {
+        let widths = |name: &str| variants_of(name).unwrap().iter().map(|v| (v.width, v.height)).collect::<Vec<_>>();
+        let hash = "0123456789abcdef0123";
+        assert_eq!(widths(&format!("{hash}-4000x3000.jpg")), [(480, 360), (960, 720), (1600, 1200)]);
+        assert_eq!(widths(&format!("{hash}-1000x333.webp")), [(480, 160), (960, 320), (1000, 333)]);
+        assert_eq!(widths(&format!("{hash}-480x10.png")), [(480, 10)]);
+        assert_eq!(widths(&format!("{hash}-3x2000.png")), [(3, 2000)]);
+        let v = variants_of(&format!("{hash}-1000x333.webp")).unwrap();
+        assert_eq!(v[0].file_name, format!("{hash}-1000x333-480w.jpg"), "WebP variants are JPEG");
+        assert_eq!(original_of_variant(&v[0].file_name), Some(vec![format!("{hash}-1000x333.jpg"), format!("{hash}-1000x333.webp")]));
+        assert_eq!(original_of_variant(&format!("{hash}-1000x333-500w.jpg")), None, "not one of the widths");
+        assert_eq!(original_of_variant(&format!("{hash}-1000x333-1600w.jpg")), None, "never upscaled");
+        assert_eq!(original_of_variant(&format!("{hash}-1000x333.jpg")), None, "an original");
+        assert_eq!(original_of_variant("../../etc/passwd-480w.jpg"), None);
+        let (src, srcset, w, h) = responsive(&format!("/media/{hash}-1000x333.png")).unwrap();
+        assert_eq!((src.as_str(), w, h), (format!("/media/{hash}-1000x333-1000w.png").as_str(), 1000, 333));
+        assert_eq!(srcset.matches("w, ").count(), 2);
+        assert_eq!(responsive("https://example.org/a.jpg"), None);
     }
 }

@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::openapi::{ArticleDetail, ArticleList, Error};
 use super::pages::url_pairs;
 use super::view::{ArticleView, SummaryView};
 use super::{ApiError, AppState};
@@ -25,6 +26,18 @@ fn int_param(pairs: &[(String, String)], name: &'static str, default: i64, min: 
 
 const KNOWN_LIST_PARAMS: &[&str] = &["limit", "offset", "section"];
 
+/// Published articles, newest first.
+#[utoipa::path(get, path = "/articles", tag = "read",
+    params(
+        ("limit" = Option<i64>, Query, description = "Articles per page, 1–100 (20 when absent)"),
+        ("offset" = Option<i64>, Query, description = "Articles to skip, from 0"),
+        ("section" = Option<String>, Query, description = "Only this section (its slug)"),
+    ),
+    responses(
+        (status = 200, description = "A page of articles", body = ArticleList),
+        (status = 400, description = "Unknown parameter or value out of range (`invalid_query`)", body = Error),
+        (status = 404, description = "No such section", body = Error),
+    ))]
 pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !KNOWN_LIST_PARAMS.contains(&k.as_str())) {
@@ -47,6 +60,13 @@ pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuer
     Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }
 
+/// One published article, by numeric id or slug.
+#[utoipa::path(get, path = "/articles/{id_or_slug}", tag = "read",
+    params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),
+    responses(
+        (status = 200, description = "The article", body = ArticleDetail),
+        (status = 404, description = "No published article by that id or slug", body = Error),
+    ))]
 pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<String>) -> Result<Json<Value>, ApiError> {
     let article = state.store.published_article(&id_or_slug).await?.ok_or(ApiError::NotFound("المقال"))?;
     let titles: Vec<&str> =

@@ -91,9 +91,12 @@ async fn items(state: &AppState, query: ListQuery) -> Result<Vec<FeedItem>, Page
                 .collect();
             let links = state.store.link_targets(&titles).await?;
             let mut view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
+            // Feed readers resolve nothing against the site: links and images become absolute.
             for block in &mut view.blocks {
-                if let super::view::BlockView::ReadAlso { url: Some(url), .. } = block {
-                    *url = absolute_url(&state.base_url, url);
+                match block {
+                    super::view::BlockView::ReadAlso { url: Some(url), .. } => *url = absolute_url(&state.base_url, url),
+                    super::view::BlockView::Image { src, .. } if src.starts_with('/') => *src = absolute_url(&state.base_url, src),
+                    _ => {}
                 }
             }
             items.push(FeedItem { view, article });

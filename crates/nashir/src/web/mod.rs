@@ -6,6 +6,7 @@ mod cache;
 mod error;
 mod feeds;
 mod newsletter;
+pub mod openapi;
 mod pages;
 mod related;
 mod search;
@@ -19,12 +20,14 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::{error_page, ApiError, PageError};
 pub use templates::{escape_html, truncate as truncate_text};
@@ -76,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{name}", get(admin::serve_media))
         .nest("/admin", admin::routes())
         .merge(newsletter::routes())
-        .nest("/api/v1", api_routes())
+        .nest("/api/v1", Router::from(api_routes()))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
         .with_state(state)
@@ -105,16 +108,18 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     (status, axum::Json(body)).into_response()
 }
 
-fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/articles", get(api::list_articles).post(admin::api_create))
-        .route("/articles/{id_or_slug}", get(api::get_article).put(admin::api_update))
-        .route("/articles/{id_or_slug}/edit", get(admin::api_edit))
-        .route("/articles/{id_or_slug}/publish", post(admin::api_publish))
-        .route("/articles/{id_or_slug}/unpublish", post(admin::api_unpublish))
-        .route("/openapi.json", get(admin::openapi))
-        .route("/search", get(search::api))
-        .route("/articles/{id_or_slug}/related", get(related::get_suggestions).post(related::edit_suggestions))
+/// The JSON API under `/api/v1`. Every route goes through `routes!`, which also collects the
+/// handler's `#[utoipa::path]` into openapi.json; a plain `.route` would go undocumented.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::list_articles, admin::api::api_create))
+        .routes(routes!(api::get_article, admin::api::api_update))
+        .routes(routes!(admin::api::api_edit))
+        .routes(routes!(admin::api::api_publish))
+        .routes(routes!(admin::api::api_unpublish))
+        .routes(routes!(related::get_suggestions, related::edit_suggestions))
+        .routes(routes!(search::api))
+        .routes(routes!(openapi::serve))
         .fallback(api::not_found)
 }
 

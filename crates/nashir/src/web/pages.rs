@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::view::{paths, ArticleView, Link, SummaryView};
+use super::view::{paths, ArticleView, BlockView, Link, SummaryView};
 use super::{AppState, PageError};
 use crate::domain::Block;
 use crate::store::ListQuery;
@@ -98,9 +98,9 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
         article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
-    let image = article.body.iter().find_map(|b| match b {
-        Block::Image { src, .. } if src.starts_with('/') => Some(super::view::absolute_url(&state.base_url, src)),
-        Block::Image { src, .. } => Some(src.clone()),
+    let image = view.blocks.iter().find_map(|b| match b {
+        BlockView::Image { src, .. } if src.starts_with('/') => Some(super::view::absolute_url(&state.base_url, src)),
+        BlockView::Image { src, .. } => Some(src.clone()),
         _ => None,
     });
     let jsonld = structured_data(&state, &view, image.as_deref());

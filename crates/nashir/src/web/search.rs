@@ -114,6 +114,20 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     Ok(Html(html))
 }
 
+/// Full-text search of published articles (Arabic-aware: normalised and stemmed).
+#[utoipa::path(get, path = "/search", tag = "read", operation_id = "search",
+    params(
+        ("q" = Option<String>, Query, description = "What to look for; quotes for phrases, `-word` to exclude"),
+        ("section" = Option<String>, Query, description = "Only this section (its slug)"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD in the newsroom's time zone"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD"),
+        ("limit" = Option<u64>, Query, description = "Hits per page, 1–100 (10 when absent)"),
+        ("offset" = Option<u64>, Query, description = "Hits to skip, 0–10000"),
+    ),
+    responses(
+        (status = 200, description = "Hits, best first", body = super::openapi::SearchResults),
+        (status = 400, description = "Unknown parameter, bad date or number, query too long (`invalid_query`)", body = super::openapi::Error),
+    ))]
 pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
     let bad = |message: String| ApiError::BadRequest { code: "invalid_query", message };

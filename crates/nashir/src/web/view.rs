@@ -72,13 +72,13 @@ pub mod paths {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Link {
     pub name: String,
     pub url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BlockView {
     Paragraph {
@@ -97,9 +97,13 @@ pub enum BlockView {
         url: Option<String>,
     },
     Image {
+        /// For our own uploads, the largest resized variant (the original is never linked).
         src: String,
         alt: String,
         caption: Option<String>,
+        /// Every variant with its width, for `<img srcset>`; only for our own uploads.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        srcset: Option<String>,
         /// Known for our own uploads (read from the file name), so the page does not reflow.
         #[serde(skip_serializing_if = "Option::is_none")]
         width: Option<u32>,
@@ -125,7 +129,7 @@ pub struct ArticleView {
     pub blocks: Vec<BlockView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SummaryView {
     pub id: i64,
     pub headline: String,
@@ -158,16 +162,24 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => {
-                    let dims = crate::editor::media::dimensions_of(src);
-                    BlockView::Image {
+                Block::Image { src, alt, caption } => match crate::editor::media::responsive(src) {
+                    Some((largest, srcset, width, height)) => BlockView::Image {
+                        src: largest,
+                        alt: alt.clone(),
+                        caption: caption.clone(),
+                        srcset: Some(srcset),
+                        width: Some(width),
+                        height: Some(height),
+                    },
+                    None => BlockView::Image {
                         src: src.clone(),
                         alt: alt.clone(),
                         caption: caption.clone(),
-                        width: dims.map(|d| d.0),
-                        height: dims.map(|d| d.1),
-                    }
-                }
+                        srcset: None,
+                        width: None,
+                        height: None,
+                    },
+                },
             })
             .collect();
         ArticleView {

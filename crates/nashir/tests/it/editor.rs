@@ -7,6 +7,8 @@ use nashir::Application;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::storage_test;
 
+mod images;
+
 const PASSWORD: &str = "كلمة-مرور-طويلة-1";
 
 /// A signed-in browser: the session cookie and the CSRF token its forms carry.
@@ -525,7 +527,12 @@ async fn uploads(app: TestApp) {
     let (status, html) = e.upload("big.png", "image/png", &big, "وصف").await;
     assert_eq!(status, 413);
     assert!(html.contains("أكبر من الحد"), "{html}");
-    let (status, html) = e.upload("big.png", "image/png", &png_bytes(), "قاعة المجلس البلدي").await;
+    // A header alone is not an image.
+    let (status, html) = e.upload("header.png", "image/png", &png_bytes(), "وصف").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("تالف"), "{html}");
+    let real = images::png_with_alpha(2, 1);
+    let (status, html) = e.upload("big.png", "image/png", &real, "قاعة المجلس البلدي").await;
     assert_eq!(status, 201, "{html}");
     let at = html.find("![قاعة المجلس البلدي](/media/").unwrap();
     let markup = html[at..].split("</code>").next().unwrap().to_string();
@@ -534,7 +541,9 @@ async fn uploads(app: TestApp) {
     let resp = app.get(&src).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "image/png");
-    assert_eq!(resp.bytes().await.unwrap().as_ref(), png_bytes().as_slice());
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), real.as_slice());
+    // Pages show the re-encoded copy at its own width (never upscaled).
+    let shown = src.replace(".png", "-2w.png");
     assert_eq!(app.get("/media/..%2F..%2Fetc%2Fpasswd").await.status(), 404);
 
     // Alt text is required to publish.
@@ -556,7 +565,7 @@ async fn uploads(app: TestApp) {
     assert!(
         body.trim_start_matches("<div class=\"body\">")
             .trim_start()
-            .starts_with(&format!("<figure><img src=\"{src}\" alt=\"واجهة المبنى\"")),
+            .starts_with(&format!("<figure><img src=\"{shown}\" alt=\"واجهة المبنى\"")),
         "{body}"
     );
     let (_, form) = e.get(&format!("/admin/articles/{id}")).await;
@@ -570,7 +579,7 @@ async fn uploads(app: TestApp) {
     let id = e.create(&article_fields("خبر بصورة", &with_alt, "published")).await;
     let slug = app.store.article_by_id(id).await.unwrap().unwrap().slug;
     let (_, page) = app.get_text(&format!("/news/{slug}")).await;
-    assert!(page.contains(&format!("src=\"{src}\" alt=\"قاعة المجلس البلدي\" width=\"2\" height=\"1\" srcset=\"{src} 2w\"")), "{page}");
+    assert!(page.contains(&format!("src=\"{shown}\" alt=\"قاعة المجلس البلدي\" width=\"2\" height=\"1\" srcset=\"{shown} 2w\"")), "{page}");
 }
 
 mod uploads_test {
@@ -795,29 +804,96 @@ async fn api_tokens(app: TestApp) {
 }
 storage_test!(api_tokens);
 
+/// The OpenAPI document is generated from the routes (utoipa), equals the checked-in snapshot
+/// (`NASHIR_UPDATE_SNAPSHOTS=1` rewrites it after a deliberate change), and tells the truth:
+/// every documented operation is routed, no other method answers on its paths, every schema
+/// it refers to exists, and responses have the documented fields.
 async fn openapi_is_honest(app: TestApp) {
-    let (status, doc) = app.get_json("/api/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    use serde_json::Value;
+    let resp = app.get("/api/v1/openapi.json").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let served = resp.text().await.unwrap();
+    assert_eq!(served, nashir::web::openapi::document(), "served as generated");
     let snapshot_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
-    let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let pretty = served.clone() + "\n";
     if std::env::var("NASHIR_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
         std::fs::write(&snapshot_path, &pretty).unwrap();
     }
     let expected = std::fs::read_to_string(&snapshot_path).expect("snapshot exists (NASHIR_UPDATE_SNAPSHOTS=1 writes it)");
-    assert_eq!(pretty, expected, "the OpenAPI document changed: review and update the snapshot with NASHIR_UPDATE_SNAPSHOTS=1");
-    // Every documented operation is routed: nothing answers 404-for-route or 405.
-    for (path, ops) in doc["paths"].as_object().unwrap() {
-        for method in ops.as_object().unwrap().keys() {
-            let concrete = path.replace("{id_or_slug}", "999999").replace("{id}", "999999");
-            let resp = app.client.request(method.to_uppercase().parse().unwrap(), format!("{}{concrete}", app.base)).send().await.unwrap();
+    assert!(pretty == expected, "the OpenAPI document changed: review the diff and update the snapshot with NASHIR_UPDATE_SNAPSHOTS=1");
+    let doc: Value = serde_json::from_str(&served).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+
+    let methods = ["get", "post", "put", "delete", "patch"];
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/articles",
+        "/api/v1/articles/{id_or_slug}",
+        "/api/v1/articles/{id_or_slug}/publish",
+        "/api/v1/search",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} documented");
+    }
+    for (path, ops) in paths {
+        let ops = ops.as_object().unwrap();
+        let concrete = format!("{}{}", app.base, path.replace("{id_or_slug}", "999999"));
+        for method in methods {
+            let resp = app.client.request(method.to_uppercase().parse().unwrap(), &concrete).send().await.unwrap();
             let status = resp.status().as_u16();
-            assert_ne!(status, 405, "{method} {path}");
-            if status == 404 {
-                let body: serde_json::Value = resp.json().await.unwrap();
-                assert_ne!(body["error"]["message"], "المسار غير موجود", "{method} {path} is not routed");
+            if !ops.contains_key(method) {
+                assert_eq!(status, 405, "{method} {path} answers but is not documented");
+                continue;
             }
+            assert_ne!(status, 405, "{method} {path} is documented but not routed");
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            assert_ne!(body["error"]["message"], "المسار غير موجود", "{method} {path} is documented but not routed");
+            let op = &ops[method];
+            assert!(
+                op["responses"].as_object().is_some_and(|r| r.contains_key(&status.to_string())),
+                "{method} {path} answered {status}, undocumented: {body}"
+            );
+            let writes = op["tags"][0] != "read";
+            assert_eq!(op.get("security").is_some(), writes, "{method} {path}: security only on writes");
         }
     }
+    // Every schema referred to exists.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r.clone());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 10);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
+        assert!(doc["components"]["schemas"][name].is_object(), "{r} is not defined");
+    }
+    // Real responses have exactly the documented fields.
+    let fields = |schema: &str| -> Vec<String> {
+        let mut keys: Vec<String> = doc["components"]["schemas"][schema]["properties"].as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let keys = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&app.get_json("/api/v1/articles").await.1), fields("ArticleList"));
+    assert_eq!(keys(&app.get_json("/api/v1/search?q=x").await.1), fields("SearchResults"));
+    let (status, error) = app.get_json("/api/v1/articles?limit=0").await;
+    assert_eq!(status, 400);
+    assert_eq!((keys(&error), keys(&error["error"])), (fields("Error"), fields("ErrorDetail")));
 }
 storage_test!(openapi_is_honest);
 

@@ -11,11 +11,13 @@ use axum::Json;
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 use crate::editor::accounts::{token_hash, Role, User};
 use crate::ingest::markup;
 use crate::store::{EditError, StoreError};
+use crate::web::openapi::{ArticleState, EditableArticle, Error};
 use crate::web::AppState;
 
 #[derive(Debug)]
@@ -76,7 +78,8 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// An article as scripts write it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
     pub headline: String,
@@ -90,9 +93,13 @@ pub struct ArticleInput {
     pub tags: Vec<String>,
     #[serde(default)]
     pub authors: Vec<String>,
+    /// Made from the headline when absent.
     pub slug: Option<String>,
+    /// `draft` (the default), `scheduled` or `published`; the last two for editors only.
     pub status: Option<String>,
+    /// RFC 3339; required with `scheduled`.
     pub published_at: Option<String>,
+    /// Required on `PUT`: the version the change was made to.
     pub version: Option<i64>,
 }
 
@@ -164,7 +171,17 @@ fn parse_id(raw: &str) -> Result<i64, ApiFailure> {
     raw.parse::<i64>().map_err(|_| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود (استعمل المعرّف الرقمي)"))
 }
 
-/// `POST /api/v1/articles`
+/// Creates an article (a draft unless an editor says otherwise).
+#[utoipa::path(post, path = "/articles", tag = "write", security(("bearer" = [])),
+    request_body = ArticleInput,
+    responses(
+        (status = 201, description = "Created", body = ArticleState),
+        (status = 400, description = "Not JSON, or unknown fields (`invalid_json`)", body = Error),
+        (status = 401, description = "Missing, wrong or revoked token", body = Error),
+        (status = 403, description = "A writer may not publish or schedule", body = Error),
+        (status = 409, description = "The slug is taken (`slug_taken`)", body = Error),
+        (status = 422, description = "Invalid article (`invalid_article`)", body = Error),
+    ))]
 pub async fn api_create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -176,7 +193,19 @@ pub async fn api_create(
     Ok((StatusCode::CREATED, Json(summary(&state, id).await?)))
 }
 
-/// `PUT /api/v1/articles/{id}`: the whole article, with the `version` it was read at.
+/// Replaces an article, with the `version` it was read at.
+#[utoipa::path(put, path = "/articles/{id_or_slug}", tag = "write", security(("bearer" = [])),
+    params(("id_or_slug" = i64, Path, description = "The article's numeric id (writes take no slugs)")),
+    request_body = ArticleInput,
+    responses(
+        (status = 200, description = "Saved", body = ArticleState),
+        (status = 400, description = "Not JSON, or unknown fields (`invalid_json`)", body = Error),
+        (status = 401, description = "Missing, wrong or revoked token", body = Error),
+        (status = 403, description = "Not allowed for this role", body = Error),
+        (status = 404, description = "No such article", body = Error),
+        (status = 409, description = "Changed since it was read (`version_conflict`) or slug taken (`slug_taken`)", body = Error),
+        (status = 422, description = "Invalid article, or no version (`invalid_article`)", body = Error),
+    ))]
 pub async fn api_update(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -196,8 +225,16 @@ pub async fn api_update(
     Ok(Json(summary(&state, id).await?))
 }
 
-/// `GET /api/v1/articles/{id}/edit`: any article the token's user may edit, in the shape
-/// `PUT` takes (body as markup, with its current `version`), whatever its status.
+/// Any article the token's user may edit, in the shape `PUT` takes (body as markup, with its
+/// current `version`), whatever its status.
+#[utoipa::path(get, path = "/articles/{id_or_slug}/edit", tag = "write", security(("bearer" = [])),
+    params(("id_or_slug" = i64, Path, description = "The article's numeric id")),
+    responses(
+        (status = 200, description = "The editable article", body = EditableArticle),
+        (status = 401, description = "Missing, wrong or revoked token", body = Error),
+        (status = 403, description = "A writer's token, someone else's article", body = Error),
+        (status = 404, description = "No such article", body = Error),
+    ))]
 pub async fn api_edit(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
     let id = parse_id(&id)?;
     let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
@@ -212,13 +249,25 @@ pub async fn api_edit(State(state): State<AppState>, ApiUser(user): ApiUser, Pat
     })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
+    /// RFC 3339; in the future, the article is scheduled instead.
     pub published_at: Option<String>,
 }
 
-/// `POST /api/v1/articles/{id}/publish`: now, or scheduled when `published_at` is ahead.
+/// Publishes now, or schedules when `published_at` is ahead. Editors only.
+#[utoipa::path(post, path = "/articles/{id_or_slug}/publish", tag = "write", security(("bearer" = [])),
+    params(("id_or_slug" = i64, Path, description = "The article's numeric id")),
+    request_body(content = Option<PublishInput>, description = "Optional"),
+    responses(
+        (status = 200, description = "Published or scheduled", body = ArticleState),
+        (status = 400, description = "Not JSON (`invalid_json`)", body = Error),
+        (status = 401, description = "Missing, wrong or revoked token", body = Error),
+        (status = 403, description = "Editors only", body = Error),
+        (status = 404, description = "No such article", body = Error),
+        (status = 422, description = "An image lacks alt text, or a bad time (`invalid_article`)", body = Error),
+    ))]
 pub async fn api_publish(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -246,7 +295,15 @@ pub async fn api_publish(
     Ok(Json(summary(&state, id).await?))
 }
 
-/// `POST /api/v1/articles/{id}/unpublish`: back to a draft.
+/// Takes an article back to draft. Editors only.
+#[utoipa::path(post, path = "/articles/{id_or_slug}/unpublish", tag = "write", security(("bearer" = [])),
+    params(("id_or_slug" = i64, Path, description = "The article's numeric id")),
+    responses(
+        (status = 200, description = "Now a draft", body = ArticleState),
+        (status = 401, description = "Missing, wrong or revoked token", body = Error),
+        (status = 403, description = "Editors only", body = Error),
+        (status = 404, description = "No such article", body = Error),
+    ))]
 pub async fn api_unpublish(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -259,118 +316,4 @@ pub async fn api_unpublish(
     let article = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
     state.store.set_article_status(id, Status::Draft, article.published_at.map(|t| t.timestamp()), Some(user.id)).await?;
     Ok(Json(summary(&state, id).await?))
-}
-
-/// `GET /api/v1/openapi.json`
-pub async fn openapi() -> Json<Value> {
-    Json(openapi_document())
-}
-
-/// The API described by hand, next to the handlers it describes; a test compares it with a
-/// snapshot and calls every operation listed, so it cannot silently drift.
-pub fn openapi_document() -> Value {
-    let error = json!({ "$ref": "#/components/schemas/Error" });
-    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": error } } });
-    let ok_article = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleState" } } } });
-    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
-    let id_or_slug = json!({ "name": "id_or_slug", "in": "path", "required": true, "schema": { "type": "string" } });
-    let secured = json!([{ "bearer": [] }]);
-    json!({
-        "openapi": "3.0.3",
-        "info": { "title": "Nashir API", "version": "1", "description": "Read published articles; write them with an API token." },
-        "paths": {
-            "/api/v1/articles": {
-                "get": {
-                    "summary": "Published articles, newest first",
-                    "parameters": [
-                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } },
-                        { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
-                        { "name": "section", "in": "query", "schema": { "type": "string" } }
-                    ],
-                    "responses": { "200": { "description": "A page of articles" }, "400": err("Bad query parameter"), "404": err("Unknown section") }
-                },
-                "post": {
-                    "summary": "Create an article",
-                    "security": secured,
-                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
-                    "responses": { "201": ok_article("Created"), "400": err("Not JSON"), "401": err("Missing or revoked token"),
-                                   "403": err("Role may not publish"), "422": err("Invalid article") }
-                }
-            },
-            "/api/v1/articles/{id_or_slug}": {
-                "get": {
-                    "summary": "One published article",
-                    "parameters": [id_or_slug],
-                    "responses": { "200": { "description": "The article" }, "404": err("Not found") }
-                },
-                "put": {
-                    "summary": "Replace an article; `version` must be the one read (from GET …/edit or an earlier write)",
-                    "security": secured,
-                    "parameters": [{ "name": "id_or_slug", "in": "path", "required": true, "description": "The article's numeric id (writes do not take slugs)", "schema": { "type": "integer" } }],
-                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
-                    "responses": { "200": ok_article("Saved"), "400": err("Not JSON"), "401": err("Missing or revoked token"), "403": err("Not allowed"),
-                                   "404": err("Not found"), "409": err("version_conflict or slug_taken"), "422": err("Invalid article") }
-                }
-            },
-            "/api/v1/articles/{id}/edit": {
-                "get": {
-                    "summary": "Any article the token may edit, in the shape PUT takes, with its current version",
-                    "security": secured,
-                    "parameters": [id_param],
-                    "responses": { "200": { "description": "The editable article", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArticleInput" } } } },
-                                   "401": err("Missing or revoked token"), "403": err("Not the writer's article"), "404": err("Not found") }
-                }
-            },
-            "/api/v1/articles/{id}/publish": {
-                "post": {
-                    "summary": "Publish now, or schedule when published_at is in the future",
-                    "security": secured,
-                    "parameters": [id_param],
-                    "requestBody": { "required": false, "content": { "application/json": { "schema": {
-                        "type": "object", "additionalProperties": false, "properties": { "published_at": { "type": "string", "format": "date-time" } } } } } },
-                    "responses": { "200": ok_article("Published or scheduled"), "401": err("Missing or revoked token"), "403": err("Editors only"),
-                                   "404": err("Not found"), "422": err("An image lacks alt text") }
-                }
-            },
-            "/api/v1/articles/{id}/unpublish": {
-                "post": {
-                    "summary": "Take an article back to draft",
-                    "security": secured,
-                    "parameters": [id_param],
-                    "responses": { "200": ok_article("Now a draft"), "401": err("Missing or revoked token"), "403": err("Editors only"), "404": err("Not found") }
-                }
-            },
-            "/api/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }
-        },
-        "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": {
-                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"],
-                    "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } },
-                "ArticleInput": {
-                    "type": "object", "additionalProperties": false, "required": ["headline"],
-                    "properties": {
-                        "headline": { "type": "string" },
-                        "lead": { "type": "string" },
-                        "body": { "type": "string", "description": "Editor markup: blocks separated by blank lines; `## ` subheading, `> ` quote, `![alt](src)` image, «اقرأ أيضاً: …»" },
-                        "section": { "type": "string" },
-                        "tags": { "type": "array", "items": { "type": "string" } },
-                        "authors": { "type": "array", "items": { "type": "string" } },
-                        "slug": { "type": "string" },
-                        "status": { "type": "string", "enum": ["draft", "scheduled", "published"] },
-                        "published_at": { "type": "string", "format": "date-time" },
-                        "version": { "type": "integer", "description": "Required on PUT" }
-                    }
-                },
-                "ArticleState": {
-                    "type": "object",
-                    "properties": {
-                        "id": { "type": "integer" }, "slug": { "type": "string" }, "headline": { "type": "string" },
-                        "status": { "type": "string", "enum": ["draft", "scheduled", "published"] },
-                        "version": { "type": "integer" }, "published_at": { "type": "string", "format": "date-time", "nullable": true }
-                    }
-                }
-            }
-        }
-    })
 }

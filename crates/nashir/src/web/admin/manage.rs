@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
-use crate::editor::media::{check, parse_media_name, UploadError};
+use crate::editor::imaging::{self, ImagingError};
+use crate::editor::media::{check, original_of_variant, parse_media_name, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::AppState;
 
@@ -177,8 +178,11 @@ async fn media_page(state: &AppState, session: &Session, status: StatusCode, ext
         .await?
         .iter()
         .map(|m: &MediaRecord| {
-            json!({ "src": format!("/media/{}", m.file_name), "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
-                    "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
+            let variants = variants_of(&m.file_name).unwrap_or_default();
+            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_else(|| format!("/media/{}", m.file_name));
+            let widths: Vec<String> = variants.iter().map(|v| v.width.to_string()).collect();
+            json!({ "src": thumb, "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
+                    "widths": widths.join("، "), "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
         })
         .collect();
     let mut ctx = json!({ "items": items, "max_kb": state.config.editor.max_upload_bytes / 1024 });
@@ -241,42 +245,64 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         Err(e) => return fail(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let dir = state.config.data_dir.join("media");
-    tokio::fs::create_dir_all(&dir).await.map_err(anyhow::Error::from)?;
-    let path = dir.join(&checked.file_name);
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        // Written under a temporary name, then renamed, so readers never see half a file.
-        let tmp = dir.join(format!(".{}.part", checked.file_name));
-        tokio::fs::write(&tmp, &bytes).await.map_err(anyhow::Error::from)?;
-        tokio::fs::rename(&tmp, &path).await.map_err(anyhow::Error::from)?;
-    }
+    let size = bytes.len() as i64;
+    let stored = match imaging::store_upload_async(dir, bytes, checked.clone()).await {
+        Ok(stored) => stored,
+        Err(ImagingError::Upload(e)) => return fail(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(ImagingError::Io(e)) => return Err(anyhow::Error::from(e).context("storing an upload").into()),
+    };
     let record = MediaRecord {
         id: 0,
-        file_name: checked.file_name.clone(),
+        file_name: stored.file_name.clone(),
         content_type: checked.kind.mime().into(),
-        width: i64::from(checked.width),
-        height: i64::from(checked.height),
-        bytes: bytes.len() as i64,
+        width: i64::from(stored.width),
+        height: i64::from(stored.height),
+        bytes: size,
         alt: alt.clone(),
         created_at: 0,
     };
     state.store.add_media(&record, Some(session.user.id)).await?;
-    let markup = format!("![{alt}](/media/{})", checked.file_name);
+    let markup = format!("![{alt}](/media/{})", stored.file_name);
     media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
 }
 
-/// `GET /media/{name}`: uploaded images, public and immutable (the name holds their hash).
+/// `GET /media/{name}`: uploaded images and their variants, public and immutable (the name
+/// holds their hash). A variant missing because its original was uploaded before variants
+/// existed is made now; if that fails, the original answers in its place.
 pub async fn serve_media(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
-    let Some((_, _, kind)) = parse_media_name(&name) else { return crate::web::PageError::NotFound.into_response() };
-    match tokio::fs::read(state.config.data_dir.join("media").join(&name)).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, kind.mime()),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(_) => crate::web::PageError::NotFound.into_response(),
+    let dir = state.config.data_dir.join("media");
+    if let Some((_, _, kind)) = parse_media_name(&name) {
+        return match tokio::fs::read(dir.join(&name)).await {
+            Ok(bytes) => media_response(kind.mime(), bytes),
+            Err(_) => crate::web::PageError::NotFound.into_response(),
+        };
     }
+    let Some(originals) = original_of_variant(&name) else { return crate::web::PageError::NotFound.into_response() };
+    if let Ok(bytes) = tokio::fs::read(dir.join(&name)).await {
+        let mime = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        return media_response(mime, bytes);
+    }
+    for original in originals {
+        let Ok(bytes) = tokio::fs::read(dir.join(&original)).await else { continue };
+        if let Err(e) = imaging::backfill_async(dir.clone(), original.clone()).await {
+            tracing::warn!(error = %e, original, "cannot make the variants of an older upload; serving it whole");
+        }
+        return match tokio::fs::read(dir.join(&name)).await {
+            Ok(variant) => media_response(if name.ends_with(".png") { "image/png" } else { "image/jpeg" }, variant),
+            Err(_) => media_response(parse_media_name(&original).map(|(_, _, k)| k.mime()).unwrap_or("application/octet-stream"), bytes),
+        };
+    }
+    crate::web::PageError::NotFound.into_response()
+}
+
+fn media_response(mime: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response()
 }

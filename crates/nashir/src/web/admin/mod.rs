@@ -2,7 +2,7 @@
 //! JavaScript. Every state-changing form carries the session's CSRF token; every handler
 //! checks the role before it writes anything.
 
-mod api;
+pub(crate) mod api;
 mod articles;
 mod auth;
 mod diff;
@@ -19,7 +19,6 @@ use axum::Router;
 use chrono::TimeZone;
 use serde_json::{json, Value};
 
-pub use api::{api_create, api_edit, api_publish, api_unpublish, api_update, openapi, openapi_document};
 pub use manage::serve_media;
 
 use super::AppState;

@@ -172,11 +172,11 @@ async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError>
 
 /// `GET /api/v1/articles/{id}/related`: every suggestion with the editor's flags, and the
 /// article's near-duplicates.
-#[utoipa::path(get, path = "/articles/{id_or_slug}/related", tag = "related", security(("admin_token" = [])),
+#[utoipa::path(get, path = "/articles/{id_or_slug}/related", tag = "related", security(("bearer" = []), ("admin_token" = [])),
     params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),
     responses(
         (status = 200, description = "Suggestions with the editors' flags, and near-duplicates", body = super::openapi::RelatedEditorView),
-        (status = 403, description = "Missing or wrong admin token", body = super::openapi::Error),
+        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::openapi::Error),
         (status = 404, description = "No such article", body = super::openapi::Error),
     ))]
 pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>) -> Response {
@@ -191,13 +191,13 @@ pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, 
 
 /// `POST /api/v1/articles/{id}/related` with `{"pin": id}`, `{"remove": id}`, `{"unpin": id}`
 /// or `{"restore": id}`.
-#[utoipa::path(post, path = "/articles/{id_or_slug}/related", tag = "related", security(("admin_token" = [])),
+#[utoipa::path(post, path = "/articles/{id_or_slug}/related", tag = "related", security(("bearer" = []), ("admin_token" = [])),
     params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),
     request_body = super::openapi::RelatedAction,
     responses(
         (status = 200, description = "The suggestions after the change", body = super::openapi::RelatedEditorView),
         (status = 400, description = "Not one of pin, remove, unpin, restore with a positive id (`invalid_body`)", body = super::openapi::Error),
-        (status = 403, description = "Missing or wrong admin token", body = super::openapi::Error),
+        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::openapi::Error),
         (status = 404, description = "No such article", body = super::openapi::Error),
     ))]
 pub async fn edit_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>, body: Bytes) -> Response {

@@ -31,18 +31,56 @@ fn cacheable(path: &str) -> bool {
 pub struct CachedPage {
     epoch: u64,
     status: StatusCode,
-    headers: HeaderMap,
     etag: HeaderValue,
     /// When this rendering was made (whole seconds, as HTTP dates carry).
     rendered_at: i64,
-    identity: Bytes,
-    gzip: Bytes,
-    brotli: Bytes,
+    /// Identity, gzip and brotli, each with every response header already in place, so a hit
+    /// formats no date, builds no header and copies no body.
+    variants: [Variant; 3],
+    /// Headers of a 304 answer: the validators and caching headers, no body headers.
+    not_modified: HeaderMap,
+}
+
+struct Variant {
+    body: Bytes,
+    headers: HeaderMap,
 }
 
 impl CachedPage {
+    fn new(epoch: u64, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+        let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
+        let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
+        let rendered_at = chrono::Utc::now().timestamp();
+        headers.remove(header::CONTENT_LENGTH);
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=60, stale-while-revalidate=300"));
+        headers.insert(header::ETAG, etag.clone());
+        if let Some(date) = chrono::DateTime::from_timestamp(rendered_at, 0) {
+            if let Ok(value) = HeaderValue::from_str(&date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+                headers.insert(header::LAST_MODIFIED, value);
+            }
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        let variant = |body: Bytes, encoding: Option<&'static str>| {
+            let mut h = headers.clone();
+            if let Some(encoding) = encoding {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            Variant { body, headers: h }
+        };
+        let (gzip, brotli) = (gzip(&identity), brotli(&identity));
+        let variants = [
+            variant(identity.clone(), None),
+            // An empty compressed body means compression failed: fall back to identity.
+            if gzip.is_empty() { variant(identity.clone(), None) } else { variant(gzip, Some("gzip")) },
+            if brotli.is_empty() { variant(identity, None) } else { variant(brotli, Some("br")) },
+        ];
+        headers.remove(header::CONTENT_TYPE);
+        CachedPage { epoch, status, etag, rendered_at, variants, not_modified: headers }
+    }
+
     fn size(&self) -> usize {
-        self.identity.len() + self.gzip.len() + self.brotli.len() + 512
+        self.variants.iter().map(|v| v.body.len()).sum::<usize>() + 1024
     }
 }
 
@@ -58,6 +96,7 @@ impl PageCache {
     }
 
     fn get(&self, key: &str, epoch: u64) -> Option<Arc<CachedPage>> {
+        // A &str lookup: a hit allocates no key.
         let pages = self.pages.read().ok()?;
         pages.get(key).filter(|p| p.epoch == epoch).cloned()
     }
@@ -133,38 +172,52 @@ fn brotli(bytes: &[u8]) -> Bytes {
     }
 }
 
-fn respond(page: &CachedPage, request_headers: &HeaderMap, head: bool) -> Response {
+/// What a request asks of a cached page: taken from its headers before the request moves on.
+struct Wants {
+    encoding: Encoding,
+    if_none_match: Option<HeaderValue>,
+    if_modified_since: Option<HeaderValue>,
+    head: bool,
+}
+
+impl Wants {
+    fn of(request: &Request) -> Wants {
+        let headers = request.headers();
+        Wants {
+            encoding: preferred_encoding(headers),
+            if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
+            if_modified_since: headers.get(header::IF_MODIFIED_SINCE).cloned(),
+            head: request.method() == Method::HEAD,
+        }
+    }
+}
+
+fn respond(page: &CachedPage, wants: &Wants) -> Response {
     // If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 §13.2.2).
-    let not_modified = match request_headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        Some(tags) => tags.split(',').any(|tag| tag.trim() == page.etag.to_str().unwrap_or_default() || tag.trim() == "*"),
-        None => request_headers
-            .get(header::IF_MODIFIED_SINCE)
+    let not_modified = match wants.if_none_match.as_ref().and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags.split(',').any(|tag| tag.trim().as_bytes() == page.etag.as_bytes() || tag.trim() == "*"),
+        None => wants
+            .if_modified_since
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
             .is_some_and(|since| since.timestamp() >= page.rendered_at),
     };
-    let mut headers = page.headers.clone();
-    headers.insert(header::ETAG, page.etag.clone());
-    if let Some(date) = chrono::DateTime::from_timestamp(page.rendered_at, 0) {
-        if let Ok(value) = HeaderValue::from_str(&date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
-            headers.insert(header::LAST_MODIFIED, value);
-        }
-    }
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if not_modified {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = page.not_modified.clone();
+        return response;
     }
-    let (body, encoding) = match preferred_encoding(request_headers) {
-        Encoding::Brotli if !page.brotli.is_empty() => (page.brotli.clone(), Some("br")),
-        Encoding::Brotli | Encoding::Gzip if !page.gzip.is_empty() => (page.gzip.clone(), Some("gzip")),
-        _ => (page.identity.clone(), None),
-    };
-    if let Some(encoding) = encoding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = if head { Body::empty() } else { Body::from(body) };
-    (page.status, headers, body).into_response()
+    let variant = &page.variants[match wants.encoding {
+        Encoding::Identity => 0,
+        Encoding::Gzip => 1,
+        Encoding::Brotli => 2,
+    }];
+    let mut response = Response::new(if wants.head { Body::empty() } else { Body::from(variant.body.clone()) });
+    *response.status_mut() = page.status;
+    *response.headers_mut() = variant.headers.clone();
+    response
 }
 
 /// The caching middleware for public pages.
@@ -184,13 +237,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     if !cacheable(path) || request.headers().contains_key(header::COOKIE) && path.starts_with("/admin") {
         return next.run(request).await;
     }
-    let key = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let epoch = state.store.epoch();
-    let request_headers = request.headers().clone();
-    let head = method == Method::HEAD;
-    if let Some(page) = state.cache.get(&key, epoch) {
-        return respond(&page, &request_headers, head);
+    let wants = Wants::of(&request);
+    let key = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or_default();
+    if let Some(page) = state.cache.get(key, epoch) {
+        return respond(&page, &wants);
     }
+    let key = key.to_string();
     let response = next.run(request).await;
     let status = response.status();
     // Only complete, public answers are shared: never one that sets a cookie.
@@ -201,22 +254,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let Ok(identity) = to_bytes(body, 16 * 1024 * 1024).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
-    let mut headers = parts.headers;
-    headers.remove(header::CONTENT_LENGTH);
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=60, stale-while-revalidate=300"));
-    let page = CachedPage {
-        epoch,
-        status,
-        headers,
-        etag: HeaderValue::from_str(&etag).expect("hex etag is a valid header"),
-        rendered_at: chrono::Utc::now().timestamp(),
-        gzip: gzip(&identity),
-        brotli: brotli(&identity),
-        identity,
-    };
-    let page = state.cache.insert(key, page);
-    respond(&page, &request_headers, head)
+    let page = state.cache.insert(key, CachedPage::new(epoch, status, parts.headers, identity));
+    respond(&page, &wants)
 }
 
 #[cfg(test)]

@@ -38,9 +38,19 @@ use crate::store::Store;
 use templates::Templates;
 use view::DateStyle;
 
-/// Everything a handler needs; cheap to clone.
+/// Everything a handler needs. One pointer: axum clones the state for every extractor and
+/// middleware of every request, and a dozen reference counts per clone showed in the profile.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub config: Arc<Config>,
     pub templates: Arc<Templates>,
@@ -160,7 +170,7 @@ impl Application {
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
         let config = Arc::new(config);
         let newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store,
             templates: Arc::new(Templates::new()?),
             config,
@@ -169,7 +179,7 @@ impl Application {
             search,
             cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
             base_url: base_url.into(),
-        };
+        }));
         Ok(Application { router: router(state.clone()), listener, state })
     }
 

@@ -4,6 +4,7 @@
 
 mod articles;
 mod editorial;
+pub mod ops;
 mod redirects;
 mod taxonomy;
 mod users;

@@ -189,8 +189,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let request_headers = request.headers().clone();
     let head = method == Method::HEAD;
     if let Some(page) = state.cache.get(&key, epoch) {
+        state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return respond(&page, &request_headers, head);
     }
+    state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let response = next.run(request).await;
     let status = response.status();
     // Only complete, public answers are shared: never one that sets a cookie.

@@ -12,6 +12,7 @@ mod feeds;
 mod fuzz;
 mod import;
 mod newsletter;
+mod ops;
 mod related;
 mod search;
 mod site;

@@ -112,8 +112,8 @@ documented! {
         /// Serve Prometheus metrics at `/metrics` (404 when off).
         pub enabled: bool,
         /// When set, scrapers must send `Authorization: Bearer <token>`; when empty, only
-        /// loopback clients (127.0.0.1, ::1) may scrape — behind a reverse proxy on the same
-        /// machine, deny `/metrics` there. Also `NASHIR_METRICS_TOKEN`.
+        /// loopback clients (127.0.0.1, ::1) may scrape, and not through a proxy (requests
+        /// carrying X-Forwarded-For are refused). Also `NASHIR_METRICS_TOKEN`.
         pub token: String,
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::config::{redact_url, Config, Overrides};
-use crate::store::ops::migration_state;
+use crate::store::ops::{migration_state, sqlite_file};
 
 struct Report {
     failed: usize,
@@ -82,6 +82,10 @@ fn check_data_dir(report: &mut Report, config: &Config) {
 async fn check_database(report: &mut Report, config: &Config) {
     let url = config.effective_database_url();
     let shown = redact_url(&url);
+    if let Some(file) = sqlite_file(&url).filter(|f| !f.exists()) {
+        report.warn("database", format!("{} does not exist yet: `nashir serve` creates it (or `nashir restore` a backup)", file.display()));
+        return;
+    }
     match tokio::time::timeout(Duration::from_secs(15), migration_state(&url)).await {
         Err(_) => report.fail("database", format!("{shown}: no answer within 15s")),
         // StoreError::Unavailable carries the URL already redacted.

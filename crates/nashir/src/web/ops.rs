@@ -25,7 +25,10 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Result<
         }
     } else {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        if !peer.is_some_and(|ip| ip.is_loopback()) {
+        // A reverse proxy on this machine connects from loopback too: what it forwards came
+        // from outside, so a proxied request is never "local".
+        let proxied = ["x-forwarded-for", "forwarded", "x-real-ip"].iter().any(|h| request.headers().contains_key(*h));
+        if proxied || !peer.is_some_and(|ip| ip.is_loopback()) {
             return Ok((StatusCode::FORBIDDEN, "metrics: only loopback clients may scrape unless metrics.token is set\n").into_response());
         }
     }

@@ -206,8 +206,8 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Middleware recording every request by route template, status and latency. Installed
-/// outermost (see `web::router`), so cache hits, timeouts and 413s are counted too.
+/// Middleware recording every request by route template, status and latency (installed by
+/// `web::router` when metrics are enabled).
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let route = request.extensions().get::<MatchedPath>().cloned();

@@ -48,9 +48,12 @@ fn postgres_advice(config: &Config, what: &str) -> String {
 
 pub async fn backup(config: Config, args: &BackupArgs) -> anyhow::Result<ExitCode> {
     let url = config.effective_database_url();
-    if sqlite_file(&url).is_none() {
+    let Some(database) = sqlite_file(&url) else {
         eprintln!("{}", postgres_advice(&config, "backup"));
         return Ok(ExitCode::from(2));
+    };
+    if !database.exists() {
+        anyhow::bail!("there is no database to back up at {} (check --data / data_dir)", database.display());
     }
     if args.file.exists() {
         if !args.force {

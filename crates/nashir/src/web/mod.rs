@@ -55,8 +55,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
-    let metrics = Arc::clone(&state.metrics);
-    Router::new()
+    let metrics = state.config.metrics.enabled.then(|| Arc::clone(&state.metrics));
+    let router = Router::new()
         .route("/", get(pages::home))
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
@@ -90,8 +90,12 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
-        )
-        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
+        );
+    // Outermost, so cache hits, timeouts and 413s are counted; absent when nobody reads it.
+    match metrics {
+        Some(metrics) => router.layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track)),
+        None => router,
+    }
 }
 
 /// Ready to serve: the database answers and the search index is caught up with the change log

@@ -3,6 +3,7 @@
 mod backup;
 mod check;
 mod config;
+mod copy;
 mod demo;
 mod import;
 mod newsletter;
@@ -66,6 +67,8 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Print the documented default configuration (`nashir config default > nashir.toml`).
     Config(config::ConfigArgs),
+    /// Copy this SQLite newsroom into an empty PostgreSQL database (to run several nodes).
+    CopyTo(copy::CopyArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -122,5 +125,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => backup::backup(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Restore(args) => backup::restore(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Config(args) => config::run(args),
+        Command::CopyTo(args) => copy::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

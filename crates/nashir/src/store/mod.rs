@@ -3,6 +3,7 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+pub mod copy;
 mod editorial;
 pub mod ops;
 mod redirects;

@@ -381,3 +381,60 @@ async fn shutdown_finishes_the_mail_in_flight(app: TestApp) {
     assert!(counts.get("queued").copied().unwrap_or(0) >= 1, "the rest wait for the next start: {counts:?}");
 }
 storage_test!(shutdown_finishes_the_mail_in_flight);
+
+/// The move from one machine to several nodes: a SQLite newsroom copied into PostgreSQL keeps
+/// its articles, ids and addresses, and the PostgreSQL side goes on numbering after them.
+async fn copy_sqlite_newsroom_to_postgres(app: TestApp) {
+    let id = import_seed(&app).await;
+    let emails = [Email::parse("reader@example.org").unwrap()];
+    app.store.import_active_subscribers(&emails, Frequency::Weekly).await.unwrap();
+    if backend(&app) == Backend::Postgres {
+        let out = app.nashir(&["copy-to", "postgres://nashir:pw-9@127.0.0.1:1/none"]);
+        assert!(!out.status.success());
+        assert!(text(&out).contains("copies a SQLite newsroom"), "{}", text(&out));
+        return;
+    }
+    let Some(_) = crate::helpers::postgres_admin_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database(Backend::Postgres, dir.path()).await.unwrap();
+    let out = app.nashir(&["copy-to", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("copied "), "{}", text(&out));
+    let out = app.nashir(&["copy-to", &url]);
+    assert!(!out.status.success(), "a second copy would duplicate everything");
+    assert!(text(&out).contains("not empty"), "{}", text(&out));
+
+    let pg = Store::connect(&url).await.unwrap();
+    for table in ["articles", "changes", "sections", "subscribers", "article_blocks", "deliveries"] {
+        let count = |store: &Store| {
+            let store = store.clone();
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            async move { sqlx::query_scalar::<_, i64>(&sql).fetch_one(store.pool()).await }
+        };
+        let Ok(before) = count(&app.store).await else { continue };
+        assert_eq!(count(&pg).await.unwrap(), before, "{table}");
+    }
+    let original = app.store.article_by_id(id).await.unwrap().unwrap();
+    let copied = pg.article_by_id(id).await.unwrap().expect("same id");
+    assert_eq!((copied.slug.as_str(), copied.headline.as_str()), (original.slug.as_str(), original.headline.as_str()));
+    assert_eq!(pg.last_change_seq().await.unwrap(), app.store.last_change_seq().await.unwrap());
+    // Identity sequences continue after the copied ids.
+    let options = ImportOptions::default();
+    let next =
+        ingest::import_text(&pg, "خبر جديد بعد النقل\n\nنص الخبر الجديد بعد نقل غرفة الأخبار.".as_bytes(), "after-copy", "test", &options)
+            .await
+            .unwrap()
+            .id;
+    assert!(next > id, "new ids after the copied ones ({next} > {id})");
+    assert!(pg.last_change_seq().await.unwrap() > app.store.last_change_seq().await.unwrap());
+
+    // A node on the PostgreSQL database serves and finds the copied article.
+    let mut config = Config { data_dir: dir.path().join("node"), database_url: url, ..Config::default() };
+    config.server.addr = "127.0.0.1:0".parse().unwrap();
+    let node = Application::build(config, pg).await.unwrap();
+    let base = node.base_url().to_string();
+    tokio::spawn(node.run_until(std::future::pending()));
+    let page = app.client.get(format!("{base}/news/{}", original.slug.as_str())).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+}
+storage_test!(copy_sqlite_newsroom_to_postgres);

@@ -79,7 +79,7 @@ pub struct Gauges {
     pub cache_entries: usize,
     pub changes_seq: Option<i64>,
     pub index_seq: i64,
-    /// Delivery rows by status (`queued`, `sending`, `sent`, …).
+    /// Deliveries waiting to be sent, by status (`queued`, `sending`).
     pub deliveries: Vec<(String, i64)>,
 }
 
@@ -171,11 +171,12 @@ impl Metrics {
             let _ = writeln!(out, "nashir_newsletter_mails_total{{outcome=\"{outcome}\"}} {}", value.load(Ordering::Relaxed));
         }
         header(&mut out, "nashir_newsletter_queue_depth", "gauge", "Deliveries waiting to be sent (queued or being sent), all nodes.");
-        let depth: i64 = gauges.deliveries.iter().filter(|(s, _)| s == "queued" || s == "sending").map(|(_, n)| n).sum();
+        let depth: i64 = gauges.deliveries.iter().map(|(_, n)| n).sum();
         let _ = writeln!(out, "nashir_newsletter_queue_depth {depth}");
-        header(&mut out, "nashir_newsletter_deliveries", "gauge", "Delivery rows in the store, by status.");
-        for (status, count) in &gauges.deliveries {
-            let _ = writeln!(out, "nashir_newsletter_deliveries{{status=\"{}\"}} {count}", escape(status));
+        header(&mut out, "nashir_newsletter_queue", "gauge", "Deliveries waiting, by status: queued, or leased by a worker (sending).");
+        for status in ["queued", "sending"] {
+            let count = gauges.deliveries.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "nashir_newsletter_queue{{status=\"{status}\"}} {count}");
         }
 
         header(&mut out, "nashir_search_index_seq", "gauge", "Last change-log sequence number applied to this node's search index.");

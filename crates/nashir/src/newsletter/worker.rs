@@ -118,6 +118,11 @@ impl Worker {
         let mut last_error = None;
         let mut unsent = Vec::new();
         for row in leased {
+            // Checked again after each wait: stopping must not wait for the rest of the batch.
+            if *self.stop.borrow() {
+                unsent.push(row.id);
+                continue;
+            }
             let permit = semaphore.clone().acquire_owned().await?;
             self.pace().await;
             if *self.stop.borrow() {

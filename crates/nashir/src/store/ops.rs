@@ -31,9 +31,19 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 impl Store {
-    /// Delivery rows by status, for the queue-depth gauges.
+    /// Delivery rows by status (every row: for tests and reports, not for every scrape).
     pub async fn delivery_status_counts(&self) -> StoreResult<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM deliveries GROUP BY status ORDER BY status").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
+    }
+
+    /// Rows waiting to be sent, by status: the queue depth. Reads the `(status, …)` index, so a
+    /// scrape costs the size of the queue, not of every delivery ever made.
+    pub async fn delivery_queue_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending') GROUP BY status ORDER BY status")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
     }
 

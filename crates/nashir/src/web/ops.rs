@@ -36,7 +36,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Result<
         cache_entries: state.cache.len(),
         changes_seq: state.store.last_change_seq().await.ok(),
         index_seq: state.search.seq(),
-        deliveries: state.store.delivery_status_counts().await.unwrap_or_default(),
+        deliveries: state.store.delivery_queue_counts().await.unwrap_or_default(),
     };
     let body = state.metrics.render(&gauges);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response())

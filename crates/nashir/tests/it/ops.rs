@@ -355,12 +355,18 @@ async fn shutdown_finishes_the_mail_in_flight(app: TestApp) {
     std::fs::write(&file, format!("[smtp]\nurl = \"{}\"\n[newsletter]\nworker = false\n", smtp.url)).unwrap();
     let out = app.nashir(&["--config", file.to_str().unwrap(), "newsletter", "send-now", "--days", "1", "--no-wait"]);
     assert!(out.status.success(), "{}", text(&out));
+    let queued: i64 = app.store.delivery_status_counts().await.unwrap().iter().filter(|(s, _)| s == "queued").map(|(_, n)| n).sum();
+    assert!(queued >= 4, "one message per subscriber queued");
+    let m = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(sample(&m, "nashir_newsletter_queue_depth"), Some(queued as f64), "{m}");
+    assert_eq!(sample(&m, r#"nashir_newsletter_queue{status="queued"}"#), Some(queued as f64));
 
     let mut config = app.config.clone();
     config.data_dir = dir.path().join("node2");
     config.smtp.url = smtp.url.clone();
     config.newsletter.concurrency = 1;
     let node = Application::build(config, app.store.clone()).await.unwrap();
+    let metrics = node.state().metrics.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(node.run_until(async {
         let _ = stopped.await;
@@ -379,8 +385,9 @@ async fn shutdown_finishes_the_mail_in_flight(app: TestApp) {
     assert_eq!(counts.get("sent").copied().unwrap_or(0), accepted as i64, "every accepted message is recorded: {counts:?}");
     assert_eq!(counts.get("sending"), None, "nothing left leased: {counts:?}");
     assert!(counts.get("queued").copied().unwrap_or(0) >= 1, "the rest wait for the next start: {counts:?}");
+    assert_eq!(metrics.mails_sent.load(Ordering::Relaxed), accepted as u64, "the node counted what it sent");
 }
-storage_test!(shutdown_finishes_the_mail_in_flight);
+storage_test!(shutdown_finishes_the_mail_in_flight, metrics_on);
 
 /// The move from one machine to several nodes: a SQLite newsroom copied into PostgreSQL keeps
 /// its articles, ids and addresses, and the PostgreSQL side goes on numbering after them.

@@ -9,6 +9,7 @@ crate::config::documented! {
     pub struct SmtpConfig {
         /// Outgoing mail server in lettre's URL format, e.g. `smtp://127.0.0.1:2525` or
         /// `smtp://user:pass@mail.example.org:587?tls=required`. Empty: mail stays queued.
+        /// Also `NASHIR_SMTP_URL`.
         pub url: String,
         /// Seconds an SMTP command may take before the attempt counts as a temporary failure.
         pub timeout_secs: u64,

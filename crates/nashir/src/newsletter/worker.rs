@@ -118,7 +118,8 @@ impl Worker {
         let mut last_error = None;
         let mut unsent = Vec::new();
         for row in leased {
-            // Checked again after each wait: stopping must not wait for the rest of the batch.
+            // At shutdown the rest of the batch goes back to the queue, checked before and after
+            // each wait (for a send slot, for the rate limit).
             if *self.stop.borrow() {
                 unsent.push(row.id);
                 continue;

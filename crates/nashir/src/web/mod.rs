@@ -91,7 +91,7 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
         );
-    // Outermost, so cache hits, timeouts and 413s are counted; absent when nobody reads it.
+    // Outermost, so cache hits, timeouts and 413s are counted; not installed when metrics are off.
     match metrics {
         Some(metrics) => router.layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track)),
         None => router,

@@ -375,9 +375,10 @@ fn write_setting(out: &mut String, key: &str, doc: &str, value: &toml::Value) {
     out.push_str(&format!("{key} = {value}\n"));
 }
 
-/// Hides the password of a connection URL so it can be logged or shown.
+/// Hides the password of a connection URL (in the user info, or a `password=` query
+/// parameter as libpq accepts it) so it can be logged or shown.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let url = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
@@ -386,6 +387,16 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    };
+    match url.split_once('?') {
+        Some((base, query)) if query.split('&').any(|p| p.to_ascii_lowercase().starts_with("password=")) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|p| if p.to_ascii_lowercase().starts_with("password=") { format!("{}***", &p[..9]) } else { p.to_string() })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        _ => url,
     }
 }
 
@@ -398,6 +409,10 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=secret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
     }
 
     #[test]

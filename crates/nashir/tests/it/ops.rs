@@ -46,6 +46,14 @@ async fn health_and_readiness(app: TestApp) {
     assert_eq!(json["ready"], true);
     assert_eq!(json["database"], "ok");
     assert_eq!(json["index_lag"], 0);
+
+    // Without its database the node is alive but not ready.
+    app.store.close().await;
+    let (status, json) = app.get_json("/readyz").await;
+    assert_eq!(status, 503, "{json}");
+    assert_eq!(json["ready"], false);
+    assert!(json["database"].as_str().unwrap().starts_with("unreachable"), "{json}");
+    assert_eq!(app.get_text("/healthz").await, (200, "ok".to_string()));
 }
 storage_test!(health_and_readiness);
 
@@ -221,6 +229,16 @@ async fn check_reports_ok(app: TestApp) {
         assert!(report.contains(line), "{line} in {report}");
     }
     assert!(report.contains("none pending"), "{report}");
+
+    // A database migrated by a newer binary: this one must not run on it.
+    let future = match backend(&app) {
+        Backend::Sqlite => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', 1, X'00', 0)",
+        Backend::Postgres => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, '\\x00'::bytea, 0)",
+    };
+    sqlx::query(future).execute(app.store.pool()).await.unwrap();
+    let out = app.nashir(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("FAIL  migrations: the database has migrations [9999]"), "{}", text(&out));
 }
 storage_test!(check_reports_ok);
 

@@ -75,7 +75,7 @@ pub async fn backup(config: Config, args: &BackupArgs) -> anyhow::Result<ExitCod
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            return Err(e.into());
+            return Err(e);
         }
     };
     std::fs::rename(&partial, &args.file).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.file.display()))?;
@@ -118,7 +118,7 @@ pub async fn restore(config: Config, args: &RestoreArgs) -> anyhow::Result<ExitC
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(&staging);
-            return Err(anyhow::anyhow!("{} cannot be restored: {e}", args.file.display()));
+            return Err(anyhow::anyhow!("{} cannot be restored: {e:#}", args.file.display()));
         }
     };
     // The old write-ahead log belongs to the old database: left beside the new file, SQLite

@@ -49,18 +49,18 @@ impl Store {
 
     /// A consistent copy of a SQLite database while the server keeps running (`VACUUM INTO`
     /// reads one snapshot), with the files of `media_dir` stored inside it.
-    pub async fn backup_sqlite(&self, target: &Path, media_dir: &Path) -> StoreResult<usize> {
+    pub async fn backup_sqlite(&self, target: &Path, media_dir: &Path) -> anyhow::Result<usize> {
         if self.backend() != Backend::Sqlite {
-            return Err(StoreError::Corrupt("online backup is only built in for SQLite".into()));
+            anyhow::bail!("online backup is only built in for SQLite");
         }
-        let target_str = target.to_str().ok_or_else(|| StoreError::Corrupt(format!("backup path {} is not UTF-8", target.display())))?;
+        let target_str = target.to_str().ok_or_else(|| anyhow::anyhow!("backup path {} is not UTF-8", target.display()))?;
         sqlx::query("VACUUM INTO $1").bind(target_str.to_string()).execute(self.pool()).await?;
         let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(target)).await?;
         sqlx::query(&format!("CREATE TABLE {MEDIA_TABLE} (name TEXT PRIMARY KEY, data BLOB NOT NULL)")).execute(&mut conn).await?;
         let mut tx = conn.begin().await?;
         let mut count = 0;
-        for (name, path) in media_files(media_dir).map_err(|e| StoreError::Corrupt(format!("cannot read {}: {e}", media_dir.display())))? {
-            let data = std::fs::read(&path).map_err(|e| StoreError::Corrupt(format!("cannot read {}: {e}", path.display())))?;
+        for (name, path) in media_files(media_dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", media_dir.display()))? {
+            let data = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             sqlx::query(&format!("INSERT INTO {MEDIA_TABLE} (name, data) VALUES ($1, $2)")).bind(name).bind(data).execute(&mut *tx).await?;
             count += 1;
         }
@@ -96,32 +96,32 @@ fn media_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
 
 /// Prepares a backup file for use as the database: writes the media it carries into
 /// `media_dir`, then drops them from the file. Returns how many media files were written.
-pub async fn unpack_backup(file: &Path, media_dir: &Path) -> StoreResult<usize> {
+pub async fn unpack_backup(file: &Path, media_dir: &Path) -> anyhow::Result<usize> {
     let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(file)).await?;
     let check: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut conn).await?;
     if check != "ok" {
-        return Err(StoreError::Corrupt(format!("the backup file is damaged: {check}")));
+        anyhow::bail!("the backup file is damaged: {check}");
     }
     let has_articles: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('articles', '_sqlx_migrations')")
             .fetch_one(&mut conn)
             .await?;
     if has_articles < 2 {
-        return Err(StoreError::Corrupt("not a Nashir database (no articles table or migrations)".into()));
+        anyhow::bail!("not a Nashir database (no articles table or migrations)");
     }
     let has_media: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{MEDIA_TABLE}'"))
         .fetch_one(&mut conn)
         .await?;
     let mut count = 0;
     if has_media > 0 {
-        let io = |e: std::io::Error| StoreError::Corrupt(format!("cannot write media into {}: {e}", media_dir.display()));
+        let io = |e: std::io::Error| anyhow::anyhow!("cannot write media into {}: {e}", media_dir.display());
         let rows = sqlx::query(&format!("SELECT name, data FROM {MEDIA_TABLE}")).fetch_all(&mut conn).await?;
         for row in rows {
             let name: String = row.try_get(0)?;
             let data: Vec<u8> = row.try_get(1)?;
             // The names were written by `backup_sqlite`; still, never write outside the folder.
             if name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
-                return Err(StoreError::Corrupt(format!("unexpected media name {name:?} in the backup")));
+                anyhow::bail!("unexpected media name {name:?} in the backup");
             }
             let path = media_dir.join(&name);
             if let Some(parent) = path.parent() {

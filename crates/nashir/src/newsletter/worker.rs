@@ -278,11 +278,19 @@ fn tally(pass: &mut Pass, last_error: &mut Option<String>, done: Result<anyhow::
 
 /// The worker running inside `serve`.
 pub struct Running {
-    stop: tokio::sync::watch::Sender<bool>,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
+    /// A switch that makes the worker start no new message, for the moment shutdown begins.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let stop = Arc::clone(&self.stop);
+        move || {
+            let _ = stop.send(true);
+        }
+    }
+
     /// Lets the messages being sent finish (their outcome recorded), gives back the rows
     /// leased but not started, and waits at most `grace` for all that.
     pub async fn stop(self, grace: Duration) {
@@ -300,5 +308,5 @@ pub fn spawn(nl: Newsletter) -> Option<Running> {
     }
     let (tx, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(Worker::with_stop(nl, rx.clone()).run(rx));
-    Some(Running { stop: tx, task })
+    Some(Running { stop: Arc::new(tx), task })
 }

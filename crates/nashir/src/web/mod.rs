@@ -198,6 +198,15 @@ impl Application {
         let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
         let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
         let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
+        // At the signal the worker stops starting messages while requests drain, so a restart
+        // waits for the longer of the two, not their sum.
+        let stop_worker = worker.as_ref().map(|w| w.stopper());
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(stop) = stop_worker {
+                stop();
+            }
+        };
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
         scheduler.abort();
         if let Some(worker) = worker {

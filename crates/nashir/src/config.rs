@@ -7,58 +7,115 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Directory holding the SQLite file, media and search indexes.
-    pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…`; empty means the SQLite file inside `data_dir`.
-    pub database_url: String,
-    pub server: ServerConfig,
-    pub site: SiteConfig,
-    pub editor: EditorConfig,
-    pub api: ApiConfig,
-    pub smtp: crate::newsletter::SmtpConfig,
-    pub newsletter: crate::newsletter::NewsletterConfig,
+/// Declares a settings struct whose field doc comments are also the comments of the generated
+/// `nashir.example.toml` (`nashir config default`): the settings are documented in one place.
+macro_rules! documented {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[doc = $doc:literal])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($(#[doc = $doc])* pub $field: $ty,)* }
+        impl $crate::config::Documented for $name {
+            fn docs() -> &'static [(&'static str, &'static str)] {
+                &[$((stringify!($field), concat!($($doc, "\n",)* ""))),*]
+            }
+        }
+    };
+}
+pub(crate) use documented;
+
+/// Settings whose fields carry their documentation: `(field, doc comment)` in declaration order.
+pub trait Documented {
+    fn docs() -> &'static [(&'static str, &'static str)];
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServerConfig {
-    pub addr: SocketAddr,
-    /// Largest accepted request body, in bytes; larger requests get 413.
-    pub max_body_bytes: usize,
-    /// Seconds a request may take before the server answers 408.
-    pub request_timeout_secs: u64,
+documented! {
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct Config {
+        /// Directory holding the SQLite file, media (uploaded images) and the search index.
+        /// Also `NASHIR_DATA` or `--data`.
+        pub data_dir: PathBuf,
+        /// `sqlite://…` or `postgres://user:password@host/db`; empty means the SQLite file
+        /// `nashir.db` inside `data_dir`. Also `NASHIR_DATABASE_URL` or `--database`.
+        pub database_url: String,
+        /// The HTTP server.
+        pub server: ServerConfig,
+        /// What readers see: name, address, dates.
+        pub site: SiteConfig,
+        /// The newsroom's editor: sessions, login limits, scheduling and uploads.
+        pub editor: EditorConfig,
+        /// The JSON API.
+        pub api: ApiConfig,
+        /// Outgoing mail (newsletter confirmations and issues).
+        pub smtp: crate::newsletter::SmtpConfig,
+        /// The newsletter: sender, digest schedule, delivery pace, sign-up limits.
+        pub newsletter: crate::newsletter::NewsletterConfig,
+        /// Prometheus metrics at `/metrics`.
+        pub metrics: MetricsConfig,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SiteConfig {
-    /// Public base URL, used for canonical links and absolute URLs in the API and mail.
-    pub url: String,
-    pub title: String,
-    pub description: String,
-    /// IANA time zone of the newsroom, e.g. `Asia/Damascus`; dates are shown in it.
-    pub timezone: String,
-    /// `both` («كانون الأول/ ديسمبر»), `levantine` or `standard`.
-    pub month_names: String,
-    /// Write digits as ٠١٢٣ instead of 0123 in dates.
-    pub arabic_indic_digits: bool,
-    /// Articles per page on section pages.
-    pub page_size: u32,
-    /// Feeds carry whole articles (true) or only their leads.
-    pub feed_full_text: bool,
-    /// URL of the newsroom's logo for structured data (defaults to the favicon).
-    pub logo_url: String,
+documented! {
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ServerConfig {
+        /// Address and port to listen on. Also `NASHIR_ADDR` or `serve --addr`.
+        pub addr: SocketAddr,
+        /// Largest accepted request body, in bytes; larger requests get 413.
+        pub max_body_bytes: usize,
+        /// Seconds a request may take before the server answers 408.
+        pub request_timeout_secs: u64,
+    }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ApiConfig {
-    /// Bearer token for editor-only API calls (pinning/removing related articles) until
-    /// editor accounts exist; empty disables those calls (403). Also `NASHIR_API_ADMIN_TOKEN`.
-    pub admin_token: String,
+documented! {
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct SiteConfig {
+        /// Public base URL, used for canonical links and absolute URLs in the API and mail;
+        /// empty means `http://` + `server.addr`. Also `NASHIR_SITE_URL` or `serve --site-url`.
+        pub url: String,
+        /// Name of the newsroom, shown in every page title, feed and mail.
+        pub title: String,
+        /// One-line description for the home page, feeds and search engines.
+        pub description: String,
+        /// IANA time zone of the newsroom, e.g. `Asia/Damascus`; dates are shown in it.
+        pub timezone: String,
+        /// `both` («كانون الأول/ ديسمبر»), `levantine` or `standard`.
+        pub month_names: String,
+        /// Write digits as ٠١٢٣ instead of 0123 in dates.
+        pub arabic_indic_digits: bool,
+        /// Articles per page on section pages (1 to 200).
+        pub page_size: u32,
+        /// Feeds carry whole articles (true) or only their leads.
+        pub feed_full_text: bool,
+        /// URL of the newsroom's logo for structured data (defaults to the favicon).
+        pub logo_url: String,
+    }
+}
+
+documented! {
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ApiConfig {
+        /// Bearer token for editor-only API calls (pinning/removing related articles) until
+        /// editor accounts exist; empty disables those calls (403). Also `NASHIR_API_ADMIN_TOKEN`.
+        pub admin_token: String,
+    }
+}
+
+documented! {
+    /// Who may read `/metrics`. Off by default, like Gitea's `[metrics]`; when on, scrapers
+    /// either send the token or come from the machine itself.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct MetricsConfig {
+        /// Serve Prometheus metrics at `/metrics` (404 when off).
+        pub enabled: bool,
+        /// When set, scrapers must send `Authorization: Bearer <token>`; when empty, only
+        /// loopback clients (127.0.0.1, ::1) may scrape, and not through a proxy (requests
+        /// carrying X-Forwarded-For are refused). Also `NASHIR_METRICS_TOKEN`.
+        pub token: String,
+    }
 }
 
 impl Default for Config {
@@ -72,6 +129,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             smtp: Default::default(),
             newsletter: Default::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -102,19 +160,22 @@ impl Default for SiteConfig {
     }
 }
 
-/// The newsroom's editor: sessions, login limits, scheduling and uploads.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EditorConfig {
-    /// Hours a login lasts.
-    pub session_hours: u64,
-    /// Failed logins allowed per client address and email within `login_window_secs`.
-    pub login_max_failures: u32,
-    pub login_window_secs: u64,
-    /// How often the server looks for scheduled articles that are due.
-    pub schedule_interval_secs: u64,
-    /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
-    pub max_upload_bytes: usize,
+documented! {
+    /// The newsroom's editor: sessions, login limits, scheduling and uploads.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct EditorConfig {
+        /// Hours a login lasts.
+        pub session_hours: u64,
+        /// Failed logins allowed per client address and email within `login_window_secs`.
+        pub login_max_failures: u32,
+        /// Window, in seconds, over which failed logins are counted.
+        pub login_window_secs: u64,
+        /// How often the server looks for scheduled articles that are due.
+        pub schedule_interval_secs: u64,
+        /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
+        pub max_upload_bytes: usize,
+    }
 }
 
 impl Default for EditorConfig {
@@ -167,6 +228,9 @@ impl Config {
         }
         if let Some(v) = env("NASHIR_SMTP_URL") {
             config.smtp.url = v;
+        }
+        if let Some(v) = env("NASHIR_METRICS_TOKEN") {
+            config.metrics.token = v;
         }
         if let Some(v) = &overrides.data_dir {
             config.data_dir = v.clone();
@@ -237,9 +301,84 @@ impl Config {
     }
 }
 
-/// Hides the password of a connection URL so it can be logged or shown.
+/// The first lines of the generated example file.
+const EXAMPLE_HEADER: &str = "\
+# nashir.toml: every setting with its default value and what it does.
+# Generated by `nashir config default` from the settings' doc comments (src/config.rs,
+# src/newsletter/config.rs); a test fails when this file is stale. Copy it, keep the lines you
+# change, delete the rest. Layers: built-in defaults, then this file (`--config FILE`,
+# `NASHIR_CONFIG` or ./nashir.toml), then NASHIR_* environment variables, then flags.
+";
+
+impl Config {
+    /// Every setting with its default and its documentation, as TOML that parses back to
+    /// `Config::default()`: the output of `nashir config default` and `nashir.example.toml`.
+    pub fn example_toml() -> String {
+        let defaults = toml::Value::try_from(Config::default()).expect("the default config serializes to TOML");
+        let table = defaults.as_table().expect("the config is a table");
+        let mut out = String::from(EXAMPLE_HEADER);
+        let mut sections = String::new();
+        for (key, doc) in Config::docs() {
+            let value = table.get(*key).unwrap_or_else(|| panic!("setting {key} has no default value"));
+            match value.as_table() {
+                None => {
+                    out.push('\n');
+                    write_setting(&mut out, key, doc, value);
+                }
+                Some(section) => {
+                    sections.push('\n');
+                    write_comment(&mut sections, doc);
+                    sections.push_str(&format!("[{key}]\n"));
+                    let docs = section_docs(key).unwrap_or_else(|| panic!("section [{key}] is not declared with documented!"));
+                    assert_eq!(docs.len(), section.len(), "section [{key}]: every setting needs a doc comment");
+                    for (i, (name, doc)) in docs.iter().enumerate() {
+                        let value = section.get(*name).unwrap_or_else(|| panic!("setting {key}.{name} has no default value"));
+                        if i > 0 {
+                            sections.push('\n');
+                        }
+                        write_setting(&mut sections, name, doc, value);
+                    }
+                }
+            }
+        }
+        out.push_str(&sections);
+        out
+    }
+}
+
+/// The documentation of each `[section]` of the config file.
+fn section_docs(section: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match section {
+        "server" => ServerConfig::docs(),
+        "site" => SiteConfig::docs(),
+        "editor" => EditorConfig::docs(),
+        "api" => ApiConfig::docs(),
+        "smtp" => crate::newsletter::SmtpConfig::docs(),
+        "newsletter" => crate::newsletter::NewsletterConfig::docs(),
+        "metrics" => MetricsConfig::docs(),
+        _ => return None,
+    })
+}
+
+fn write_comment(out: &mut String, doc: &str) {
+    assert!(!doc.trim().is_empty(), "every setting needs a doc comment");
+    for line in doc.lines() {
+        let line = line.strip_prefix(' ').unwrap_or(line).trim_end();
+        out.push_str(if line.is_empty() { "#" } else { "# " });
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+fn write_setting(out: &mut String, key: &str, doc: &str, value: &toml::Value) {
+    write_comment(out, doc);
+    out.push_str(&format!("{key} = {value}\n"));
+}
+
+/// Hides the password of a connection URL (in the user info, or a `password=` query
+/// parameter as libpq accepts it) so it can be logged or shown.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let url = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
@@ -248,6 +387,16 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    };
+    match url.split_once('?') {
+        Some((base, query)) if query.split('&').any(|p| p.to_ascii_lowercase().starts_with("password=")) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|p| if p.to_ascii_lowercase().starts_with("password=") { format!("{}***", &p[..9]) } else { p.to_string() })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        _ => url,
     }
 }
 
@@ -260,6 +409,10 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            redact_url("postgres://h/db?user=u&password=secret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
     }
 
     #[test]

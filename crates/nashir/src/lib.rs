@@ -9,6 +9,7 @@ pub mod editor;
 pub mod entities;
 pub mod ingest;
 pub mod mail;
+pub mod metrics;
 pub mod newsletter;
 pub mod related;
 pub mod search;

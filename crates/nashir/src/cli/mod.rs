@@ -1,5 +1,9 @@
 //! Command-line interface: parse, build the config, call into the library.
 
+mod backup;
+mod check;
+mod config;
+mod copy;
 mod demo;
 mod import;
 mod newsletter;
@@ -55,6 +59,16 @@ pub enum Command {
     User(user::UserArgs),
     /// Newsletter: send an issue now, drain the queue, show delivery status.
     Newsletter(newsletter::NewsletterArgs),
+    /// Check the config, data dir, database, migrations and SMTP server; non-zero exit on failure.
+    Check,
+    /// Write a consistent backup of a SQLite newsroom (database and media) while it runs.
+    Backup(backup::BackupArgs),
+    /// Replace the SQLite database and media with a backup (stop the server first).
+    Restore(backup::RestoreArgs),
+    /// Print the documented default configuration (`nashir config default > nashir.toml`).
+    Config(config::ConfigArgs),
+    /// Copy this SQLite newsroom into an empty PostgreSQL database (to run several nodes).
+    CopyTo(copy::CopyArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -107,5 +121,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reindex => reindex::run(Config::load(&overrides(&cli.global, None))?).await,
         Command::User(args) => user::run(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Newsletter(args) => newsletter::run(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Check => check::run(&overrides(&cli.global, None)).await,
+        Command::Backup(args) => backup::backup(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Restore(args) => backup::restore(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Config(args) => config::run(args),
+        Command::CopyTo(args) => copy::run(Config::load(&overrides(&cli.global, None))?, args).await,
     }
 }

@@ -3,14 +3,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::HeaderText;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SmtpConfig {
-    /// Outgoing mail server in lettre's URL format, e.g. `smtp://127.0.0.1:2525` or
-    /// `smtp://user:pass@mail.example.org:587?tls=required`. Empty: mail stays queued.
-    pub url: String,
-    /// Seconds an SMTP command may take before the attempt counts as a temporary failure.
-    pub timeout_secs: u64,
+crate::config::documented! {
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct SmtpConfig {
+        /// Outgoing mail server in lettre's URL format, e.g. `smtp://127.0.0.1:2525` or
+        /// `smtp://user:pass@mail.example.org:587?tls=required`. Empty: mail stays queued.
+        /// Also `NASHIR_SMTP_URL`.
+        pub url: String,
+        /// Seconds an SMTP command may take before the attempt counts as a temporary failure.
+        pub timeout_secs: u64,
+    }
 }
 
 impl Default for SmtpConfig {
@@ -33,48 +36,50 @@ impl SmtpConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NewsletterConfig {
-    /// Run the delivery worker and the digest scheduler inside `serve`.
-    pub worker: bool,
-    /// Sender, e.g. `ناشر <news@example.org>`.
-    pub from: String,
-    /// Where replies go; empty means the sender.
-    pub reply_to: String,
-    /// Address for `List-Unsubscribe: <mailto:…>`; empty means the sender's address.
-    pub unsubscribe_mailto: String,
-    /// Daily digest time, `HH:MM` in the site's time zone.
-    pub daily_at: String,
-    /// Weekday of the weekly digest (english name), sent at `daily_at`.
-    pub weekly_on: String,
-    /// Messages sent at the same time.
-    pub concurrency: usize,
-    /// Messages per second at most; 0 means as fast as the server takes them.
-    pub rate_per_sec: f64,
-    /// Rows leased by the worker at once.
-    pub batch_size: i64,
-    /// Seconds a leased row stays reserved; after a crash it is sent again once this passes.
-    pub lease_secs: i64,
-    /// Temporary failures tolerated before a message is given up.
-    pub max_attempts: i64,
-    /// Permanent failures (5xx) after which an address is suppressed.
-    pub max_bounces: i64,
-    /// Hours a confirmation link stays valid.
-    pub confirm_ttl_hours: i64,
-    /// DKIM: key file (PKCS#1 PEM for rsa, base64 of the 32-byte seed for ed25519); empty: no
-    /// signing (leave it to the relay).
-    pub dkim_key_file: String,
-    /// DKIM selector, the name of the key published at `SELECTOR._domainkey.DOMAIN`.
-    pub dkim_selector: String,
-    /// DKIM signing domain; empty means the sender's domain.
-    pub dkim_domain: String,
-    /// `rsa` or `ed25519`.
-    pub dkim_algorithm: String,
-    /// Sign-ups accepted per IP address per hour.
-    pub subscribe_per_ip_per_hour: u32,
-    /// Confirmation mails sent to one address per hour.
-    pub subscribe_per_address_per_hour: u32,
+crate::config::documented! {
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct NewsletterConfig {
+        /// Run the delivery worker and the digest scheduler inside `serve`.
+        pub worker: bool,
+        /// Sender, e.g. `ناشر <news@example.org>`.
+        pub from: String,
+        /// Where replies go; empty means the sender.
+        pub reply_to: String,
+        /// Address for `List-Unsubscribe: <mailto:…>`; empty means the sender's address.
+        pub unsubscribe_mailto: String,
+        /// Daily digest time, `HH:MM` in the site's time zone.
+        pub daily_at: String,
+        /// Weekday of the weekly digest (english name), sent at `daily_at`.
+        pub weekly_on: String,
+        /// Messages sent at the same time.
+        pub concurrency: usize,
+        /// Messages per second at most; 0 means as fast as the server takes them.
+        pub rate_per_sec: f64,
+        /// Rows leased by the worker at once.
+        pub batch_size: i64,
+        /// Seconds a leased row stays reserved; after a crash it is sent again once this passes.
+        pub lease_secs: i64,
+        /// Temporary failures tolerated before a message is given up.
+        pub max_attempts: i64,
+        /// Permanent failures (5xx) after which an address is suppressed.
+        pub max_bounces: i64,
+        /// Hours a confirmation link stays valid.
+        pub confirm_ttl_hours: i64,
+        /// DKIM: key file (PKCS#1 PEM for rsa, base64 of the 32-byte seed for ed25519); empty: no
+        /// signing (leave it to the relay).
+        pub dkim_key_file: String,
+        /// DKIM selector, the name of the key published at `SELECTOR._domainkey.DOMAIN`.
+        pub dkim_selector: String,
+        /// DKIM signing domain; empty means the sender's domain.
+        pub dkim_domain: String,
+        /// `rsa` or `ed25519`.
+        pub dkim_algorithm: String,
+        /// Sign-ups accepted per IP address per hour.
+        pub subscribe_per_ip_per_hour: u32,
+        /// Confirmation mails sent to one address per hour.
+        pub subscribe_per_address_per_hour: u32,
+    }
 }
 
 impl Default for NewsletterConfig {

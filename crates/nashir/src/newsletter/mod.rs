@@ -37,6 +37,8 @@ pub struct Newsletter {
     /// Sign-up limits: per IP address, per subscriber address.
     pub ip_limiter: Arc<limiter::RateLimiter>,
     pub address_limiter: Arc<limiter::RateLimiter>,
+    /// Where the worker counts what it sent; the server shares it with `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Newsletter {
@@ -61,6 +63,7 @@ impl Newsletter {
             base_url: base_url.into(),
             dates,
             signer: Arc::new(tokio::sync::OnceCell::new()),
+            metrics: Arc::default(),
         })
     }
 

@@ -369,6 +369,25 @@ impl Store {
         Ok(leased)
     }
 
+    /// Gives back rows leased but not sent (the worker is stopping), so another node or the
+    /// next start sends them now instead of after the lease runs out.
+    pub async fn release_deliveries(&self, ids: &[i64]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE deliveries SET status = 'queued', lease_until = NULL, attempts = attempts - 1 WHERE status = 'sending' AND id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(self.pool()).await?;
+        Ok(())
+    }
+
     pub async fn mark_sent(&self, delivery_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
             .bind(delivery_id)

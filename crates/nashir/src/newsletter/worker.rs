@@ -42,6 +42,8 @@ pub struct Worker {
     nl: Newsletter,
     issues: Mutex<HashMap<i64, Arc<IssueCache>>>,
     pacer: tokio::sync::Mutex<Option<Instant>>,
+    /// Turns true at shutdown: the messages being sent are finished, no new one is started.
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 fn backoff_secs(attempts: i64) -> i64 {
@@ -50,7 +52,11 @@ fn backoff_secs(attempts: i64) -> i64 {
 
 impl Worker {
     pub fn new(nl: Newsletter) -> Arc<Worker> {
-        Arc::new(Worker { nl, issues: Mutex::new(HashMap::new()), pacer: tokio::sync::Mutex::new(None) })
+        Self::with_stop(nl, tokio::sync::watch::channel(false).1)
+    }
+
+    fn with_stop(nl: Newsletter, stop: tokio::sync::watch::Receiver<bool>) -> Arc<Worker> {
+        Arc::new(Worker { nl, issues: Mutex::new(HashMap::new()), pacer: tokio::sync::Mutex::new(None), stop })
     }
 
     async fn issue(&self, id: i64) -> anyhow::Result<Option<Arc<IssueCache>>> {
@@ -110,9 +116,20 @@ impl Worker {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
         let mut tasks: JoinSet<anyhow::Result<Outcome>> = JoinSet::new();
         let mut last_error = None;
+        let mut unsent = Vec::new();
         for row in leased {
+            // At shutdown the rest of the batch goes back to the queue, checked before and after
+            // each wait (for a send slot, for the rate limit).
+            if *self.stop.borrow() {
+                unsent.push(row.id);
+                continue;
+            }
             let permit = semaphore.clone().acquire_owned().await?;
             self.pace().await;
+            if *self.stop.borrow() {
+                unsent.push(row.id);
+                continue;
+            }
             let this = self.clone();
             let subscriber = subscribers.get(&row.subscriber_id).cloned();
             let signer = signer.clone();
@@ -127,6 +144,8 @@ impl Worker {
         while let Some(done) = tasks.join_next().await {
             tally(&mut pass, &mut last_error, done);
         }
+        self.nl.store.release_deliveries(&unsent).await?;
+        self.nl.metrics.record_mails(pass.sent, pass.bounced, pass.retried, pass.skipped);
         if pass.retried > 0 {
             tracing::warn!(
                 retried = pass.retried,
@@ -257,12 +276,37 @@ fn tally(pass: &mut Pass, last_error: &mut Option<String>, done: Result<anyhow::
     }
 }
 
-/// Starts the worker inside `serve` unless disabled; returns the stop switch.
-pub fn spawn(nl: Newsletter) -> Option<tokio::sync::watch::Sender<bool>> {
+/// The worker running inside `serve`.
+pub struct Running {
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// A switch that makes the worker start no new message, for the moment shutdown begins.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let stop = Arc::clone(&self.stop);
+        move || {
+            let _ = stop.send(true);
+        }
+    }
+
+    /// Lets the messages being sent finish (their outcome recorded), gives back the rows
+    /// leased but not started, and waits at most `grace` for all that.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!("newsletter: delivery did not finish in time; unfinished messages are resent when their lease runs out");
+        }
+    }
+}
+
+/// Starts the worker inside `serve` unless disabled.
+pub fn spawn(nl: Newsletter) -> Option<Running> {
     if !nl.config.newsletter.worker {
         return None;
     }
     let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(Worker::new(nl).run(rx));
-    Some(tx)
+    let task = tokio::spawn(Worker::with_stop(nl, rx.clone()).run(rx));
+    Some(Running { stop: Arc::new(tx), task })
 }

@@ -4,8 +4,10 @@
 
 mod articles;
 mod changes;
+pub mod copy;
 mod editorial;
 mod jobs;
+pub mod ops;
 mod redirects;
 mod taxonomy;
 mod users;

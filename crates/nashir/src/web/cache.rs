@@ -241,8 +241,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let wants = Wants::of(&request);
     let key = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or_default();
     if let Some(page) = state.cache.get(key, epoch) {
+        state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return respond(&page, &wants);
     }
+    state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let key = key.to_string();
     let response = next.run(request).await;
     let status = response.status();

@@ -7,6 +7,7 @@ mod error;
 mod feeds;
 mod newsletter;
 pub mod openapi;
+mod ops;
 mod pages;
 mod related;
 mod search;
@@ -60,13 +61,15 @@ pub struct Shared {
     /// Absolute base URL without a trailing slash, e.g. `https://news.example.org`.
     pub base_url: Arc<str>,
     pub newsletter: crate::newsletter::Newsletter,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Every route of the site and the API, in one place.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
-    Router::new()
+    let metrics = state.config.metrics.enabled.then(|| Arc::clone(&state.metrics));
+    let router = Router::new()
         .route("/", get(pages::home))
         .route("/news/{id_or_slug}", get(pages::article))
         .route("/section/{slug}", get(pages::section))
@@ -86,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/topics/{slug}", get(related::topic))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(ops::metrics))
         .route("/media/{name}", get(admin::serve_media))
         .nest("/admin", admin::routes())
         .merge(newsletter::routes())
@@ -99,7 +103,12 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
-        )
+        );
+    // Outermost, so cache hits, timeouts and 413s are counted; not installed when metrics are off.
+    match metrics {
+        Some(metrics) => router.layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track)),
+        None => router,
+    }
 }
 
 /// Ready to serve: the database answers and the search index is caught up with the change log
@@ -142,10 +151,16 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Held while serving, so `nashir restore` refuses to replace the database under us.
+    _lock: std::fs::File,
 }
 
 impl Application {
     pub async fn build(config: Config, store: Store) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+        let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
+            .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
         let listener =
             TcpListener::bind(config.server.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
         let addr = listener.local_addr()?;
@@ -169,7 +184,9 @@ impl Application {
         }
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
         let config = Arc::new(config);
-        let newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
+        let mut newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        newsletter.metrics = Arc::clone(&metrics);
         let state = AppState(Arc::new(Shared {
             store,
             templates: Arc::new(Templates::new()?),
@@ -179,8 +196,9 @@ impl Application {
             search,
             cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
             base_url: base_url.into(),
+            metrics,
         }));
-        Ok(Application { router: router(state.clone()), listener, state })
+        Ok(Application { router: router(state.clone()), listener, state, _lock: lock })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -203,11 +221,22 @@ impl Application {
         let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
         let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
         let related = crate::related::follower::spawn(self.state.store.clone());
+        // At the signal the worker stops starting messages while requests drain, so a restart
+        // waits for the longer of the two, not their sum.
+        let stop_worker = worker.as_ref().map(|w| w.stopper());
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(stop) = stop_worker {
+                stop();
+            }
+        };
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
         scheduler.abort();
         related.abort();
-        if let Some(stop) = worker {
-            let _ = stop.send(true);
+        if let Some(worker) = worker {
+            // A message being handed to the SMTP server is finished and recorded, so a restart
+            // neither loses it nor sends it twice.
+            worker.stop(Duration::from_secs(self.state.config.smtp.timeout_secs + 5)).await;
         }
         served
     }

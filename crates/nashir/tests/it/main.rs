@@ -13,6 +13,7 @@ mod fuzz;
 mod import;
 mod multinode;
 mod newsletter;
+mod ops;
 mod related;
 mod search;
 mod site;

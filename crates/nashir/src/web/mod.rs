@@ -161,11 +161,6 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
         let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
-        let listener =
-            TcpListener::bind(config.server.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
-        let addr = listener.local_addr()?;
-        let base_url =
-            if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
         let dates = DateStyle {
             tz: config.timezone()?,
             names: config.month_names()?,
@@ -182,6 +177,13 @@ impl Application {
             let count = search.rebuild(&store, |_, _| {}).await?;
             tracing::info!(count, "search index built");
         }
+        // Listen only once the index is ready: a node still building it refuses connections, so
+        // a load balancer moves on instead of waiting on it.
+        let listener =
+            TcpListener::bind(config.server.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
+        let addr = listener.local_addr()?;
+        let base_url =
+            if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
         crate::search::spawn_follower(Arc::clone(&search), store.clone());
         let config = Arc::new(config);
         let mut newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;

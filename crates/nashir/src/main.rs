@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc instead of glibc's malloc: searches and page renders allocate a short-lived String
+// per word, and glibc kept freed memory after a related-articles pass over a large archive.
+// Measured in BENCHMARKS.md (issue 8).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = nashir::cli::Cli::parse();
     nashir::cli::init_tracing(cli.verbose);

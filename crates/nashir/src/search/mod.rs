@@ -28,7 +28,7 @@ use crate::domain::{Article, Status};
 use crate::store::{ChangeKind, Store};
 
 /// Bump when the schema or the analyzer changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_QUERY_CHARS: usize = 500;
 
@@ -42,7 +42,6 @@ struct Fields {
     lead_s: Field,
     body_n: Field,
     body_s: Field,
-    text: Field,
     section: Field,
     section_name: Field,
     published_at: Field,
@@ -87,7 +86,6 @@ fn schema() -> (Schema, Fields) {
         lead_s: b.add_text_field("lead_s", text(tokenizers::STEMMED, false, false)),
         body_n: b.add_text_field("body_n", text(tokenizers::NORMALIZED, true, false)),
         body_s: b.add_text_field("body_s", text(tokenizers::STEMMED, false, false)),
-        text: b.add_text_field("text", STORED),
         section: b.add_text_field("section", STRING | STORED),
         section_name: b.add_text_field("section_name", STORED),
         published_at: b.add_i64_field("published_at", NumericOptions::default().set_indexed().set_fast().set_stored()),
@@ -209,7 +207,6 @@ impl SearchIndex {
             f.lead_s => article.lead.as_str(),
             f.body_n => body.as_str(),
             f.body_s => body.as_str(),
-            f.text => format!("{}\n{}", article.lead, body),
             f.published_at => article.published_at.map(|t| t.timestamp()).unwrap_or(0),
         );
         if let Some(section) = &article.section {
@@ -423,12 +420,28 @@ impl SearchIndex {
                 section: text_of(f.section),
                 section_name: text_of(f.section_name),
                 published_at: published.and_then(|t| DateTime::from_timestamp(t, 0)),
-                snippet: highlighter.snippet(&text_of(f.text).unwrap_or_default(), 220),
+                // Filled by `fill_snippets` from the store: keeping every article's text in the
+                // index doubled its size, and the pages a search touched stayed in RSS.
+                snippet: String::new(),
                 score,
             });
         }
         Ok(SearchResults { total, hits })
     }
+}
+
+/// Marks the reader's words in the text of each hit, read from the store in one query. A hit
+/// whose article is gone meanwhile keeps an empty snippet.
+pub async fn fill_snippets(store: &Store, query: &query::ParsedQuery, results: &mut SearchResults) -> anyhow::Result<()> {
+    let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
+    let texts = store.article_texts(&ids).await?;
+    let highlighter = Highlighter::new(query);
+    for hit in &mut results.hits {
+        if let Some(text) = texts.get(&hit.id) {
+            hit.snippet = highlighter.snippet(text, 220);
+        }
+    }
+    Ok(())
 }
 
 /// Follows the store's change log in the background, so that what is published through any

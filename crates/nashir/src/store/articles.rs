@@ -152,6 +152,32 @@ impl Store {
         }
     }
 
+    /// Lead and body text of the given articles, for search snippets: one query, no names.
+    pub async fn article_texts(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id, lead, body_json FROM articles WHERE id IN ({})", marks.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let mut texts = HashMap::with_capacity(ids.len());
+        for row in query.fetch_all(&self.pool).await? {
+            let id: i64 = row.try_get("id")?;
+            let body_json: String = row.try_get("body_json")?;
+            let body: Vec<Block> = serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {id} body: {e}")))?;
+            let mut text: String = row.try_get("lead")?;
+            for block in &body {
+                text.push('\n');
+                text.push_str(block.text());
+            }
+            texts.insert(id, text);
+        }
+        Ok(texts)
+    }
+
     /// Any article by id, whatever its status (for editors and indexing).
     pub async fn article_by_id(&self, id: i64) -> StoreResult<Option<Article>> {
         let row =

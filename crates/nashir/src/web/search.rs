@@ -44,10 +44,11 @@ fn params(state: &AppState, pairs: &[(String, String)]) -> Result<Params, String
     Ok(Params { from: day_bound(&from_raw, tz, false)?, to: day_bound(&to_raw, tz, true)?, q, section, from_raw, to_raw })
 }
 
-fn run(state: &AppState, p: &Params, limit: usize, offset: usize) -> anyhow::Result<(query::ParsedQuery, SearchResults)> {
+async fn run(state: &AppState, p: &Params, limit: usize, offset: usize) -> anyhow::Result<(query::ParsedQuery, SearchResults)> {
     let parsed = query::parse(&p.q);
     let request = SearchRequest { query: parsed.clone(), section: p.section.clone(), from: p.from, to: p.to, limit, offset };
-    let results = state.search.search(&request)?;
+    let mut results = state.search.search(&request)?;
+    crate::search::fill_snippets(&state.store, &parsed, &mut results).await?;
     Ok((parsed, results))
 }
 
@@ -62,7 +63,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             v.trim().parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| PageError::BadRequest("رقم الصفحة غير صالح.".into()))?
         }
     };
-    let (parsed, results) = run(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+    let (parsed, results) = run(&state, &p, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let pages = results.total.div_ceil(PAGE_SIZE).max(1);
     let page_url = |n: usize| {
         let mut url = format!("/search?q={}", percent_encoding::utf8_percent_encode(&p.q, percent_encoding::NON_ALPHANUMERIC));
@@ -145,7 +146,7 @@ pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
     };
     let limit = number("limit", 10, 100)?.max(1);
     let offset = number("offset", 0, 10_000)?;
-    let (_, results) = run(&state, &p, limit, offset)?;
+    let (_, results) = run(&state, &p, limit, offset).await?;
     let hits: Vec<Value> = results
         .hits
         .iter()

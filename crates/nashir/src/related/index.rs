@@ -29,20 +29,66 @@ pub struct Features {
     pub signature: Option<Signature>,
 }
 
-/// A title word is worth this many body words: headlines name the story.
-const TITLE_WEIGHT: f32 = 3.0;
+/// How [`features_with`] turns text into weighted terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureParams {
+    /// A title word is worth this many body words: headlines name the story.
+    pub title_weight: f32,
+    /// The first `lead_words` content words of the body (the lead) count `lead_weight` times.
+    pub lead_words: usize,
+    pub lead_weight: f32,
+    /// Adjacent content-stem pairs («أسعار النفط», «كرة القدم») as extra terms of this weight:
+    /// a pair is far less ambiguous than either word.
+    pub bigram_weight: f32,
+}
+
+impl Default for FeatureParams {
+    fn default() -> Self {
+        FeatureParams { title_weight: 3.0, lead_words: 0, lead_weight: 1.0, bigram_weight: 0.0 }
+    }
+}
 
 /// Analyzes headline and body once for both the vectors and the shingles.
 pub fn features(title: &str, body: &str) -> Features {
+    features_with(title, body, &FeatureParams::default())
+}
+
+/// Bigram terms join two stems with a space, which no single stem contains.
+const BIGRAM_JOIN: char = ' ';
+
+/// [`features`] with explicit weights.
+pub fn features_with(title: &str, body: &str, p: &FeatureParams) -> Features {
     let mut terms: FxHashMap<String, f32> = FxHashMap::default();
     let mut words: Vec<String> = Vec::new();
-    for (text, weight) in [(title, TITLE_WEIGHT), (body, 1.0)] {
+    for (text, is_title) in [(title, true), (body, false)] {
+        let mut content = 0usize;
+        // Previous content stem and its position, for bigrams (a stopword or number between
+        // two stems breaks the pair).
+        let mut prev: Option<(String, usize)> = None;
         for term in arabic::analyze(text) {
-            if weight == 1.0 {
+            if !is_title {
                 words.push(term.normalized.clone());
             }
             if term.stopword || term.stem.chars().count() < 2 || term.stem.bytes().all(|b| b.is_ascii_digit()) {
+                prev = None;
                 continue;
+            }
+            let weight = if is_title {
+                p.title_weight
+            } else if content < p.lead_words {
+                p.lead_weight
+            } else {
+                1.0
+            };
+            content += 1;
+            if p.bigram_weight > 0.0 {
+                if let Some((a, pos)) = &prev {
+                    if *pos + 1 == term.position && *a != term.stem {
+                        let key = format!("{a}{BIGRAM_JOIN}{}", term.stem);
+                        *terms.entry(key).or_insert(0.0) += weight * p.bigram_weight;
+                    }
+                }
+                prev = Some((term.stem.clone(), term.position));
             }
             *terms.entry(term.stem).or_insert(0.0) += weight;
         }
@@ -73,6 +119,24 @@ pub struct Params {
     pub feedback_weight: f32,
     /// Estimated shingle Jaccard at or above which two articles are the same story.
     pub duplicate_threshold: f32,
+    /// Term-frequency saturation: 0 = 1 + ln(tf); otherwise BM25's tf·(k1+1)/(tf + k1·(1−b+b·len/avg)).
+    pub bm25_k1: f32,
+    pub bm25_b: f32,
+    /// idf is raised to this power in each vector (the dot product then weighs a shared
+    /// term by idf^(2·power)): above 1 favours shared rare terms over shared common ones.
+    pub idf_power: f32,
+    /// Terms in fewer articles than this, or in more than `max_df` of them (a share), are
+    /// left out of the vectors: the first link nothing, the second link everything.
+    pub min_df: u32,
+    pub max_df: f32,
+    /// Latent concepts: spherical k-means over the archive's own vectors with this many
+    /// clusters (0 = off); each article gets its similarity profile to the cluster centroids
+    /// and two articles' profile cosine adds `concept_weight`. Profiles are raised to
+    /// `concept_sharpen` so only the nearest concepts count.
+    pub concepts: usize,
+    pub concept_weight: f32,
+    pub concept_sharpen: f32,
+    pub concept_iterations: usize,
 }
 
 impl Default for Params {
@@ -88,6 +152,15 @@ impl Default for Params {
             feedback_docs: 5,
             feedback_weight: 0.3,
             duplicate_threshold: 0.5,
+            bm25_k1: 0.0,
+            bm25_b: 0.75,
+            idf_power: 1.0,
+            min_df: 1,
+            max_df: 1.0,
+            concepts: 0,
+            concept_weight: 0.0,
+            concept_sharpen: 2.0,
+            concept_iterations: 8,
         }
     }
 }
@@ -112,6 +185,10 @@ struct Slot {
     published_at: Option<i64>,
     signature: Option<Signature>,
     duplicate_of: Option<i64>,
+    /// Sum of the weighted counts (for BM25's length normalisation).
+    len: f32,
+    /// Similarity profile over the latent concepts, unit length; empty until they exist.
+    concept: Vec<f32>,
 }
 
 /// The index. Slots are reused after removal; postings hold slot numbers.
@@ -129,6 +206,160 @@ pub struct RelatedIndex {
     free: Vec<u32>,
     buckets: FxHashMap<(u8, u64), Vec<u32>>,
     live: u32,
+    total_len: f64,
+    concepts: Concepts,
+}
+
+/// Centroids of the latent concepts, term-major: row `rows[term]` holds that term's weight in
+/// each of the `k` centroids. Terms no centroid uses have no row.
+#[derive(Default)]
+struct Concepts {
+    k: usize,
+    rows: Vec<u32>,
+    centroids: Vec<f32>,
+}
+
+const NO_ROW: u32 = u32::MAX;
+
+impl Concepts {
+    /// Cosine of a unit vector with every centroid.
+    fn project(&self, vec: &[(u32, f32)], out: &mut [f32]) {
+        out.fill(0.0);
+        for &(t, w) in vec {
+            let Some(&row) = self.rows.get(t as usize) else { continue };
+            if row == NO_ROW {
+                continue;
+            }
+            let c = &self.centroids[row as usize * self.k..(row as usize + 1) * self.k];
+            for (o, &x) in out.iter_mut().zip(c) {
+                *o += w * x;
+            }
+        }
+    }
+
+    /// The article's concept profile: centroid cosines, sharpened, unit length.
+    fn profile(&self, vec: &[(u32, f32)], sharpen: f32) -> Vec<f32> {
+        if self.k == 0 {
+            return Vec::new();
+        }
+        let mut p = vec![0.0f32; self.k];
+        self.project(vec, &mut p);
+        for x in p.iter_mut() {
+            *x = x.max(0.0).powf(sharpen);
+        }
+        let n = p.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n > 0.0 {
+            p.iter_mut().for_each(|x| *x /= n);
+        }
+        p
+    }
+}
+
+/// splitmix64, for deterministic seeding of the clustering.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Spherical k-means (k-means++ seeding, deterministic) over unit sparse vectors sorted by
+/// term id. Returns the centroids, term-major over `n_terms` term ids.
+fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations: usize) -> Concepts {
+    let k = k.min(docs.len());
+    if k == 0 {
+        return Concepts::default();
+    }
+    let mut rows = vec![NO_ROW; n_terms];
+    let mut n_rows = 0u32;
+    for d in docs {
+        for &(t, _) in d.iter() {
+            if rows[t as usize] == NO_ROW {
+                rows[t as usize] = n_rows;
+                n_rows += 1;
+            }
+        }
+    }
+    // k-means++: each next seed drawn with probability proportional to its distance
+    // (1 − cosine) from the nearest seed so far.
+    let mut rng = 0x5eed_u64;
+    let mut dist: Vec<f32> = vec![1.0; docs.len()];
+    let mut seeds: Vec<usize> = vec![(next_random(&mut rng) % docs.len() as u64) as usize];
+    while seeds.len() < k {
+        let last = docs[*seeds.last().expect("a seed")];
+        for (d, doc) in dist.iter_mut().zip(docs) {
+            *d = d.min(1.0 - dot(doc, last)).max(0.0);
+        }
+        let total: f64 = dist.iter().map(|&d| f64::from(d)).sum();
+        if total <= 0.0 {
+            break;
+        }
+        let mut r = (next_random(&mut rng) >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let mut pick = docs.len() - 1;
+        for (i, &d) in dist.iter().enumerate() {
+            r -= f64::from(d);
+            if r <= 0.0 {
+                pick = i;
+                break;
+            }
+        }
+        seeds.push(pick);
+    }
+    let k = seeds.len();
+    let mut c = Concepts { k, rows, centroids: vec![0.0; n_rows as usize * k] };
+    for (j, &s) in seeds.iter().enumerate() {
+        for &(t, w) in docs[s] {
+            c.centroids[c.rows[t as usize] as usize * k + j] = w;
+        }
+    }
+    let mut assign = vec![usize::MAX; docs.len()];
+    let mut scores = vec![0.0f32; k];
+    for _ in 0..iterations {
+        let mut moved = 0usize;
+        for (i, doc) in docs.iter().enumerate() {
+            c.project(doc, &mut scores);
+            let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |b| b.0);
+            if assign[i] != best {
+                moved += 1;
+                assign[i] = best;
+            }
+        }
+        if moved == 0 {
+            break;
+        }
+        let mut next = vec![0.0f32; c.centroids.len()];
+        let mut members = vec![0usize; k];
+        for (doc, &j) in docs.iter().zip(&assign) {
+            members[j] += 1;
+            for &(t, w) in doc.iter() {
+                next[c.rows[t as usize] as usize * k + j] += w;
+            }
+        }
+        let mut norms = vec![0.0f32; k];
+        for row in next.chunks(k) {
+            for (n, &x) in norms.iter_mut().zip(row) {
+                *n += x * x;
+            }
+        }
+        for row in next.chunks_mut(k) {
+            for (j, x) in row.iter_mut().enumerate() {
+                if norms[j] > 0.0 {
+                    *x /= norms[j].sqrt();
+                }
+            }
+        }
+        // A cluster left empty keeps its old centroid.
+        for (j, &m) in members.iter().enumerate() {
+            if m == 0 {
+                for (row, old) in next.chunks_mut(k).zip(c.centroids.chunks(k)) {
+                    row[j] = old[j];
+                }
+            }
+        }
+        c.centroids = next;
+    }
+    c
 }
 
 fn intern(map: &mut FxHashMap<String, u32>, counts: &mut Vec<u32>, key: &str) -> u32 {
@@ -141,9 +372,14 @@ fn intern(map: &mut FxHashMap<String, u32>, counts: &mut Vec<u32>, key: &str) ->
     id
 }
 
+/// Sublinear tf; counts below one (bigrams, light weights) stay linear so weights stay positive.
 #[inline]
 fn tf_weight(count: f32) -> f32 {
-    1.0 + count.ln()
+    if count >= 1.0 {
+        1.0 + count.ln()
+    } else {
+        count
+    }
 }
 
 impl RelatedIndex {
@@ -190,6 +426,8 @@ impl RelatedIndex {
         for &(t, _) in &terms {
             self.df[t as usize] += 1;
         }
+        let len: f32 = terms.iter().map(|t| t.1).sum();
+        self.total_len += f64::from(len);
         let mut entities: Vec<u32> = doc.entities.iter().map(|e| intern(&mut self.entity_ids, &mut self.entity_df, e)).collect();
         entities.sort_unstable();
         entities.dedup();
@@ -210,7 +448,7 @@ impl RelatedIndex {
         self.live += 1;
         // The strongest terms go into the inverted index (idf as of now; good enough to find
         // candidates, exact scores are computed later with current weights).
-        let vec = self.weigh(&terms);
+        let vec = self.weigh(&terms, len);
         let indexed = self.top_terms(&vec, self.params.index_terms);
         for &(t, w) in &vec {
             if indexed.contains(&t) {
@@ -233,7 +471,11 @@ impl RelatedIndex {
             published_at: doc.published_at,
             signature: doc.signature,
             duplicate_of,
+            len,
+            concept: Vec::new(),
         });
+        let concept = self.concepts.profile(&self.top_vec(slot), self.params.concept_sharpen);
+        self.slots[slot as usize].as_mut().expect("just stored").concept = concept;
         self.by_id.insert(doc.id, slot);
         duplicate_of
     }
@@ -271,6 +513,7 @@ impl RelatedIndex {
         for &(t, _) in &doc.terms {
             self.df[t as usize] -= 1;
         }
+        self.total_len -= f64::from(doc.len);
         for &t in &doc.indexed {
             self.postings[t as usize].retain(|p| p.0 != slot);
         }
@@ -319,10 +562,32 @@ impl RelatedIndex {
     }
 
     /// Unit-length TF-IDF vector of term counts with the current idf, sorted by term id.
-    fn weigh(&self, terms: &[(u32, f32)]) -> Vec<(u32, f32)> {
-        let mut v: Vec<(u32, f32)> = terms.iter().map(|&(t, c)| (t, tf_weight(c) * self.idf(t))).collect();
+    fn weigh(&self, terms: &[(u32, f32)], len: f32) -> Vec<(u32, f32)> {
+        let p = &self.params;
+        let n = self.live.max(1) as f32;
+        let max_df = if p.max_df < 1.0 { (p.max_df * n).max(1.0) } else { f32::INFINITY };
+        let avg = if self.live > 0 { (self.total_len / f64::from(self.live)) as f32 } else { len };
+        let length_norm = 1.0 - p.bm25_b + p.bm25_b * len / avg.max(1e-3);
+        let mut v: Vec<(u32, f32)> = terms
+            .iter()
+            .filter(|&&(t, _)| {
+                let df = self.df[t as usize];
+                df >= p.min_df && (df as f32) <= max_df
+            })
+            .map(|&(t, c)| {
+                let tf = if p.bm25_k1 > 0.0 { c * (p.bm25_k1 + 1.0) / (c + p.bm25_k1 * length_norm) } else { tf_weight(c) };
+                let idf = self.idf(t);
+                (t, tf * if p.idf_power == 1.0 { idf } else { idf.powf(p.idf_power) })
+            })
+            .collect();
         normalize(&mut v);
         v
+    }
+
+    /// The part of a slot's vector that is in the inverted index (its strongest terms).
+    fn top_vec(&self, slot: u32) -> Vec<(u32, f32)> {
+        let Some(doc) = &self.slots[slot as usize] else { return Vec::new() };
+        doc.vec.iter().filter(|(t, _)| doc.indexed.contains(t)).copied().collect()
     }
 
     fn top_terms(&self, vec: &[(u32, f32)], n: usize) -> Vec<u32> {
@@ -343,7 +608,7 @@ impl RelatedIndex {
         }
         for slot in 0..self.slots.len() {
             let Some(doc) = &self.slots[slot] else { continue };
-            let vec = self.weigh(&doc.terms);
+            let vec = self.weigh(&doc.terms, doc.len);
             let indexed = self.top_terms(&vec, self.params.index_terms);
             for &(t, w) in &vec {
                 if indexed.contains(&t) {
@@ -353,6 +618,28 @@ impl RelatedIndex {
             let doc = self.slots[slot].as_mut().expect("live slot");
             doc.vec = vec;
             doc.indexed = indexed;
+        }
+        self.build_concepts();
+    }
+
+    /// Clusters the archive's vectors into latent concepts and gives every article its
+    /// profile over them (see [`Params::concepts`]). Needs a few articles per concept.
+    fn build_concepts(&mut self) {
+        let k = self.params.concepts;
+        if k == 0 || self.live < (4 * k) as u32 {
+            self.concepts = Concepts::default();
+            for doc in self.slots.iter_mut().flatten() {
+                doc.concept.clear();
+            }
+            return;
+        }
+        let tops: Vec<(u32, Vec<(u32, f32)>)> =
+            (0..self.slots.len() as u32).filter(|&s| self.slots[s as usize].is_some()).map(|s| (s, self.top_vec(s))).collect();
+        let refs: Vec<&[(u32, f32)]> = tops.iter().map(|(_, v)| v.as_slice()).collect();
+        self.concepts = spherical_kmeans(&refs, self.df.len(), k, self.params.concept_iterations);
+        for (s, top) in &tops {
+            let profile = self.concepts.profile(top, self.params.concept_sharpen);
+            self.slots[*s as usize].as_mut().expect("live slot").concept = profile;
         }
     }
 
@@ -417,6 +704,9 @@ impl RelatedIndex {
     fn score(&self, doc: &Slot, query: &[(u32, f32)], slot: u32, vector: &[(u32, f32)]) -> f32 {
         let other = self.slots[slot as usize].as_ref().expect("live candidate");
         let mut score = dot(query, vector);
+        if self.params.concept_weight > 0.0 && !doc.concept.is_empty() && doc.concept.len() == other.concept.len() {
+            score += self.params.concept_weight * doc.concept.iter().zip(&other.concept).map(|(a, b)| a * b).sum::<f32>();
+        }
         if self.params.entity_weight > 0.0 && !doc.entities.is_empty() && !other.entities.is_empty() {
             score += self.params.entity_weight * self.entity_cosine(&doc.entities, &other.entities);
         }
@@ -610,6 +900,104 @@ mod tests {
         // A third article sees one copy of the story, not both.
         let rel: Vec<i64> = index.related(2, 5, &[]).iter().map(|s| s.id).collect();
         assert!(!(rel.contains(&1) && rel.contains(&10)), "{rel:?}");
+    }
+
+    #[test]
+    fn bigrams_join_adjacent_content_stems_only() {
+        let p = FeatureParams { bigram_weight: 0.5, ..FeatureParams::default() };
+        let f = features_with("", "أسعار النفط في الأسواق", &p);
+        let pairs: Vec<&(String, f32)> = f.terms.iter().filter(|t| t.0.contains(BIGRAM_JOIN)).collect();
+        // «في» is a stopword: «النفط في الأسواق» gives no pair.
+        assert_eq!(pairs.len(), 1, "{:?}", f.terms);
+        assert_eq!(pairs[0].1, 0.5);
+        assert!(features("", "أسعار النفط في الأسواق").terms.iter().all(|t| !t.0.contains(BIGRAM_JOIN)));
+    }
+
+    #[test]
+    fn title_and_lead_words_weigh_more() {
+        let p = FeatureParams { title_weight: 2.0, lead_words: 1, lead_weight: 1.5, ..FeatureParams::default() };
+        let f = features_with("النفط", "الأسواق الذهب الذهب", &p);
+        let w = |word: &str| f.terms.iter().find(|t| t.0 == arabic::analyze(word)[0].stem).map(|t| t.1);
+        assert_eq!(w("النفط"), Some(2.0));
+        assert_eq!(w("الأسواق"), Some(1.5));
+        assert_eq!(w("الذهب"), Some(2.0));
+    }
+
+    #[test]
+    fn light_counts_keep_a_positive_weight() {
+        assert!(tf_weight(0.3) > 0.0 && tf_weight(0.3) < tf_weight(1.0));
+        assert_eq!(tf_weight(1.0), 1.0);
+        assert!(tf_weight(4.0) < 4.0);
+    }
+
+    #[test]
+    fn rare_and_ubiquitous_terms_leave_the_vectors() {
+        let mut index = RelatedIndex::new(Params { min_df: 2, max_df: 0.9, ..Params::default() });
+        let docs = corpus_docs();
+        for (i, (t, b)) in docs.iter().enumerate() {
+            index.upsert(doc(i as i64 + 1, t, b, &[]));
+        }
+        index.reweight();
+        let n = index.len() as f32;
+        for slot in index.slots.iter().flatten() {
+            for &(t, _) in &slot.vec {
+                let df = index.df[t as usize];
+                assert!(df >= 2 && df as f32 <= 0.9 * n, "term with df {df} kept");
+            }
+        }
+        // Still enough left to relate the oil stories.
+        assert!(index.related(1, 2, &[]).iter().any(|s| s.id == 2 || s.id == 3));
+    }
+
+    #[test]
+    fn bm25_saturates_repeated_terms() {
+        let mut index = RelatedIndex::new(Params { bm25_k1: 1.2, bm25_b: 0.0, ..Params::default() });
+        index.upsert(Doc { id: 1, terms: vec![("a".into(), 1.0), ("b".into(), 20.0)], ..Doc::default() });
+        index.upsert(Doc { id: 2, terms: vec![("a".into(), 1.0), ("b".into(), 1.0)], ..Doc::default() });
+        index.reweight();
+        let v = &index.slot(1).expect("doc").vec;
+        // Same idf for a and b: a count of 20 weighs less than (k1 + 1) times a count of 1.
+        assert!(v[1].1 / v[0].1 < 2.2, "{v:?}");
+    }
+
+    #[test]
+    fn concepts_group_articles_of_one_topic() {
+        let params = Params { concepts: 2, concept_weight: 0.5, ..Params::default() };
+        let mut index = RelatedIndex::new(params);
+        let oil = ["النفط الأسعار الخام أوبك", "الخام النفط البرميل الأسواق", "أوبك الإنتاج النفط البرميل", "الأسعار البرميل الخام الإنتاج"];
+        let sport =
+            ["المباراة الفريق الهدف المدرب", "الفريق الدوري المباراة اللاعب", "الهدف اللاعب المدرب الملعب", "الدوري الملعب الفريق الهدف"];
+        let mut id = 0;
+        for _ in 0..2 {
+            for text in oil.iter().chain(&sport) {
+                id += 1;
+                index.upsert(doc(id, "", text, &[]));
+            }
+        }
+        index.reweight();
+        assert_eq!(index.concepts.k, 2);
+        let profile = |index: &RelatedIndex, id: i64| index.slot(id).expect("doc").concept.clone();
+        let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        // Docs 1 and 4 share one word, 1 and 5 none; their topics still show in the profiles.
+        let (p1, p4, p5) = (profile(&index, 1), profile(&index, 4), profile(&index, 5));
+        assert!(cos(&p1, &p4) > 0.9, "{p1:?} {p4:?}");
+        assert!(cos(&p1, &p5) < 0.5, "{p1:?} {p5:?}");
+        // An article added later is placed with the existing concepts.
+        index.upsert(doc(100, "", "النفط البرميل أوبك", &[]));
+        assert!(cos(&profile(&index, 100), &profile(&index, 2)) > 0.9);
+    }
+
+    fn corpus_docs() -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "ارتفاع أسعار النفط في الأسواق العالمية",
+                "ارتفعت أسعار النفط اليوم مع تراجع المخزونات الأمريكية وزيادة الطلب على الخام في الأسواق",
+            ),
+            ("النفط يواصل الصعود", "واصلت أسعار خام النفط صعودها في الأسواق بعد قرار أوبك خفض الإنتاج وتراجع المخزونات"),
+            ("أوبك تبحث خفض إنتاج النفط", "تجتمع منظمة أوبك لبحث خفض إنتاج النفط لدعم الأسعار في الأسواق العالمية"),
+            ("الفريق يفوز بالكأس", "فاز الفريق بالكأس بعد مباراة نهائية مثيرة سجل فيها المهاجم هدفين"),
+            ("المنتخب يستعد للمباراة", "يستعد المنتخب لمباراة ودية قبل البطولة ويأمل المدرب في الفوز وتسجيل الأهداف"),
+        ]
     }
 
     #[test]

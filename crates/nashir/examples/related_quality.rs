@@ -18,6 +18,8 @@ struct Row {
     title: String,
     body: String,
     category: String,
+    #[serde(default)]
+    source: String,
 }
 
 const CATEGORIES: &[&str] = &["sport", "economy", "technology", "culture"];
@@ -210,13 +212,24 @@ struct Knobs {
     feat: FeatureParams,
     /// Shared-neighbour re-ranking weight (0 = per-article scoring only), as `refresh_all` does.
     snn: f32,
+    /// Contextual re-ranking weight and depth (see `rerank_contextual`); 0 = off.
+    ctx: f32,
+    ctx_depth: usize,
     with_places: bool,
     entities: bool,
 }
 
 impl Default for Knobs {
     fn default() -> Self {
-        Knobs { params: Params::default(), feat: FeatureParams::default(), snn: 0.0, with_places: false, entities: true }
+        Knobs {
+            params: Params::default(),
+            feat: FeatureParams::default(),
+            snn: 0.0,
+            ctx: 0.0,
+            ctx_depth: 10,
+            with_places: false,
+            entities: true,
+        }
     }
 }
 
@@ -243,12 +256,18 @@ fn knobs(base: &Knobs, spec: &str) -> Knobs {
             "concepts" => p.concepts = f as usize,
             "concept_weight" => p.concept_weight = f,
             "concept_sharpen" => p.concept_sharpen = f,
+            "concept_runs" => p.concept_runs = f as usize,
             "concept_iterations" => p.concept_iterations = f as usize,
+            "expand_docs" => p.expand_docs = f as usize,
+            "expand_weight" => p.expand_weight = f,
+            "expand_terms" => p.expand_terms = f as usize,
             "title_weight" => k.feat.title_weight = f,
             "lead_words" => k.feat.lead_words = f as usize,
             "lead_weight" => k.feat.lead_weight = f,
             "bigram_weight" => k.feat.bigram_weight = f,
             "snn" => k.snn = f,
+            "ctx" => k.ctx = f,
+            "ctx_depth" => k.ctx_depth = f as usize,
             "with_places" => k.with_places = f > 0.0,
             "entities" => k.entities = f > 0.0,
             other => panic!("unknown parameter {other}"),
@@ -306,10 +325,15 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
         CATEGORIES.iter().copied().chain(if all_cats { vec!["internationalNews", "middleEast"] } else { vec![] }).collect();
     let is_query = |i: usize| cats.contains(&rows[i].category.as_str()) && (i / 2) % step == 0;
     let lists: Option<rustc_hash::FxHashMap<i64, Vec<nashir::related::Scored>>> =
-        (k.snn > 0.0).then(|| (0..rows.len()).map(|i| (i as i64, index.related(i as i64, 30, &[]))).collect());
+        (k.snn > 0.0 || k.ctx > 0.0).then(|| (0..rows.len()).map(|i| (i as i64, index.related(i as i64, 30, &[]))).collect());
     let mut sums: rustc_hash::FxHashMap<(&str, usize), (f64, usize)> = Default::default();
+    // DIAG=1: where the wrong suggestions go, and how often they share the query's source.
+    let diag = std::env::var("DIAG").is_ok();
+    let mut confusion: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut source_stats: std::collections::BTreeMap<bool, (usize, usize)> = Default::default();
     for i in (0..rows.len()).filter(|&i| is_query(i)) {
         let rel = match &lists {
+            Some(l) if k.ctx > 0.0 => nashir::related::index::rerank_contextual(l, i as i64, 5, k.ctx, k.ctx_depth),
             Some(l) => nashir::related::index::rerank_shared_neighbours(l, i as i64, 5, k.snn),
             None => index.related(i as i64, 5, &[]),
         };
@@ -317,9 +341,27 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
             continue;
         }
         let same = rel.iter().filter(|s| rows[s.id as usize].category == rows[i].category).count();
+        if diag {
+            for s in &rel {
+                let o = &rows[s.id as usize];
+                let right = o.category == rows[i].category;
+                *confusion.entry((rows[i].category.clone(), o.category.clone())).or_insert(0usize) += 1;
+                let e = source_stats.entry(right).or_insert((0usize, 0usize));
+                e.0 += usize::from(o.source == rows[i].source);
+                e.1 += 1;
+            }
+        }
         let e = sums.entry((cats.iter().find(|c| **c == rows[i].category).expect("query category"), i % 2)).or_default();
         e.0 += same as f64 / rel.len() as f64;
         e.1 += 1;
+    }
+    if diag {
+        for ((q, o), n) in &confusion {
+            println!("  confusion {q:<18} -> {o:<18} {n}");
+        }
+        for (right, (same, n)) in &source_stats {
+            println!("  suggestions {}: same source as the query {:.2}", if *right { "right" } else { "wrong" }, *same as f64 / *n as f64);
+        }
     }
     let p = |c: &str, parity: usize| sums.get(&(c, parity)).map_or(0.0, |(s, n)| s / *n as f64);
     SplitResult { per_cat: cats.iter().map(|&c| (c, p(c, 1), p(c, 0))).collect() }

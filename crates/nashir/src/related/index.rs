@@ -137,6 +137,15 @@ pub struct Params {
     pub concept_weight: f32,
     pub concept_sharpen: f32,
     pub concept_iterations: usize,
+    /// Independent clusterings (different seeds) whose profiles are concatenated: one
+    /// k-means run depends on its seeds, several agree on what is stable.
+    pub concept_runs: usize,
+    /// Document expansion: at reweight each article's scoring vector becomes its own plus
+    /// `expand_weight` × the mean of its `expand_docs` nearest neighbours' (0 = off), kept to
+    /// its `expand_terms` strongest terms. Smooths word choice towards the topic.
+    pub expand_docs: usize,
+    pub expand_weight: f32,
+    pub expand_terms: usize,
 }
 
 impl Default for Params {
@@ -161,6 +170,10 @@ impl Default for Params {
             concept_weight: 0.0,
             concept_sharpen: 2.0,
             concept_iterations: 8,
+            concept_runs: 1,
+            expand_docs: 0,
+            expand_weight: 0.5,
+            expand_terms: 150,
         }
     }
 }
@@ -189,6 +202,19 @@ struct Slot {
     len: f32,
     /// Similarity profile over the latent concepts, unit length; empty until they exist.
     concept: Vec<f32>,
+    /// Expanded scoring vector (see [`Params::expand_docs`]); empty = use `vec`.
+    xvec: Vec<(u32, f32)>,
+}
+
+impl Slot {
+    /// The vector exact scores use.
+    fn scoring(&self) -> &[(u32, f32)] {
+        if self.xvec.is_empty() {
+            &self.vec
+        } else {
+            &self.xvec
+        }
+    }
 }
 
 /// The index. Slots are reused after removal; postings hold slot numbers.
@@ -207,7 +233,8 @@ pub struct RelatedIndex {
     buckets: FxHashMap<(u8, u64), Vec<u32>>,
     live: u32,
     total_len: f64,
-    concepts: Concepts,
+    /// One clustering per run (see [`Params::concept_runs`]).
+    concepts: Vec<Concepts>,
 }
 
 /// Centroids of the latent concepts, term-major: row `rows[term]` holds that term's weight in
@@ -255,6 +282,37 @@ impl Concepts {
     }
 }
 
+/// Per-thread buffers for queries, kept zeroed between uses: allocating and clearing arrays
+/// as long as the vocabulary or the index for every query cost more than the query.
+#[derive(Default)]
+struct Scratch {
+    /// Candidate score accumulator, by slot.
+    acc: Vec<f32>,
+    /// The query vector by term id, so scoring a candidate is one lookup per candidate term.
+    dense: Vec<f32>,
+}
+
+impl Scratch {
+    fn scatter(&mut self, v: &[(u32, f32)], n_terms: usize) {
+        if self.dense.len() < n_terms {
+            self.dense.resize(n_terms, 0.0);
+        }
+        for &(t, w) in v {
+            self.dense[t as usize] = w;
+        }
+    }
+
+    fn clear(&mut self, v: &[(u32, f32)]) {
+        for &(t, _) in v {
+            self.dense[t as usize] = 0.0;
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// splitmix64, for deterministic seeding of the clustering.
 fn next_random(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -266,7 +324,7 @@ fn next_random(state: &mut u64) -> u64 {
 
 /// Spherical k-means (k-means++ seeding, deterministic) over unit sparse vectors sorted by
 /// term id. Returns the centroids, term-major over `n_terms` term ids.
-fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations: usize) -> Concepts {
+fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations: usize, seed: u64) -> Concepts {
     let k = k.min(docs.len());
     if k == 0 {
         return Concepts::default();
@@ -283,7 +341,7 @@ fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations
     }
     // k-means++: each next seed drawn with probability proportional to its distance
     // (1 − cosine) from the nearest seed so far.
-    let mut rng = 0x5eed_u64;
+    let mut rng = 0x5eed_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut dist: Vec<f32> = vec![1.0; docs.len()];
     let mut seeds: Vec<usize> = vec![(next_random(&mut rng) % docs.len() as u64) as usize];
     while seeds.len() < k {
@@ -473,8 +531,9 @@ impl RelatedIndex {
             duplicate_of,
             len,
             concept: Vec::new(),
+            xvec: Vec::new(),
         });
-        let concept = self.concepts.profile(&self.top_vec(slot), self.params.concept_sharpen);
+        let concept = self.profile(&self.top_vec(slot));
         self.slots[slot as usize].as_mut().expect("just stored").concept = concept;
         self.by_id.insert(doc.id, slot);
         duplicate_of
@@ -618,8 +677,60 @@ impl RelatedIndex {
             let doc = self.slots[slot].as_mut().expect("live slot");
             doc.vec = vec;
             doc.indexed = indexed;
+            doc.xvec.clear();
         }
         self.build_concepts();
+        self.expand();
+    }
+
+    /// Concept profiles of every clustering run, concatenated; unit length.
+    fn profile(&self, top: &[(u32, f32)]) -> Vec<f32> {
+        let mut out = Vec::new();
+        for c in &self.concepts {
+            out.extend(c.profile(top, self.params.concept_sharpen));
+        }
+        let n = out.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n > 0.0 {
+            out.iter_mut().for_each(|x| *x /= n);
+        }
+        out
+    }
+
+    /// Document expansion over the whole index (see [`Params::expand_docs`]).
+    fn expand(&mut self) {
+        let m = self.params.expand_docs;
+        if m == 0 {
+            return;
+        }
+        let mut expanded: Vec<(u32, Vec<(u32, f32)>)> = Vec::new();
+        for s in 0..self.slots.len() as u32 {
+            let Some(doc) = &self.slots[s as usize] else { continue };
+            let mut near: Vec<(u32, f32)> = self
+                .candidates(&doc.vec, self.params.candidates)
+                .into_iter()
+                .filter(|&c| c != s)
+                .map(|c| (c, dot(&doc.vec, &self.slots[c as usize].as_ref().expect("live candidate").vec)))
+                .collect();
+            near.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+            near.truncate(m);
+            let mut acc: FxHashMap<u32, f32> = doc.vec.iter().copied().collect();
+            for &(c, _) in &near {
+                for &(t, w) in &self.slots[c as usize].as_ref().expect("live candidate").vec {
+                    *acc.entry(t).or_insert(0.0) += w * self.params.expand_weight / near.len() as f32;
+                }
+            }
+            let mut v: Vec<(u32, f32)> = acc.into_iter().collect();
+            if v.len() > self.params.expand_terms {
+                v.select_nth_unstable_by(self.params.expand_terms, |a, b| b.1.total_cmp(&a.1));
+                v.truncate(self.params.expand_terms);
+            }
+            v.sort_unstable_by_key(|e| e.0);
+            normalize(&mut v);
+            expanded.push((s, v));
+        }
+        for (s, v) in expanded {
+            self.slots[s as usize].as_mut().expect("live slot").xvec = v;
+        }
     }
 
     /// Clusters the archive's vectors into latent concepts and gives every article its
@@ -627,7 +738,7 @@ impl RelatedIndex {
     fn build_concepts(&mut self) {
         let k = self.params.concepts;
         if k == 0 || self.live < (4 * k) as u32 {
-            self.concepts = Concepts::default();
+            self.concepts.clear();
             for doc in self.slots.iter_mut().flatten() {
                 doc.concept.clear();
             }
@@ -636,9 +747,11 @@ impl RelatedIndex {
         let tops: Vec<(u32, Vec<(u32, f32)>)> =
             (0..self.slots.len() as u32).filter(|&s| self.slots[s as usize].is_some()).map(|s| (s, self.top_vec(s))).collect();
         let refs: Vec<&[(u32, f32)]> = tops.iter().map(|(_, v)| v.as_slice()).collect();
-        self.concepts = spherical_kmeans(&refs, self.df.len(), k, self.params.concept_iterations);
+        self.concepts = (0..self.params.concept_runs.max(1))
+            .map(|run| spherical_kmeans(&refs, self.df.len(), k, self.params.concept_iterations, run as u64))
+            .collect();
         for (s, top) in &tops {
-            let profile = self.concepts.profile(top, self.params.concept_sharpen);
+            let profile = self.profile(top);
             self.slots[*s as usize].as_mut().expect("live slot").concept = profile;
         }
     }
@@ -646,9 +759,13 @@ impl RelatedIndex {
     /// Up to `k` related articles for `id`, best first; never itself nor a near-duplicate.
     /// `exclude` lists further ids to skip (for instance suggestions an editor removed).
     pub fn related(&self, id: i64, k: usize, exclude: &[i64]) -> Vec<Scored> {
+        SCRATCH.with(|scratch| self.related_with(&mut scratch.borrow_mut(), id, k, exclude))
+    }
+
+    fn related_with(&self, scratch: &mut Scratch, id: i64, k: usize, exclude: &[i64]) -> Vec<Scored> {
         let Some(doc) = self.slot(id) else { return Vec::new() };
-        let query = &doc.vec;
-        let mut cands = self.candidates(query, self.params.candidates);
+        let query = doc.scoring();
+        let mut cands = self.candidates_with(scratch, &doc.vec, self.params.candidates);
         let dup_root = doc.duplicate_of.unwrap_or(doc.id);
         let is_dup = |o: &Slot| {
             o.id == doc.id
@@ -659,8 +776,10 @@ impl RelatedIndex {
         };
         cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !is_dup(o) && !exclude.contains(&o.id)));
         let vectors: Vec<(u32, &[(u32, f32)])> =
-            cands.iter().map(|&s| (s, self.slots[s as usize].as_ref().expect("live candidate").vec.as_slice())).collect();
-        let mut scored: Vec<(u32, f32)> = vectors.iter().map(|(s, v)| (*s, self.score(doc, query, *s, v))).collect();
+            cands.iter().map(|&s| (s, self.slots[s as usize].as_ref().expect("live candidate").scoring())).collect();
+        scratch.scatter(query, self.df.len());
+        let mut scored: Vec<(u32, f32)> = vectors.iter().map(|(s, v)| (*s, self.score(doc, &scratch.dense, *s, v))).collect();
+        scratch.clear(query);
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
 
         let fb = self.params.feedback_docs.min(scored.len());
@@ -679,7 +798,9 @@ impl RelatedIndex {
             let mut expanded: Vec<(u32, f32)> = centroid.into_iter().collect();
             expanded.sort_unstable_by_key(|e| e.0);
             normalize(&mut expanded);
-            scored = vectors.iter().map(|(s, v)| (*s, self.score(doc, &expanded, *s, v))).collect();
+            scratch.scatter(&expanded, self.df.len());
+            scored = vectors.iter().map(|(s, v)| (*s, self.score(doc, &scratch.dense, *s, v))).collect();
+            scratch.clear(&expanded);
             scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         }
         // One copy of a story is enough: later copies of an already chosen one are skipped.
@@ -701,9 +822,10 @@ impl RelatedIndex {
     }
 
     /// Cosine plus the entity, section and recency boosts.
-    fn score(&self, doc: &Slot, query: &[(u32, f32)], slot: u32, vector: &[(u32, f32)]) -> f32 {
+    /// `query` is the query vector scattered densely over term ids.
+    fn score(&self, doc: &Slot, query: &[f32], slot: u32, vector: &[(u32, f32)]) -> f32 {
         let other = self.slots[slot as usize].as_ref().expect("live candidate");
-        let mut score = dot(query, vector);
+        let mut score: f32 = vector.iter().map(|&(t, w)| query[t as usize] * w).sum();
         if self.params.concept_weight > 0.0 && !doc.concept.is_empty() && doc.concept.len() == other.concept.len() {
             score += self.params.concept_weight * doc.concept.iter().zip(&other.concept).map(|(a, b)| a * b).sum::<f32>();
         }
@@ -746,10 +868,17 @@ impl RelatedIndex {
 
     /// Slots sharing the query's strongest terms, by partial dot product.
     fn candidates(&self, query: &[(u32, f32)], limit: usize) -> Vec<u32> {
+        SCRATCH.with(|scratch| self.candidates_with(&mut scratch.borrow_mut(), query, limit))
+    }
+
+    fn candidates_with(&self, scratch: &mut Scratch, query: &[(u32, f32)], limit: usize) -> Vec<u32> {
         let top = self.top_terms(query, self.params.query_terms);
         // A dense accumulator: postings of common stems run to thousands of entries, and
         // hashing each one was the largest cost of a query.
-        let mut acc = vec![0.0f32; self.slots.len()];
+        if scratch.acc.len() < self.slots.len() {
+            scratch.acc.resize(self.slots.len(), 0.0);
+        }
+        let acc = &mut scratch.acc;
         let mut touched: Vec<u32> = Vec::new();
         for t in top {
             let qw = query.iter().find(|q| q.0 == t).map_or(0.0, |q| q.1);
@@ -761,7 +890,7 @@ impl RelatedIndex {
                 *a += qw * w;
             }
         }
-        let mut cands: Vec<(u32, f32)> = touched.into_iter().map(|s| (s, acc[s as usize])).collect();
+        let mut cands: Vec<(u32, f32)> = touched.into_iter().map(|s| (s, std::mem::take(&mut acc[s as usize]))).collect();
         if cands.len() > limit {
             cands.select_nth_unstable_by(limit, |a, b| b.1.total_cmp(&a.1));
             cands.truncate(limit);
@@ -791,6 +920,47 @@ pub fn rerank_shared_neighbours(lists: &FxHashMap<i64, Vec<Scored>>, id: i64, k:
             let shared = theirs.iter().filter(|t| mine.iter().any(|m| m.id == t.id)).count() as f32 / n;
             let mutual = if theirs.iter().any(|t| t.id == id) { 0.25 } else { 0.0 };
             Scored { id: c.id, score: c.score + weight * (shared + mutual) }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    out.truncate(k);
+    out
+}
+
+/// Contextual re-ranking, for bulk recomputation: each article is described by its own
+/// neighbourhood (itself and its first `depth` suggestions, weighted by score), and a
+/// candidate gains `weight` × the cosine of the two neighbourhoods. Softer than counting
+/// shared neighbours: a neighbour both rank highly counts more than two distant ones.
+pub fn rerank_contextual(lists: &FxHashMap<i64, Vec<Scored>>, id: i64, k: usize, weight: f32, depth: usize) -> Vec<Scored> {
+    let Some(mine) = lists.get(&id) else { return Vec::new() };
+    let context = |of: i64| -> Vec<(i64, f32)> {
+        let list = lists.get(&of).map(Vec::as_slice).unwrap_or(&[]);
+        let top = list.first().map_or(1.0, |s| s.score.max(f32::EPSILON));
+        let mut v: Vec<(i64, f32)> = std::iter::once((of, 1.0)).chain(list.iter().take(depth).map(|s| (s.id, s.score / top))).collect();
+        v.sort_unstable_by_key(|e| e.0);
+        v.dedup_by_key(|e| e.0);
+        let n = v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|e| e.1 /= n.max(f32::EPSILON));
+        v
+    };
+    let me = context(id);
+    let mut out: Vec<Scored> = mine
+        .iter()
+        .map(|c| {
+            let theirs = context(c.id);
+            let (mut i, mut j, mut sim) = (0, 0, 0.0f32);
+            while i < me.len() && j < theirs.len() {
+                match me[i].0.cmp(&theirs[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        sim += me[i].1 * theirs[j].1;
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            Scored { id: c.id, score: c.score + weight * sim }
         })
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -975,7 +1145,7 @@ mod tests {
             }
         }
         index.reweight();
-        assert_eq!(index.concepts.k, 2);
+        assert_eq!(index.concepts[0].k, 2);
         let profile = |index: &RelatedIndex, id: i64| index.slot(id).expect("doc").concept.clone();
         let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
         // Docs 1 and 4 share one word, 1 and 5 none; their topics still show in the profiles.

@@ -72,6 +72,7 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     let defaults = Defaults { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone() };
 
     let mut total = Summary::default();
+    let mut archive_writes = 0;
     for file in expand(&args.files) {
         let format = args.format.unwrap_or_else(|| bulk::detect(&file));
         if format == Format::Text {
@@ -83,6 +84,7 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
             total.skipped += summary.skipped;
             total.failed += summary.failed;
             total.redirects += summary.redirects;
+            archive_writes += summary.imported + summary.updated;
             for (reason, n) in summary.skip_reasons {
                 *total.skip_reasons.entry(reason).or_default() += n;
             }
@@ -95,6 +97,14 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     }
     if total.redirects > 0 {
         println!("  {} old addresses now redirect", total.redirects);
+    }
+    if let (Some(store), true) = (&store, archive_writes > 0) {
+        // Archive imports write in batches without per-article suggestions; one pass over the
+        // whole archive at the end is faster and ranks better (shared-neighbour re-ranking).
+        let started = std::time::Instant::now();
+        let n = crate::related::refresh_all(store).await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
     }
     Ok(if total.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

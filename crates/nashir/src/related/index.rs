@@ -154,9 +154,9 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            index_terms: 40,
-            query_terms: 40,
-            candidates: 200,
+            index_terms: 60,
+            query_terms: 60,
+            candidates: 300,
             entity_weight: 0.05,
             section_weight: 0.1,
             recency_weight: 0.03,
@@ -192,7 +192,7 @@ struct Slot {
     id: i64,
     /// (term id, weighted count), sorted by term id.
     terms: Vec<(u32, f32)>,
-    /// Term ids entered in the inverted index for this doc.
+    /// Term ids entered in the inverted index for this doc, sorted.
     indexed: Vec<u32>,
     /// Unit TF-IDF vector with the idf of when it was computed (see [`RelatedIndex::reweight`]).
     vec: Vec<(u32, f32)>,
@@ -521,7 +521,7 @@ impl RelatedIndex {
         let vec = self.weigh(&terms, len, false);
         let indexed = self.top_terms(&vec, self.params.index_terms);
         for &(t, w) in &vec {
-            if indexed.contains(&t) {
+            if indexed.binary_search(&t).is_ok() {
                 self.postings[t as usize].push((slot, w));
             }
         }
@@ -663,7 +663,7 @@ impl RelatedIndex {
     /// The part of a slot's vector that is in the inverted index (its strongest terms).
     fn top_vec(&self, slot: u32) -> Vec<(u32, f32)> {
         let Some(doc) = &self.slots[slot as usize] else { return Vec::new() };
-        doc.vec.iter().filter(|(t, _)| doc.indexed.contains(t)).copied().collect()
+        doc.vec.iter().filter(|(t, _)| doc.indexed.binary_search(t).is_ok()).copied().collect()
     }
 
     fn top_terms(&self, vec: &[(u32, f32)], n: usize) -> Vec<u32> {
@@ -672,7 +672,10 @@ impl RelatedIndex {
             ranked.select_nth_unstable_by(n, |a, b| b.1.total_cmp(&a.1));
             ranked.truncate(n);
         }
-        ranked.into_iter().map(|r| r.0).collect()
+        // Sorted, for binary search.
+        let mut ids: Vec<u32> = ranked.into_iter().map(|r| r.0).collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Recomputes every stored vector and posting with today's document frequencies. Articles
@@ -688,7 +691,7 @@ impl RelatedIndex {
             let vec = self.weigh(&doc.terms, doc.len, true);
             let indexed = self.top_terms(&vec, self.params.index_terms);
             for &(t, w) in &vec {
-                if indexed.contains(&t) {
+                if indexed.binary_search(&t).is_ok() {
                     self.postings[t as usize].push((slot as u32, w));
                 }
             }

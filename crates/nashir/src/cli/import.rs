@@ -39,6 +39,10 @@ pub struct ImportArgs {
     /// Publication date of plain-text articles, 2021-12-03 or 2021-12-03T10:00:00+02:00 (default: now).
     #[arg(long, value_name = "DATE")]
     pub published_at: Option<String>,
+    /// After an archive import, recompute related articles and entities for the whole archive
+    /// (otherwise `nashir reindex` does it). Several times slower than the import itself.
+    #[arg(long)]
+    pub related: bool,
 }
 
 fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -98,13 +102,17 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     if total.redirects > 0 {
         println!("  {} old addresses now redirect", total.redirects);
     }
-    if let (Some(store), true) = (&store, archive_writes > 0) {
-        // Archive imports write in batches without per-article suggestions; one pass over the
-        // whole archive at the end is faster and ranks better (shared-neighbour re-ranking).
-        let started = std::time::Instant::now();
-        let n = crate::related::refresh_all(store).await?;
-        let secs = started.elapsed().as_secs_f64();
-        println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
+    match (&store, archive_writes > 0, args.related) {
+        (Some(store), true, true) => {
+            // Archive imports write in batches without per-article suggestions; one pass over
+            // the whole archive is far faster than one refresh per article.
+            let started = std::time::Instant::now();
+            let n = crate::related::refresh_all(store).await?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
+        }
+        (Some(_), true, false) => println!("  related articles and entities: run `nashir reindex` (or import with --related)"),
+        _ => {}
     }
     Ok(if total.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

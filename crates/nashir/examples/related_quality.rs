@@ -9,7 +9,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use nashir::related::{features, Doc, Params, RelatedIndex};
+use nashir::related::{features, features_with, Doc, FeatureParams, Params, RelatedIndex};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,6 +18,8 @@ struct Row {
     title: String,
     body: String,
     category: String,
+    #[serde(default)]
+    source: String,
 }
 
 const CATEGORIES: &[&str] = &["sport", "economy", "technology", "culture"];
@@ -132,6 +134,7 @@ fn entity_split(rows: &[Row], split: &str, articles: &[&Labelled]) {
 /// The store path end to end: the corpus stored as published articles (no sections), then
 /// `related::refresh_all` as `nashir reindex` runs it. Prints articles/s for that step.
 fn store_pipeline(rows: &[Row], database_url: Option<String>) {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("nashir=info")).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -163,7 +166,19 @@ fn store_pipeline(rows: &[Row], database_url: Option<String>) {
 /// plain TF-IDF cosine over the same candidate generation.
 fn baseline(rows: &[Row]) {
     let t = Instant::now();
-    let mut base = RelatedIndex::new(Params { entity_weight: 0.0, feedback_docs: 0, ..Params::default() });
+    // The index's original scoring, none of the tuned knobs: log tf × idf, 40 terms, no concepts.
+    let mut base = RelatedIndex::new(Params {
+        index_terms: 40,
+        query_terms: 40,
+        candidates: 200,
+        entity_weight: 0.0,
+        feedback_docs: 0,
+        bm25_k1: 0.0,
+        idf_power: 1.0,
+        min_df: 1,
+        concepts: 0,
+        ..Params::default()
+    });
     for (i, row) in rows.iter().enumerate() {
         let mut counts: std::collections::HashMap<String, f32> = Default::default();
         for tok in arabic::tokenize(&format!("{}\n{}", row.title, row.body)) {
@@ -202,13 +217,43 @@ fn snn(rows: &[Row], index: &RelatedIndex) {
     }
 }
 
-/// `RELATED_PARAMS="entity_weight=0.2,feedback_docs=8"` overrides defaults, for tuning.
-fn params_from_env() -> Params {
-    let mut p = Params::default();
-    for pair in std::env::var("RELATED_PARAMS").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
-        let (k, v) = pair.split_once('=').expect("key=value");
-        let f: f32 = v.parse().expect("number");
-        match k {
+/// Everything a tuning run can vary: index parameters, feature weights, and harness-side
+/// options (shared-neighbour re-ranking, which entity kinds count).
+#[derive(Debug, Clone)]
+struct Knobs {
+    params: Params,
+    feat: FeatureParams,
+    /// Shared-neighbour re-ranking weight (0 = per-article scoring only), as `refresh_all` does.
+    snn: f32,
+    /// Contextual re-ranking weight and depth (see `rerank_contextual`); 0 = off.
+    ctx: f32,
+    ctx_depth: usize,
+    with_places: bool,
+    entities: bool,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            params: Params::default(),
+            feat: FeatureParams::default(),
+            snn: 0.0,
+            ctx: 0.0,
+            ctx_depth: 10,
+            with_places: false,
+            entities: true,
+        }
+    }
+}
+
+/// `k=v,k=v` over `base`: `RELATED_PARAMS="entity_weight=0.2,feedback_docs=8"` overrides defaults.
+fn knobs(base: &Knobs, spec: &str) -> Knobs {
+    let mut k = base.clone();
+    for pair in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, v) = pair.split_once('=').unwrap_or_else(|| panic!("key=value, got {pair}"));
+        let f: f32 = v.parse().unwrap_or_else(|_| panic!("number for {key}, got {v}"));
+        let p = &mut k.params;
+        match key {
             "index_terms" => p.index_terms = f as usize,
             "query_terms" => p.query_terms = f as usize,
             "candidates" => p.candidates = f as usize,
@@ -216,9 +261,155 @@ fn params_from_env() -> Params {
             "feedback_docs" => p.feedback_docs = f as usize,
             "feedback_weight" => p.feedback_weight = f,
             "duplicate_threshold" => p.duplicate_threshold = f,
+            "bm25_k1" => p.bm25_k1 = f,
+            "bm25_b" => p.bm25_b = f,
+            "idf_power" => p.idf_power = f,
+            "min_df" => p.min_df = f as u32,
+            "max_df" => p.max_df = f,
+            "concepts" => p.concepts = f as usize,
+            "concept_weight" => p.concept_weight = f,
+            "concept_sharpen" => p.concept_sharpen = f,
+            "concept_runs" => p.concept_runs = f as usize,
+            "concept_iterations" => p.concept_iterations = f as usize,
+            "expand_docs" => p.expand_docs = f as usize,
+            "expand_weight" => p.expand_weight = f,
+            "expand_terms" => p.expand_terms = f as usize,
+            "title_weight" => k.feat.title_weight = f,
+            "lead_words" => k.feat.lead_words = f as usize,
+            "lead_weight" => k.feat.lead_weight = f,
+            "bigram_weight" => k.feat.bigram_weight = f,
+            "snn" => k.snn = f,
+            "ctx" => k.ctx = f,
+            "ctx_depth" => k.ctx_depth = f as usize,
+            "with_places" => k.with_places = f > 0.0,
+            "entities" => k.entities = f > 0.0,
             other => panic!("unknown parameter {other}"),
         }
     }
+    k
+}
+
+/// Text features per feature setting, computed once per setting and shared by the runs.
+struct Cache {
+    features: Vec<(FeatureParams, std::rc::Rc<Vec<nashir::related::Features>>)>,
+    entities: Vec<Vec<nashir::entities::Found>>,
+}
+
+fn build_index(rows: &[Row], cache: &mut Cache, k: &Knobs) -> RelatedIndex {
+    let feats = match cache.features.iter().find(|(f, _)| *f == k.feat) {
+        Some((_, v)) => v.clone(),
+        None => {
+            let v = std::rc::Rc::new(rows.iter().map(|r| features_with(&r.title, &r.body, &k.feat)).collect::<Vec<_>>());
+            cache.features.push((k.feat.clone(), v.clone()));
+            v
+        }
+    };
+    let mut index = RelatedIndex::new(k.params.clone());
+    for (i, f) in feats.iter().enumerate() {
+        let entities = if k.entities {
+            cache.entities[i].iter().filter(|e| k.with_places || e.kind != nashir::entities::Kind::Place).map(|e| e.key.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        index.upsert(Doc { id: i as i64, terms: f.terms.clone(), signature: f.signature, entities, ..Doc::default() });
+    }
+    index.reweight();
+    index
+}
+
+/// P@5 per category for the odd-row (tuning) and even-row (held-out) queries.
+struct SplitResult {
+    /// (category, odd P@5, even P@5)
+    per_cat: Vec<(&'static str, f64, f64)>,
+}
+
+impl SplitResult {
+    fn mean(&self, which: usize) -> f64 {
+        let four: Vec<f64> =
+            self.per_cat.iter().filter(|c| CATEGORIES.contains(&c.0)).map(|c| [c.1, c.2, (c.1 + c.2) / 2.0][which]).collect();
+        four.iter().sum::<f64>() / four.len() as f64
+    }
+}
+
+fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
+    let step: usize = std::env::var("EVAL_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let all_cats = std::env::var("EVAL_ALL").is_ok();
+    let cats: Vec<&'static str> =
+        CATEGORIES.iter().copied().chain(if all_cats { vec!["internationalNews", "middleEast"] } else { vec![] }).collect();
+    let is_query = |i: usize| cats.contains(&rows[i].category.as_str()) && (i / 2).is_multiple_of(step);
+    let lists: Option<rustc_hash::FxHashMap<i64, Vec<nashir::related::Scored>>> =
+        (k.snn > 0.0 || k.ctx > 0.0).then(|| (0..rows.len()).map(|i| (i as i64, index.related(i as i64, 30, &[]))).collect());
+    let mut sums: rustc_hash::FxHashMap<(&str, usize), (f64, usize)> = Default::default();
+    // DIAG=1: where the wrong suggestions go, and how often they share the query's source.
+    let diag = std::env::var("DIAG").is_ok();
+    let mut confusion: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut source_stats: std::collections::BTreeMap<bool, (usize, usize)> = Default::default();
+    for i in (0..rows.len()).filter(|&i| is_query(i)) {
+        let rel = match &lists {
+            Some(l) if k.ctx > 0.0 => nashir::related::index::rerank_contextual(l, i as i64, 5, k.ctx, k.ctx_depth),
+            Some(l) => nashir::related::index::rerank_shared_neighbours(l, i as i64, 5, k.snn),
+            None => index.related(i as i64, 5, &[]),
+        };
+        if rel.is_empty() {
+            continue;
+        }
+        let same = rel.iter().filter(|s| rows[s.id as usize].category == rows[i].category).count();
+        if diag {
+            for s in &rel {
+                let o = &rows[s.id as usize];
+                let right = o.category == rows[i].category;
+                *confusion.entry((rows[i].category.clone(), o.category.clone())).or_insert(0usize) += 1;
+                let e = source_stats.entry(right).or_insert((0usize, 0usize));
+                e.0 += usize::from(o.source == rows[i].source);
+                e.1 += 1;
+            }
+        }
+        let e = sums.entry((cats.iter().find(|c| **c == rows[i].category).expect("query category"), i % 2)).or_default();
+        e.0 += same as f64 / rel.len() as f64;
+        e.1 += 1;
+    }
+    if diag {
+        for ((q, o), n) in &confusion {
+            println!("  confusion {q:<18} -> {o:<18} {n}");
+        }
+        for (right, (same, n)) in &source_stats {
+            println!("  suggestions {}: same source as the query {:.2}", if *right { "right" } else { "wrong" }, *same as f64 / *n as f64);
+        }
+    }
+    let p = |c: &str, parity: usize| sums.get(&(c, parity)).map_or(0.0, |(s, n)| s / *n as f64);
+    SplitResult { per_cat: cats.iter().map(|&c| (c, p(c, 1), p(c, 0))).collect() }
+}
+
+/// `SWEEP="a=1;a=2,b=3"`: one line per setting (each over `RELATED_PARAMS`), odd rows tune,
+/// even rows are held out.
+fn sweep(rows: &[Row], spec: &str) {
+    let base = knobs(&Knobs::default(), &std::env::var("RELATED_PARAMS").unwrap_or_default());
+    let t = Instant::now();
+    let mut cache = Cache { features: Vec::new(), entities: rows.iter().map(|r| nashir::entities::extract(&r.title, &r.body)).collect() };
+    println!("entities for all: {:.1}s", t.elapsed().as_secs_f64());
+    println!("| setting | odd (tuning) | even (held out) | all | sport | economy | technology | culture | build s | query s |");
+    for setting in spec.split(';') {
+        let k = knobs(&base, setting);
+        let t = Instant::now();
+        let index = build_index(rows, &mut cache, &k);
+        let build = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let r = evaluate(rows, &index, &k);
+        let query = t.elapsed().as_secs_f64();
+        let cats: Vec<String> = r.per_cat.iter().map(|c| format!("{:.3}", (c.1 + c.2) / 2.0)).collect();
+        println!(
+            "| {} | {:.3} | {:.3} | {:.3} | {} | {build:.1} | {query:.1} |",
+            if setting.is_empty() { "(base)" } else { setting },
+            r.mean(0),
+            r.mean(1),
+            r.mean(2),
+            cats.join(" | ")
+        );
+    }
+}
+
+fn params_from_env() -> Params {
+    let p = knobs(&Knobs::default(), &std::env::var("RELATED_PARAMS").unwrap_or_default()).params;
     println!("params: {p:?}");
     p
 }
@@ -228,12 +419,18 @@ fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
     let mut rows = load(&path);
     println!("{} articles from {path}", rows.len());
-    entity_quality(&rows);
+    if std::env::var("SWEEP").is_err() {
+        entity_quality(&rows);
+    }
     if let Some(n) = std::env::var("LIMIT_ROWS").ok().and_then(|v| v.parse().ok()) {
         rows.truncate(n);
         println!("limited to the first {n} articles");
     }
     if std::env::var("ENTITIES_ONLY").is_ok() {
+        return;
+    }
+    if let Ok(spec) = std::env::var("SWEEP") {
+        sweep(&rows, &spec);
         return;
     }
     if std::env::var("RELATED_STORE").is_ok() {
@@ -282,7 +479,7 @@ fn main() {
         dups,
         suggestions
     );
-    report("ours (stems, stopwords, title×3, person/org entities, feedback)", &precision(&rows, &index));
+    report("ours (defaults: stems, BM25 tf, idf^0.5, title×2, person/org entities, 50 latent concepts)", &precision(&rows, &index));
     if std::env::var("NO_SNN").is_err() {
         snn(&rows, &index);
     }

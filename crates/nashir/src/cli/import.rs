@@ -39,6 +39,10 @@ pub struct ImportArgs {
     /// Publication date of plain-text articles, 2021-12-03 or 2021-12-03T10:00:00+02:00 (default: now).
     #[arg(long, value_name = "DATE")]
     pub published_at: Option<String>,
+    /// After an archive import, recompute related articles and entities for the whole archive
+    /// (otherwise the running server or `nashir reindex` does it). Several times slower than the import itself.
+    #[arg(long)]
+    pub related: bool,
 }
 
 fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -72,6 +76,7 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     let defaults = Defaults { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone() };
 
     let mut total = Summary::default();
+    let mut archive_writes = 0;
     for file in expand(&args.files) {
         let format = args.format.unwrap_or_else(|| bulk::detect(&file));
         if format == Format::Text {
@@ -83,6 +88,7 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
             total.skipped += summary.skipped;
             total.failed += summary.failed;
             total.redirects += summary.redirects;
+            archive_writes += summary.imported + summary.updated;
             for (reason, n) in summary.skip_reasons {
                 *total.skip_reasons.entry(reason).or_default() += n;
             }
@@ -95,6 +101,18 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     }
     if total.redirects > 0 {
         println!("  {} old addresses now redirect", total.redirects);
+    }
+    match (&store, archive_writes > 0, args.related) {
+        (Some(store), true, true) => {
+            // Archive imports write in batches without per-article suggestions; one pass over
+            // the whole archive is far faster than one refresh per article.
+            let started = std::time::Instant::now();
+            let n = crate::related::refresh_all(store).await?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
+        }
+        (Some(_), true, false) => println!("  related articles and entities: computed by the running server (`nashir serve`), or now with `nashir reindex` / import --related"),
+        _ => {}
     }
     Ok(if total.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

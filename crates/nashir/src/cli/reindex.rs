@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Config;
 use crate::search::SearchIndex;
 
-/// Rebuilds the search index from the store. The index is derived data: this is always safe,
-/// but needs the server stopped (one writer per index).
+/// Rebuilds the search index, related articles and entities from the store. All are derived
+/// data: this is always safe, but needs the server stopped (one writer per index).
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_store(&config).await?;
     let (index, _) = SearchIndex::open(&config.index_dir())?;
@@ -31,5 +31,9 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
         total as f64 / secs.max(0.001),
         index.num_docs()
     );
+    let started = Instant::now();
+    let n = crate::related::refresh_all(&store).await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
     Ok(ExitCode::SUCCESS)
 }

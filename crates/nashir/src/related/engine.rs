@@ -7,16 +7,12 @@ use std::sync::{Arc, Mutex as StdMutex};
 use tokio::sync::Mutex;
 
 use super::db::{self, Computed, Source};
-use super::index::{features, Doc, Params, RelatedIndex};
+use super::index::{features, Doc, Features, Params, RelatedIndex};
 use crate::entities;
 use crate::store::{ChangeKind, Store, StoreResult};
 
 /// Suggestions stored per article: a few more than shown, so a removal leaves enough.
 pub const STORED: usize = 8;
-/// Suggestions per article in the first pass of a bulk recomputation.
-const FIRST_PASS: usize = 30;
-/// Weight of shared neighbours in the second pass (tuned on the corpus harness).
-const SHARED_NEIGHBOUR_WEIGHT: f32 = 0.8;
 
 struct Engine {
     index: RelatedIndex,
@@ -66,6 +62,13 @@ pub async fn release_if_large(store: &Store) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether this database's index stays in memory between passes (see [`RESIDENT_MAX`]).
+pub async fn is_resident(store: &Store) -> StoreResult<bool> {
+    let id = db::database_identity(store).await?;
+    let engines = ENGINES.lock().expect("engine registry poisoned");
+    Ok(engines.iter().any(|(k, _)| *k == id))
+}
+
 /// glibc keeps freed heap in its arenas; hand it back so RSS falls after a big pass.
 fn give_back_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -77,7 +80,10 @@ fn give_back_memory() {
 }
 
 fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
-    let f = features(&source.title, &source.text);
+    doc_with(source, features(&source.title, &source.text), found)
+}
+
+fn doc_with(source: &Source, f: Features, found: &[entities::Found]) -> Doc {
     Doc {
         id: source.id,
         terms: f.terms,
@@ -91,6 +97,19 @@ fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
     }
 }
 
+/// `f` over `items` on up to four threads (the index is read-only here), results in order.
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("related worker panicked")).collect()
+    })
+}
+
 /// Builds the index from every published article.
 async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Option<i64>, Vec<entities::Found>)>> {
     let seq = store.last_change_seq().await?;
@@ -98,18 +117,34 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
     engine.found.clear();
     let mut out = Vec::new();
     let mut after = 0;
+    let (mut reading, mut analysing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     loop {
+        let t = std::time::Instant::now();
         let batch = db::published_sources(store, after, 1000).await?;
+        reading += t.elapsed();
+        let t = std::time::Instant::now();
         let Some(last) = batch.last() else { break };
         after = last.id;
-        for source in &batch {
-            let found = entities::extract(&source.title, &source.text);
-            let dup = engine.index.upsert(doc_of(source, &found));
+        // Analysis and extraction are the costly, independent part: spread them over the cores.
+        // (Overlapping them with the next read measured no faster on two busy cores.)
+        let analysed =
+            parallel_map(&batch, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)));
+        for (source, (f, found)) in batch.iter().zip(analysed) {
+            let dup = engine.index.upsert(doc_with(source, f, &found));
             engine.found.insert(source.id, found.clone());
             out.push((source.id, dup, found));
         }
+        analysing += t.elapsed();
     }
+    let t = std::time::Instant::now();
     engine.index.reweight();
+    tracing::info!(
+        articles = out.len(),
+        read_s = reading.as_secs_f64(),
+        analyse_and_index_s = analysing.as_secs_f64(),
+        reweight_s = t.elapsed().as_secs_f64(),
+        "related: index built"
+    );
     engine.seq = Some(seq);
     Ok(out)
 }
@@ -133,6 +168,9 @@ async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
     }
     for &id in &changed {
         apply(engine, store, id).await?;
+    }
+    if engine.index.needs_reweight() {
+        engine.index.reweight();
     }
     engine.seq = Some(seq);
     Ok(changed)
@@ -211,27 +249,30 @@ pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
     let count = built.len();
     let choices = db::all_editor_choices(store).await?;
     let none = (Vec::new(), Vec::new());
-    // Two passes: everyone's first suggestions, then shared-neighbour re-ranking.
-    let mut lists: rustc_hash::FxHashMap<i64, Vec<super::Scored>> = rustc_hash::FxHashMap::default();
-    for (id, _, _) in &built {
+    // The same scoring as a single refresh. (Shared-neighbour re-ranking, which needs
+    // everyone's first pass, helped before the latent concepts and no longer does.)
+    let index = &engine.index;
+    let t = std::time::Instant::now();
+    let lists = parallel_map(&built, |(id, _, _)| {
         let (pinned, removed) = choices.get(id).unwrap_or(&none);
         let mut exclude = removed.clone();
         exclude.extend_from_slice(pinned);
-        lists.insert(*id, engine.index.related(*id, FIRST_PASS, &exclude));
-    }
+        index.related(*id, STORED, &exclude)
+    });
     let computed: Vec<Computed> = built
         .into_iter()
-        .map(|(id, _, found)| {
-            let related = super::index::rerank_shared_neighbours(&lists, id, STORED, SHARED_NEIGHBOUR_WEIGHT);
-            Computed {
-                article_id: id,
-                related: related.into_iter().map(|s| (s.id, s.score)).collect(),
-                duplicate_of: engine.index.duplicate_of(id),
-                entities: found,
-                related_only: false,
-            }
+        .zip(lists)
+        .map(|((id, _, found), related)| Computed {
+            article_id: id,
+            related: related.into_iter().map(|s| (s.id, s.score)).collect(),
+            duplicate_of: engine.index.duplicate_of(id),
+            entities: found,
+            related_only: false,
         })
         .collect();
+    let suggest = t.elapsed();
+    let t = std::time::Instant::now();
     db::write_all(store, &computed).await?;
+    tracing::info!(suggest_s = suggest.as_secs_f64(), write_s = t.elapsed().as_secs_f64(), "related: suggestions written");
     Ok(count)
 }

@@ -11,6 +11,8 @@ use crate::store::{ChangeKind, Store, StoreResult};
 const JOB: &str = "related";
 const LEASE_SECS: i64 = 30;
 const POLL: Duration = Duration::from_millis(1000);
+/// Between working passes over an archive too big to keep its index in memory.
+const LARGE_ARCHIVE_PAUSE: Duration = Duration::from_secs(30);
 /// More changed articles than this: one full recomputation beats refreshing them one by one.
 const FULL_REFRESH_OVER: usize = 500;
 
@@ -74,8 +76,24 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
             if seen == Some(last) {
                 continue;
             }
-            match pass(&store, &owner).await {
-                Ok(Some(_)) => seen = Some(last),
+            // The pass computes for seconds on a big archive: tell the runtime this worker is
+            // busy so requests move to the other workers meanwhile.
+            let result = match tokio::runtime::Handle::current().runtime_flavor() {
+                tokio::runtime::RuntimeFlavor::MultiThread => {
+                    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(pass(&store, &owner)))
+                }
+                _ => pass(&store, &owner).await,
+            };
+            match result {
+                Ok(Some(0)) => seen = Some(last),
+                Ok(Some(_)) => {
+                    seen = Some(last);
+                    if !super::engine::is_resident(&store).await.unwrap_or(true) {
+                        // A big archive rebuilds its index for each pass: let publications
+                        // gather for a while rather than rebuild for every one of them.
+                        tokio::time::sleep(LARGE_ARCHIVE_PAUSE).await;
+                    }
+                }
                 // Another node leads; look again next tick in case it stops.
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "related articles not refreshed; will retry"),

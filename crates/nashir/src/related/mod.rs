@@ -13,4 +13,4 @@ pub mod index;
 
 pub use db::{EditorAction, EntityRef, RelatedLink, Suggestion};
 pub use engine::{refresh, refresh_all, refresh_many, STORED};
-pub use index::{features, Doc, Features, Params, RelatedIndex, Scored};
+pub use index::{features, features_with, Doc, FeatureParams, Features, Params, RelatedIndex, Scored};

@@ -360,3 +360,38 @@ async fn editors_curate_suggestions_in_the_admin(app: TestApp) {
     refilled(&app, ids[0], |r| r.contains(&first)).await;
 }
 storage_test!(editors_curate_suggestions_in_the_admin);
+
+async fn archive_import_with_related_computes_suggestions(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("archive.jsonl");
+    let lines: Vec<String> = ARTICLES
+        .iter()
+        .enumerate()
+        .map(|(i, (title, paragraphs))| json!({ "id": format!("a{i}"), "title": title, "body": paragraphs.join("\n") }).to_string())
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let run = |args: &[&str]| {
+        let out = app.nashir(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "nashir {args:?}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    // Without --related the import stays fast and says how to compute them.
+    let stdout = run(&["import", path.to_str().unwrap()]);
+    assert!(stdout.contains("nashir reindex"), "{stdout}");
+    let stdout = run(&["import", "--related", path.to_str().unwrap()]);
+    assert!(stdout.contains(&format!("related articles and entities for {} articles", ARTICLES.len())), "{stdout}");
+    let mut football = Vec::new();
+    for i in 3..6 {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM articles WHERE source_key = $1")
+            .bind(format!("jsonl:a{i}"))
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        football.push(id);
+    }
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", football[0])).await;
+    let rel = related_ids(&json);
+    assert!(rel.len() >= 2 && football[1..].contains(&rel[0]) && football[1..].contains(&rel[1]), "{rel:?}");
+}
+storage_test!(archive_import_with_related_computes_suggestions);

@@ -69,8 +69,16 @@ pub async fn is_resident(store: &Store) -> StoreResult<bool> {
     Ok(engines.iter().any(|(k, _)| *k == id))
 }
 
-/// glibc keeps freed heap in its arenas; hand it back so RSS falls after a big pass.
+/// Allocators keep freed memory for reuse; hand it back so RSS falls after a big pass. The
+/// binary allocates with mimalloc (collected here); C libraries such as SQLite use glibc's
+/// malloc (trimmed here).
 fn give_back_memory() {
+    #[allow(unsafe_code)]
+    // SAFETY: mi_collect only returns free pages of mimalloc's heaps to the OS; it takes no
+    // pointers and is safe to call from any thread, with or without mimalloc as the allocator.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]
     // SAFETY: malloc_trim only releases free memory held by the allocator; it takes no pointers.

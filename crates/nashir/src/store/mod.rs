@@ -73,6 +73,14 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The migrations of one backend (the DDL differs, so each has its own folder).
+fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 impl Store {
     /// Connects and applies pending migrations. SQLite files (and their directory) are created.
     pub async fn connect(url: &str) -> StoreResult<Store> {
@@ -113,11 +121,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| unavailable(e.to_string()))?;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await?;
+        migrator(backend).run(&pool).await?;
         Ok(Store { pool, backend, epoch: Arc::new(AtomicU64::new(1)) })
     }
 

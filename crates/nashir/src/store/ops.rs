@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Row};
 
-use super::{Backend, Store, StoreError, StoreResult, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::{Backend, Store, StoreError, StoreResult};
 
 /// The table a backup file carries the media folder in, so one file holds everything.
 const MEDIA_TABLE: &str = "nashir_backup_media";
@@ -168,10 +168,7 @@ pub async fn migration_state(url: &str) -> StoreResult<MigrationState> {
         .connect_with(options)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
-    let migrator = match backend {
-        Backend::Sqlite => &SQLITE_MIGRATIONS,
-        Backend::Postgres => &POSTGRES_MIGRATIONS,
-    };
+    let migrator = super::migrator(backend);
     let table = match backend {
         Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
         Backend::Postgres => {

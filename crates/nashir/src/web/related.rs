@@ -135,11 +135,9 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
 /// Editors only: an editor's or owner's API token (created in the admin), or the site-wide
 /// `api.admin_token` for scripts that predate accounts. With neither, the endpoint is closed.
 async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
-    let given =
-        headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
-    if given.is_empty() {
+    let Some(given) = super::admin::api::bearer_token(headers) else {
         return Err("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …");
-    }
+    };
     let expected = state.config.api.admin_token.as_str();
     if !expected.is_empty() && crate::editor::accounts::constant_time_eq(given, expected) {
         return Ok(());

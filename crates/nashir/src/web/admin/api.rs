@@ -59,19 +59,23 @@ impl IntoResponse for ApiFailure {
     }
 }
 
+/// The token of an `Authorization: Bearer …` header, when one is sent and not blank.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// The user behind the request's bearer token.
 pub struct ApiUser(pub User);
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiFailure;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        let token = bearer_token(&parts.headers)
             .ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "أرسل رمز API في الترويسة Authorization: Bearer …"))?;
         let user = state.store.user_for_api_token(&token_hash(token)).await?;
         user.map(ApiUser).ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "رمز API غير صالح أو أُلغي"))

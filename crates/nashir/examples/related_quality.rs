@@ -228,6 +228,11 @@ struct Knobs {
     /// Contextual re-ranking weight and depth (see `rerank_contextual`); 0 = off.
     ctx: f32,
     ctx_depth: usize,
+    hub: f32,
+    hub_k: usize,
+    /// Diagnostic only (the product knows no sources): suggestions from the query's own
+    /// source, to measure how much of the error is the sources' different category schemes.
+    same_source: bool,
     with_places: bool,
     entities: bool,
 }
@@ -239,6 +244,9 @@ impl Default for Knobs {
             feat: FeatureParams::default(),
             snn: 0.0,
             ctx: 0.0,
+            hub: 0.0,
+            hub_k: 10,
+            same_source: false,
             ctx_depth: 10,
             with_places: false,
             entities: true,
@@ -274,6 +282,9 @@ fn knobs(base: &Knobs, spec: &str) -> Knobs {
             "expand_docs" => p.expand_docs = f as usize,
             "expand_weight" => p.expand_weight = f,
             "expand_terms" => p.expand_terms = f as usize,
+            "hub" => k.hub = f,
+            "hub_k" => k.hub_k = f as usize,
+            "same_source" => k.same_source = f > 0.0,
             "title_weight" => k.feat.title_weight = f,
             "lead_words" => k.feat.lead_words = f as usize,
             "lead_weight" => k.feat.lead_weight = f,
@@ -338,14 +349,41 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
         CATEGORIES.iter().copied().chain(if all_cats { vec!["internationalNews", "middleEast"] } else { vec![] }).collect();
     let is_query = |i: usize| cats.contains(&rows[i].category.as_str()) && (i / 2).is_multiple_of(step);
     let lists: Option<rustc_hash::FxHashMap<i64, Vec<nashir::related::Scored>>> =
-        (k.snn > 0.0 || k.ctx > 0.0).then(|| (0..rows.len()).map(|i| (i as i64, index.related(i as i64, 30, &[]))).collect());
+        (k.snn > 0.0 || k.ctx > 0.0 || k.hub > 0.0 || k.same_source).then(|| {
+            (0..rows.len()).map(|i| (i as i64, index.related(i as i64, if k.hub > 0.0 || k.same_source { 50 } else { 30 }, &[]))).collect()
+        });
+    // Hubness: an article close to everything (its own nearest neighbours score high) is
+    // discounted by its mean neighbour score (CSLS).
+    let hubness: rustc_hash::FxHashMap<i64, f32> = match &lists {
+        Some(l) if k.hub > 0.0 => l
+            .iter()
+            .map(|(&id, list)| {
+                let n = list.len().min(k.hub_k).max(1);
+                (id, list.iter().take(n).map(|s| s.score).sum::<f32>() / n as f32)
+            })
+            .collect(),
+        _ => Default::default(),
+    };
     let mut sums: rustc_hash::FxHashMap<(&str, usize), (f64, usize)> = Default::default();
     // DIAG=1: where the wrong suggestions go, and how often they share the query's source.
     let diag = std::env::var("DIAG").is_ok();
     let mut confusion: std::collections::BTreeMap<(String, String), usize> = Default::default();
     let mut source_stats: std::collections::BTreeMap<bool, (usize, usize)> = Default::default();
+    let mut hist: std::collections::BTreeMap<(String, usize), usize> = Default::default();
     for i in (0..rows.len()).filter(|&i| is_query(i)) {
         let rel = match &lists {
+            Some(l) if k.same_source => {
+                l[&(i as i64)].iter().filter(|s| rows[s.id as usize].source == rows[i].source).take(5).copied().collect()
+            }
+            Some(l) if k.hub > 0.0 => {
+                let mut list: Vec<nashir::related::Scored> = l[&(i as i64)]
+                    .iter()
+                    .map(|s| nashir::related::Scored { id: s.id, score: s.score - k.hub * hubness.get(&s.id).copied().unwrap_or(0.0) })
+                    .collect();
+                list.sort_unstable_by(|a, b| b.score.total_cmp(&a.score));
+                list.truncate(5);
+                list
+            }
             Some(l) if k.ctx > 0.0 => nashir::related::index::rerank_contextual(l, i as i64, 5, k.ctx, k.ctx_depth),
             Some(l) => nashir::related::index::rerank_shared_neighbours(l, i as i64, 5, k.snn),
             None => index.related(i as i64, 5, &[]),
@@ -355,6 +393,7 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
         }
         let same = rel.iter().filter(|s| rows[s.id as usize].category == rows[i].category).count();
         if diag {
+            *hist.entry((rows[i].category.clone(), same)).or_insert(0usize) += 1;
             for s in &rel {
                 let o = &rows[s.id as usize];
                 let right = o.category == rows[i].category;
@@ -369,6 +408,9 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
         e.1 += 1;
     }
     if diag {
+        for ((q, same), n) in &hist {
+            println!("  {q:<18} {same}/5 right: {n}");
+        }
         for ((q, o), n) in &confusion {
             println!("  confusion {q:<18} -> {o:<18} {n}");
         }

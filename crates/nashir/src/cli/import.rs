@@ -77,12 +77,15 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
 
     let mut total = Summary::default();
     let mut archive_writes = 0;
+    // With --related, terms and entities are computed while the import writes (see
+    // related::Analyser): the import leaves about one core of two idle.
+    let analyser = (args.related && store.is_some()).then(crate::related::Analyser::start);
     for file in expand(&args.files) {
         let format = args.format.unwrap_or_else(|| bulk::detect(&file));
         if format == Format::Text {
             import_text(store.as_ref(), &file, &options, &mut total).await;
         } else {
-            let summary = import_archive(store.as_ref(), &file, format, parse_options.clone(), &defaults).await;
+            let summary = import_archive(store.as_ref(), &file, format, parse_options.clone(), &defaults, analyser.as_ref()).await;
             total.imported += summary.imported;
             total.updated += summary.updated;
             total.skipped += summary.skipped;
@@ -107,7 +110,8 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
             // Archive imports write in batches without per-article suggestions; one pass over
             // the whole archive is far faster than one refresh per article.
             let started = std::time::Instant::now();
-            let n = crate::related::refresh_all(store).await?;
+            let prepared = analyser.map(crate::related::Analyser::finish).unwrap_or_default();
+            let n = crate::related::refresh_all_prepared(store, prepared).await?;
             let secs = started.elapsed().as_secs_f64();
             println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
         }
@@ -152,7 +156,14 @@ async fn import_text(store: Option<&Store>, file: &Path, options: &ImportOptions
 }
 
 /// One archive with a progress bar on stderr (drawn only when stderr is a terminal).
-async fn import_archive(store: Option<&Store>, file: &Path, format: Format, options: ParseOptions, defaults: &Defaults) -> Summary {
+async fn import_archive(
+    store: Option<&Store>,
+    file: &Path,
+    format: Format,
+    options: ParseOptions,
+    defaults: &Defaults,
+    analyser: Option<&crate::related::Analyser>,
+) -> Summary {
     let counter = Arc::new(AtomicU64::new(0));
     let reader = match bulk::open(file, counter.clone()) {
         Ok(r) => r,
@@ -172,7 +183,7 @@ async fn import_archive(store: Option<&Store>, file: &Path, format: Format, opti
     bar.enable_steady_tick(Duration::from_millis(200));
     let started = Instant::now();
     let name = file.display().to_string();
-    let summary = bulk::import_archive(store, format, reader, options, defaults, &mut |summary, failures| {
+    let summary = bulk::import_archive(store, format, reader, options, defaults, analyser, &mut |summary, failures| {
         bar.set_position(counter.load(Ordering::Relaxed));
         let secs = started.elapsed().as_secs_f64().max(0.001);
         bar.set_message(format!("{} articles, {:.0}/s", summary.processed(), summary.processed() as f64 / secs));

@@ -222,6 +222,7 @@ pub async fn import_archive(
     reader: Box<dyn BufRead + Send>,
     options: ParseOptions,
     defaults: &Defaults,
+    analyser: Option<&crate::related::Analyser>,
     progress: Progress<'_>,
 ) -> Summary {
     let mut rx = spawn_parser(format, reader, options);
@@ -245,12 +246,12 @@ pub async fn import_archive(
             }
         }
         if batch.len() >= BATCH_SIZE {
-            write_batch(store, &mut batch, &mut summary, &mut new_failures).await;
+            write_batch(store, &mut batch, &mut summary, &mut new_failures, analyser).await;
             progress(&summary, &new_failures);
             new_failures.clear();
         }
     }
-    write_batch(store, &mut batch, &mut summary, &mut new_failures).await;
+    write_batch(store, &mut batch, &mut summary, &mut new_failures, analyser).await;
     progress(&summary, &new_failures);
     summary
 }
@@ -272,7 +273,13 @@ fn apply_defaults(draft: &mut ArticleDraft, defaults: &Defaults) {
     }
 }
 
-async fn write_batch(store: Option<&Store>, batch: &mut Vec<Entry>, summary: &mut Summary, failures: &mut Vec<(String, String)>) {
+async fn write_batch(
+    store: Option<&Store>,
+    batch: &mut Vec<Entry>,
+    summary: &mut Summary,
+    failures: &mut Vec<(String, String)>,
+    analyser: Option<&crate::related::Analyser>,
+) {
     if batch.is_empty() {
         return;
     }
@@ -297,6 +304,9 @@ async fn write_batch(store: Option<&Store>, batch: &mut Vec<Entry>, summary: &mu
     for (entry, result) in batch.iter().zip(results) {
         match result {
             Ok((id, outcome)) => {
+                if let Some(analyser) = analyser {
+                    analyser.add(id, &entry.draft);
+                }
                 match outcome {
                     UpsertOutcome::Created => summary.imported += 1,
                     UpsertOutcome::Updated => summary.updated += 1,

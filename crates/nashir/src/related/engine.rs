@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex as StdMutex};
 use tokio::sync::Mutex;
 
 use super::db::{self, Computed, Source};
-use super::index::{features, Doc, Features, Params, RelatedIndex};
+use super::index::{features, parallel_map, Doc, Features, Params, RelatedIndex};
+use super::prepare::Prepared;
 use crate::entities;
 use crate::store::{ChangeKind, Store, StoreResult};
 
@@ -105,27 +106,15 @@ fn doc_with(source: &Source, f: Features, found: &[entities::Found]) -> Doc {
     }
 }
 
-/// `f` over `items` on up to four threads (the index is read-only here), results in order.
-fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads <= 1 || items.len() < 64 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("related worker panicked")).collect()
-    })
-}
-
 /// Builds the index from every published article.
-async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Option<i64>, Vec<entities::Found>)>> {
+async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> StoreResult<Vec<(i64, Option<i64>, Vec<entities::Found>)>> {
     let seq = store.last_change_seq().await?;
     engine.index = RelatedIndex::new(Params::default());
     engine.found.clear();
     let mut out = Vec::new();
     let mut after = 0;
     let (mut reading, mut analysing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut reused = 0usize;
     loop {
         let t = std::time::Instant::now();
         let batch = db::published_sources(store, after, 1000).await?;
@@ -133,10 +122,19 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
         let t = std::time::Instant::now();
         let Some(last) = batch.last() else { break };
         after = last.id;
-        // Analysis and extraction are the costly, independent part: spread them over the cores.
-        // (Overlapping them with the next read measured no faster on two busy cores.)
-        let analysed =
-            parallel_map(&batch, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)));
+        prepared.claim(after);
+        // Analysis and extraction are the costly, independent part: made ahead of time by an
+        // import's analyser, or spread over the cores here. (Overlapping them with the next
+        // read measured no faster on two busy cores.)
+        let ready: Vec<Option<(Features, Vec<entities::Found>)>> =
+            batch.iter().map(|source| prepared.take(source).map(|a| (a.features, a.found))).collect();
+        reused += ready.iter().filter(|r| r.is_some()).count();
+        let mut analysed: Vec<(Features, Vec<entities::Found>)> = {
+            let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+            parallel_map(&todo, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)))
+        };
+        analysed.reverse();
+        let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| analysed.pop().expect("one analysis per article")));
         for (source, (f, found)) in batch.iter().zip(analysed) {
             let dup = engine.index.upsert(doc_with(source, f, &found));
             engine.found.insert(source.id, found.clone());
@@ -148,6 +146,7 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
     engine.index.reweight();
     tracing::info!(
         articles = out.len(),
+        analysed_ahead = reused,
         read_s = reading.as_secs_f64(),
         analyse_and_index_s = analysing.as_secs_f64(),
         reweight_s = t.elapsed().as_secs_f64(),
@@ -160,7 +159,7 @@ async fn build(engine: &mut Engine, store: &Store) -> StoreResult<Vec<(i64, Opti
 /// Applies changes written since the index was last in step. Returns the articles changed.
 async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
     let Some(mut seq) = engine.seq else {
-        build(engine, store).await?;
+        build(engine, store, &Prepared::default()).await?;
         return Ok(Vec::new());
     };
     let mut changed = Vec::new();
@@ -250,10 +249,17 @@ pub async fn refresh_many(store: &Store, ids: &[i64]) -> StoreResult<()> {
 /// Rebuilds everything from the store: the index, every published article's suggestions,
 /// duplicates and entities. Used by reindex and after bulk imports. Returns the article count.
 pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
+    refresh_all_prepared(store, Prepared::default()).await
+}
+
+/// [`refresh_all`] with analyses an import made ahead of time (see [`super::Analyser`]).
+pub async fn refresh_all_prepared(store: &Store, prepared: Prepared) -> StoreResult<usize> {
     let shared = engine_for(store).await?;
     let mut engine = shared.lock().await;
     engine.seq = None;
-    let built = build(&mut engine, store).await?;
+    let built = build(&mut engine, store, &prepared).await?;
+    // Stops the analyser if it is still going (on articles no longer wanted).
+    drop(prepared);
     let count = built.len();
     let choices = db::all_editor_choices(store).await?;
     let none = (Vec::new(), Vec::new());

@@ -318,6 +318,20 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
+/// `f` over `items` on up to four threads, results in order. The index is read-only while
+/// it runs; small inputs stay on the calling thread.
+pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("related worker panicked")).collect()
+    })
+}
+
 /// splitmix64, for deterministic seeding of the clustering.
 fn next_random(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -351,8 +365,9 @@ fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations
     let mut seeds: Vec<usize> = vec![(next_random(&mut rng) % docs.len() as u64) as usize];
     while seeds.len() < k {
         let last = docs[*seeds.last().expect("a seed")];
-        for (d, doc) in dist.iter_mut().zip(docs) {
-            *d = d.min(1.0 - dot(doc, last)).max(0.0);
+        let near = parallel_map(docs, |doc| dot(doc, last));
+        for (d, cos) in dist.iter_mut().zip(near) {
+            *d = d.min(1.0 - cos).max(0.0);
         }
         let total: f64 = dist.iter().map(|&d| f64::from(d)).sum();
         if total <= 0.0 {
@@ -377,15 +392,17 @@ fn spherical_kmeans(docs: &[&[(u32, f32)]], n_terms: usize, k: usize, iterations
         }
     }
     let mut assign = vec![usize::MAX; docs.len()];
-    let mut scores = vec![0.0f32; k];
     for _ in 0..iterations {
         let mut moved = 0usize;
-        for (i, doc) in docs.iter().enumerate() {
+        let nearest = parallel_map(docs, |doc| {
+            let mut scores = vec![0.0f32; k];
             c.project(doc, &mut scores);
-            let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |b| b.0);
-            if assign[i] != best {
+            scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |b| b.0)
+        });
+        for (a, best) in assign.iter_mut().zip(nearest) {
+            if *a != best {
                 moved += 1;
-                assign[i] = best;
+                *a = best;
             }
         }
         if moved == 0 {
@@ -686,10 +703,14 @@ impl RelatedIndex {
         for p in self.postings.iter_mut() {
             p.clear();
         }
-        for slot in 0..self.slots.len() {
-            let Some(doc) = &self.slots[slot] else { continue };
+        let live: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].is_some()).collect();
+        let weighed = parallel_map(&live, |&slot| {
+            let doc = self.slots[slot].as_ref().expect("live slot");
             let vec = self.weigh(&doc.terms, doc.len, true);
             let indexed = self.top_terms(&vec, self.params.index_terms);
+            (vec, indexed)
+        });
+        for (slot, (vec, indexed)) in live.into_iter().zip(weighed) {
             for &(t, w) in &vec {
                 if indexed.binary_search(&t).is_ok() {
                     self.postings[t as usize].push((slot as u32, w));
@@ -771,8 +792,8 @@ impl RelatedIndex {
         self.concepts = (0..self.params.concept_runs.max(1))
             .map(|run| spherical_kmeans(&refs, self.df.len(), k, self.params.concept_iterations, run as u64))
             .collect();
-        for (s, top) in &tops {
-            let profile = self.profile(top);
+        let profiles = parallel_map(&tops, |(_, top)| self.profile(top));
+        for ((s, _), profile) in tops.iter().zip(profiles) {
             self.slots[*s as usize].as_mut().expect("live slot").concept = profile;
         }
     }
@@ -795,7 +816,10 @@ impl RelatedIndex {
                     && o.signature.is_some()
                     && dupes::similarity(doc.signature.as_ref().unwrap(), o.signature.as_ref().unwrap()) >= self.params.duplicate_threshold)
         };
-        cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !is_dup(o) && !exclude.contains(&o.id)));
+        let feedback = self.params.feedback_docs > 0 && self.params.feedback_weight > 0.0;
+        // Comparing signatures is dear; without feedback only the few candidates that reach
+        // the final list need it (see the loop at the end), which gives the same answer.
+        cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !(exclude.contains(&o.id) || feedback && is_dup(o))));
         let vectors: Vec<(u32, &[(u32, f32)])> =
             cands.iter().map(|&s| (s, self.slots[s as usize].as_ref().expect("live candidate").scoring())).collect();
         scratch.scatter(query, self.df.len());
@@ -804,7 +828,7 @@ impl RelatedIndex {
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
 
         let fb = self.params.feedback_docs.min(scored.len());
-        if fb > 0 && self.params.feedback_weight > 0.0 {
+        if feedback && fb > 0 {
             // Rocchio: query + β · mean of the first neighbours, then rescore.
             let mut centroid: FxHashMap<u32, f32> = FxHashMap::default();
             for &(s, _) in &scored[..fb] {
@@ -830,7 +854,7 @@ impl RelatedIndex {
         for (s, score) in scored {
             let o = self.slots[s as usize].as_ref().expect("live candidate");
             let root = o.duplicate_of.unwrap_or(o.id);
-            if roots.contains(&root) {
+            if roots.contains(&root) || is_dup(o) {
                 continue;
             }
             roots.push(root);

@@ -10,7 +10,9 @@ pub mod dupes;
 mod engine;
 pub mod follower;
 pub mod index;
+mod prepare;
 
 pub use db::{EditorAction, EntityRef, RelatedLink, Suggestion};
-pub use engine::{refresh, refresh_all, refresh_many, STORED};
+pub use engine::{refresh, refresh_all, refresh_all_prepared, refresh_many, STORED};
 pub use index::{features, features_with, Doc, FeatureParams, Features, Params, RelatedIndex, Scored};
+pub use prepare::{Analyser, Prepared};

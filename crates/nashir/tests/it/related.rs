@@ -5,6 +5,7 @@ use nashir::ingest::{self, ImportOptions};
 use nashir::related;
 use nashir::Store;
 use serde_json::{json, Value};
+use sqlx::Row;
 
 use crate::helpers::{seed_path, spawn_app_with, Backend, TestApp};
 use crate::storage_test;
@@ -393,5 +394,30 @@ async fn archive_import_with_related_computes_suggestions(app: TestApp) {
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", football[0])).await;
     let rel = related_ids(&json);
     assert!(rel.len() >= 2 && football[1..].contains(&rel[0]) && football[1..].contains(&rel[1]), "{rel:?}");
+
+    // The import analysed the articles while it wrote them; recomputing everything from the
+    // store gives the very same suggestions and entities.
+    let state = || async {
+        let related: Vec<(i64, i64, i64)> = sqlx::query("SELECT article_id, related_id, position FROM related ORDER BY 1, 3")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let mentions: Vec<(i64, String)> =
+            sqlx::query("SELECT ae.article_id, e.key FROM article_entities ae JOIN entities e ON e.id = ae.entity_id ORDER BY 1, 2")
+                .fetch_all(app.store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        (related, mentions)
+    };
+    let imported = state().await;
+    assert!(!imported.0.is_empty() && !imported.1.is_empty());
+    related::refresh_all(&app.store).await.unwrap();
+    assert_eq!(state().await, imported);
 }
 storage_test!(archive_import_with_related_computes_suggestions);

@@ -1,0 +1,185 @@
+//! Analysis ahead of time. An archive import hands every article it writes to a background
+//! thread that computes its terms and entities while the import goes on (the import keeps
+//! about one core of two busy); [`super::refresh_all_prepared`] then only checks that the
+//! stored text is the one analysed. Whatever the thread has not reached is analysed there
+//! as usual, so the result is the same as without it, only sooner.
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rustc_hash::FxHashMap;
+
+use super::db::{article_text, Source};
+use super::index::{features, Features};
+use crate::domain::{ArticleDraft, Status};
+use crate::entities::{self, Found};
+
+pub(crate) struct Analysed {
+    fingerprint: u64,
+    pub features: Features,
+    pub found: Vec<Found>,
+}
+
+struct Shared {
+    done: Mutex<FxHashMap<i64, Analysed>>,
+    /// Ids at or below this one are being read already: the thread skips them.
+    claimed: AtomicI64,
+    stop: AtomicBool,
+}
+
+/// Analyses made ahead of time, by article id; empty by default. Dropping it stops the
+/// thread.
+#[derive(Default)]
+pub struct Prepared {
+    shared: Option<Arc<Shared>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Prepared {
+    /// Tells the thread that articles up to `id` are about to be read (their analyses are
+    /// taken or made now; later ones are worth preparing still).
+    pub(crate) fn claim(&self, id: i64) {
+        if let Some(shared) = &self.shared {
+            shared.claimed.fetch_max(id, Ordering::Relaxed);
+        }
+    }
+
+    /// The analysis of `source` if it was made from exactly this title and text.
+    pub(crate) fn take(&self, source: &Source) -> Option<Analysed> {
+        let shared = self.shared.as_ref()?;
+        let found = shared.done.lock().expect("prepared analyses poisoned").remove(&source.id);
+        found.filter(|a| a.fingerprint == fingerprint(&source.title, &source.text))
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn fingerprint(title: &str, text: &str) -> u64 {
+    // SipHash with fixed keys: the same text gives the same value within the process.
+    let mut h = std::hash::DefaultHasher::new();
+    title.hash(&mut h);
+    text.hash(&mut h);
+    h.finish()
+}
+
+struct Job {
+    id: i64,
+    title: String,
+    text: String,
+}
+
+/// The background thread and its queue.
+pub struct Analyser {
+    queue: Option<mpsc::Sender<Job>>,
+    prepared: Prepared,
+}
+
+impl Analyser {
+    pub fn start() -> Analyser {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let shared = Arc::new(Shared { done: Mutex::default(), claimed: AtomicI64::new(i64::MIN), stop: AtomicBool::new(false) });
+        let state = shared.clone();
+        let worker = std::thread::Builder::new()
+            .name("related-analyser".into())
+            .spawn(move || {
+                for job in jobs {
+                    if state.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if job.id <= state.claimed.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let analysed = Analysed {
+                        fingerprint: fingerprint(&job.title, &job.text),
+                        features: features(&job.title, &job.text),
+                        found: entities::extract(&job.title, &job.text),
+                    };
+                    state.done.lock().expect("prepared analyses poisoned").insert(job.id, analysed);
+                }
+            })
+            .ok();
+        Analyser { queue: worker.as_ref().map(|_| queue), prepared: Prepared { shared: Some(shared), worker } }
+    }
+
+    /// Queues an article just written with id `id` (drafts that are not published are
+    /// skipped: the related index holds published articles only).
+    pub fn add(&self, id: i64, draft: &ArticleDraft) {
+        if draft.status != Status::Published {
+            return;
+        }
+        if let Some(queue) = &self.queue {
+            let job = Job { id, title: draft.headline.as_str().to_string(), text: article_text(&draft.lead, &draft.body) };
+            // A send fails only if the thread is gone; its articles are then analysed later.
+            let _ = queue.send(job);
+        }
+    }
+
+    /// No more articles: the thread works through its queue while the caller goes on to
+    /// [`super::refresh_all_prepared`].
+    pub fn finish(mut self) -> Prepared {
+        self.queue = None;
+        std::mem::take(&mut self.prepared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Block, Headline};
+
+    fn draft(title: &str, text: &str) -> ArticleDraft {
+        let mut d = ArticleDraft::new(Headline::parse(title).unwrap());
+        d.body = vec![Block::Paragraph { text: text.to_string() }];
+        d.status = Status::Published;
+        d
+    }
+
+    fn source(id: i64, d: &ArticleDraft) -> Source {
+        Source { id, title: d.headline.as_str().to_string(), text: article_text(&d.lead, &d.body), section: None, published_at: None }
+    }
+
+    /// Waits until the thread has analysed `id` (the queue is worked in order).
+    fn analysed(p: &Prepared, id: i64) -> bool {
+        let shared = p.shared.as_ref().unwrap();
+        for _ in 0..500 {
+            if shared.done.lock().unwrap().contains_key(&id) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    }
+
+    #[test]
+    fn analyses_are_used_only_for_the_text_they_were_made_from() {
+        let analyser = Analyser::start();
+        let same = draft("الرئيس الروسي فلاديمير بوتين يزور أنقرة", "التقى الرئيس الروسي فلاديمير بوتين نظيره التركي في أنقرة.");
+        let changed = draft("وزير الخارجية يصل إلى موسكو", "وصل وزير الخارجية إلى موسكو صباح اليوم.");
+        let mut unpublished = draft("مسودة لم تنشر", "نص المسودة.");
+        unpublished.status = Status::Draft;
+        analyser.add(1, &same);
+        analyser.add(2, &changed);
+        analyser.add(3, &unpublished);
+        let prepared = analyser.finish();
+        assert!(analysed(&prepared, 2));
+
+        let a = prepared.take(&source(1, &same)).expect("analysed ahead");
+        assert_eq!(a.features.terms, features(&source(1, &same).title, &source(1, &same).text).terms);
+        assert!(a.found.iter().any(|e| e.name.contains("بوتين")), "{:?}", a.found);
+        // Edited after the import: the stored text differs, so the analysis is not used.
+        let edited = draft("وزير الخارجية يصل إلى موسكو", "وصل وزير الخارجية إلى موسكو مساء اليوم.");
+        assert!(prepared.take(&source(2, &edited)).is_none());
+        assert!(prepared.take(&source(3, &unpublished)).is_none());
+    }
+}

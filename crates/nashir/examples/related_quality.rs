@@ -394,6 +394,22 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
         let same = rel.iter().filter(|s| rows[s.id as usize].category == rows[i].category).count();
         if diag {
             *hist.entry((rows[i].category.clone(), same)).or_insert(0usize) += 1;
+            // A sample of the suggestions the metric calls wrong, to judge by reading them.
+            // JUDGE=same: a sample of the ones it calls right, to check them the same way.
+            let judge_same = std::env::var("JUDGE").is_ok_and(|v| v == "same");
+            if i % if judge_same { 331 } else { 97 } == 0 {
+                for s in rel.iter().filter(|s| (rows[s.id as usize].category == rows[i].category) == judge_same).take(if judge_same {
+                    2
+                } else {
+                    5
+                }) {
+                    let o = &rows[s.id as usize];
+                    println!(
+                        "  other-category: {} [{}] {}\n      → {} [{}] {}",
+                        rows[i].id, rows[i].category, rows[i].title, o.id, o.category, o.title
+                    );
+                }
+            }
             for s in &rel {
                 let o = &rows[s.id as usize];
                 let right = o.category == rows[i].category;
@@ -424,6 +440,41 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
 
 /// `SWEEP="a=1;a=2,b=3"`: one line per setting (each over `RELATED_PARAMS`), odd rows tune,
 /// even rows are held out.
+#[derive(Deserialize)]
+struct Judgements {
+    other_category: Vec<Judged>,
+    same_category: Vec<Judged>,
+}
+
+#[derive(Deserialize)]
+struct Judged {
+    query: String,
+    suggestion: String,
+    judgement: String,
+}
+
+/// Reads `tests/data/related-judgements.json` (suggestions judged by reading them) and turns
+/// the category precision into what a reader would call related: share `p5` of suggestions
+/// agree with the query's category, `1 − p5` do not, and each kind is judged separately.
+fn judged(rows: &[Row], index: &RelatedIndex, p5: f64) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/related-judgements.json");
+    let j: Judgements = serde_json::from_str(&std::fs::read_to_string(path).expect("judgements")).expect("judgements json");
+    let position: rustc_hash::FxHashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let share =
+        |list: &[Judged], what: &[&str]| list.iter().filter(|x| what.contains(&x.judgement.as_str())).count() as f64 / list.len() as f64;
+    let still = j
+        .other_category
+        .iter()
+        .chain(&j.same_category)
+        .filter(|x| index.related(position[x.query.as_str()] as i64, 5, &[]).iter().any(|s| s.id == position[x.suggestion.as_str()] as i64))
+        .count();
+    println!("judged pairs: {} (still suggested by this setting: {still})", j.other_category.len() + j.same_category.len());
+    for (name, what) in [("same story or topic", &["same"][..]), ("same, or a shared broad theme", &["same", "loose"][..])] {
+        let (o, s) = (share(&j.other_category, what), share(&j.same_category, what));
+        println!("  {name}: other-category suggestions {o:.2}, same-category {s:.2} → estimated precision {:.3}", p5 * s + (1.0 - p5) * o);
+    }
+}
+
 fn sweep(rows: &[Row], spec: &str) {
     let base = knobs(&Knobs::default(), &std::env::var("RELATED_PARAMS").unwrap_or_default());
     let t = Instant::now();
@@ -438,6 +489,9 @@ fn sweep(rows: &[Row], spec: &str) {
         let t = Instant::now();
         let r = evaluate(rows, &index, &k);
         let query = t.elapsed().as_secs_f64();
+        if std::env::var("JUDGED").is_ok() {
+            judged(rows, &index, r.mean(2));
+        }
         let cats: Vec<String> = r.per_cat.iter().map(|c| format!("{:.3}", (c.1 + c.2) / 2.0)).collect();
         println!(
             "| {} | {:.3} | {:.3} | {:.3} | {} | {build:.1} | {query:.1} |",

@@ -405,8 +405,14 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
                 }) {
                     let o = &rows[s.id as usize];
                     println!(
-                        "  other-category: {} [{}] {}\n      → {} [{}] {}",
-                        rows[i].id, rows[i].category, rows[i].title, o.id, o.category, o.title
+                        "  {}: {} [{}] {}\n      → {} [{}] {}",
+                        if judge_same { "same-category" } else { "other-category" },
+                        rows[i].id,
+                        rows[i].category,
+                        rows[i].title,
+                        o.id,
+                        o.category,
+                        o.title
                     );
                 }
             }
@@ -438,8 +444,6 @@ fn evaluate(rows: &[Row], index: &RelatedIndex, k: &Knobs) -> SplitResult {
     SplitResult { per_cat: cats.iter().map(|&c| (c, p(c, 1), p(c, 0))).collect() }
 }
 
-/// `SWEEP="a=1;a=2,b=3"`: one line per setting (each over `RELATED_PARAMS`), odd rows tune,
-/// even rows are held out.
 #[derive(Deserialize)]
 struct Judgements {
     other_category: Vec<Judged>,
@@ -475,6 +479,8 @@ fn judged(rows: &[Row], index: &RelatedIndex, p5: f64) {
     }
 }
 
+/// `SWEEP="a=1;a=2,b=3"`: one line per setting (each over `RELATED_PARAMS`), odd rows tune,
+/// even rows are held out.
 fn sweep(rows: &[Row], spec: &str) {
     let base = knobs(&Knobs::default(), &std::env::var("RELATED_PARAMS").unwrap_or_default());
     let t = Instant::now();

@@ -53,7 +53,7 @@ pub enum Command {
     Demo(ServeArgs),
     /// Import articles: plain text, WordPress WXR, Ghost JSON or JSON Lines (.gz read directly).
     Import(import::ImportArgs),
-    /// Rebuild the search index from the store (stop the server first).
+    /// Rebuild the search index, related articles and entities from the store (stop the server first).
     Reindex,
     /// Manage newsroom accounts.
     User(user::UserArgs),

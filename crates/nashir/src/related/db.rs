@@ -214,7 +214,7 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
         .iter()
         .map(|r| Ok((r.try_get("key")?, r.try_get("id")?)))
         .collect::<StoreResult<_>>()?;
-    create_entities(&mut tx, store.backend(), &mut ids, all.iter().flat_map(|c| &c.entities)).await?;
+    create_entities(&mut tx, backend, &mut ids, all.iter().flat_map(|c| &c.entities)).await?;
     // Editors' rows survived the delete; computed rows must not collide with them.
     let kept: std::collections::HashSet<(i64, i64)> = sqlx::query("SELECT article_id, related_id FROM related")
         .fetch_all(&mut *tx)
@@ -223,11 +223,15 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
         .map(|r| Ok((r.try_get("article_id")?, r.try_get("related_id")?)))
         .collect::<StoreResult<_>>()?;
 
-    let related: Vec<(i64, i64, f64, i64)> = all
-        .iter()
-        .flat_map(|c| c.related.iter().enumerate().map(move |(pos, (rid, score))| (c.article_id, *rid, f64::from(*score), pos as i64)))
-        .filter(|(a, r, _, _)| !kept.contains(&(*a, *r)))
-        .collect();
+    let related: Vec<(i64, i64, f64, i64)> =
+        all.iter()
+            .flat_map(|c| {
+                c.related.iter().enumerate().map(move |(pos, (rid, score))| {
+                    (c.article_id, *rid, if score.is_finite() { f64::from(*score) } else { 0.0 }, pos as i64)
+                })
+            })
+            .filter(|(a, r, _, _)| !kept.contains(&(*a, *r)))
+            .collect();
     insert_columns(
         &mut tx,
         backend,
@@ -287,15 +291,15 @@ impl Column {
         }
     }
 
-    /// The column as a PostgreSQL array literal, `{1,2,3}`.
-    fn array_literal(&self) -> String {
-        let mut out = String::with_capacity(self.len() * 8 + 2);
+    /// Rows `rows` of the column as a PostgreSQL array literal, `{1,2,3}`.
+    fn array_literal(&self, rows: std::ops::Range<usize>) -> String {
+        let mut out = String::with_capacity(rows.len() * 8 + 2);
         out.push('{');
         match self {
-            Column::Int(v) => v.iter().enumerate().for_each(|(i, x)| {
+            Column::Int(v) => v[rows].iter().enumerate().for_each(|(i, x)| {
                 let _ = write!(out, "{}{x}", if i > 0 { "," } else { "" });
             }),
-            Column::Float(v) => v.iter().enumerate().for_each(|(i, x)| {
+            Column::Float(v) => v[rows].iter().enumerate().for_each(|(i, x)| {
                 let _ = write!(out, "{}{}", if i > 0 { "," } else { "" }, if x.is_finite() { *x } else { 0.0 });
             }),
         }
@@ -317,6 +321,7 @@ impl Column {
 /// round trips and parameter encoding than in the inserts. SQLite gets 200-row statements.
 async fn insert_columns(tx: &mut sqlx::Transaction<'_, sqlx::Any>, backend: Backend, insert: &str, columns: &[Column]) -> StoreResult<()> {
     let rows = columns.first().map_or(0, Column::len);
+    debug_assert!(columns.iter().all(|c| c.len() == rows), "columns of one length");
     if rows == 0 {
         return Ok(());
     }
@@ -324,11 +329,15 @@ async fn insert_columns(tx: &mut sqlx::Transaction<'_, sqlx::Any>, backend: Back
         Backend::Postgres => {
             let arrays: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("CAST(${} AS {})", i + 1, c.pg_type())).collect();
             let sql = format!("{insert} SELECT * FROM unnest({})", arrays.join(", "));
-            let mut q = sqlx::query(&sql);
-            for c in columns {
-                q = q.bind(c.array_literal());
+            // 100,000 rows a statement keeps each parameter to a few MB.
+            for start in (0..rows).step_by(100_000) {
+                let end = (start + 100_000).min(rows);
+                let mut q = sqlx::query(&sql);
+                for c in columns {
+                    q = q.bind(c.array_literal(start..end));
+                }
+                q.execute(&mut **tx).await?;
             }
-            q.execute(&mut **tx).await?;
         }
         Backend::Sqlite => {
             for start in (0..rows).step_by(200) {
@@ -387,17 +396,17 @@ async fn create_entities<'a>(
         })
         .collect();
     for chunk in rows.chunks(200) {
-        // Another writer may have taken a key or slug meanwhile: those rows are skipped here
-        // and resolved one by one below.
-        let sql = values_sql(backend, "INSERT INTO entities (kind, name, slug, key) VALUES ", 4, chunk.len()) + " ON CONFLICT DO NOTHING";
+        // Writers are serialized (see Store::begin_logged_write), so nothing should collide;
+        // should a row be skipped all the same, the one-by-one path below resolves it.
+        let sql = values_sql(backend, "INSERT INTO entities (kind, name, slug, key) VALUES ", 4, chunk.len())
+            + " ON CONFLICT DO NOTHING RETURNING id, key";
         let mut q = sqlx::query(&sql);
         for (e, slug) in chunk {
             q = q.bind(e.kind.as_str()).bind(&e.name).bind(slug).bind(&e.key);
         }
-        q.execute(&mut **tx).await?;
-    }
-    for r in sqlx::query("SELECT id, key FROM entities").fetch_all(&mut **tx).await? {
-        ids.insert(r.try_get("key")?, r.try_get("id")?);
+        for r in q.fetch_all(&mut **tx).await? {
+            ids.insert(r.try_get("key")?, r.try_get("id")?);
+        }
     }
     for (e, _) in rows {
         if !ids.contains_key(&e.key) {

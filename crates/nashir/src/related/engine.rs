@@ -129,12 +129,11 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
         let ready: Vec<Option<(Features, Vec<entities::Found>)>> =
             batch.iter().map(|source| prepared.take(source).map(|a| (a.features, a.found))).collect();
         reused += ready.iter().filter(|r| r.is_some()).count();
-        let mut analysed: Vec<(Features, Vec<entities::Found>)> = {
-            let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+        let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+        let mut fresh =
             parallel_map(&todo, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)))
-        };
-        analysed.reverse();
-        let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| analysed.pop().expect("one analysis per article")));
+                .into_iter();
+        let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| fresh.next().expect("one analysis per article")));
         for (source, (f, found)) in batch.iter().zip(analysed) {
             let dup = engine.index.upsert(doc_with(source, f, &found));
             engine.found.insert(source.id, found.clone());
@@ -249,17 +248,17 @@ pub async fn refresh_many(store: &Store, ids: &[i64]) -> StoreResult<()> {
 /// Rebuilds everything from the store: the index, every published article's suggestions,
 /// duplicates and entities. Used by reindex and after bulk imports. Returns the article count.
 pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
-    refresh_all_prepared(store, Prepared::default()).await
+    refresh_all_prepared(store, &Prepared::default()).await
 }
 
 /// [`refresh_all`] with analyses an import made ahead of time (see [`super::Analyser`]).
-pub async fn refresh_all_prepared(store: &Store, prepared: Prepared) -> StoreResult<usize> {
+pub async fn refresh_all_prepared(store: &Store, prepared: &Prepared) -> StoreResult<usize> {
     let shared = engine_for(store).await?;
     let mut engine = shared.lock().await;
     engine.seq = None;
-    let built = build(&mut engine, store, &prepared).await?;
-    // Stops the analyser if it is still going (on articles no longer wanted).
-    drop(prepared);
+    let built = build(&mut engine, store, prepared).await?;
+    // Everything is read: the analyser has nothing left worth doing.
+    prepared.stop();
     let count = built.len();
     let choices = db::all_editor_choices(store).await?;
     let none = (Vec::new(), Vec::new());

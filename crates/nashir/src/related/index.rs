@@ -704,22 +704,25 @@ impl RelatedIndex {
             p.clear();
         }
         let live: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].is_some()).collect();
-        let weighed = parallel_map(&live, |&slot| {
-            let doc = self.slots[slot].as_ref().expect("live slot");
-            let vec = self.weigh(&doc.terms, doc.len, true);
-            let indexed = self.top_terms(&vec, self.params.index_terms);
-            (vec, indexed)
-        });
-        for (slot, (vec, indexed)) in live.into_iter().zip(weighed) {
-            for &(t, w) in &vec {
-                if indexed.binary_search(&t).is_ok() {
-                    self.postings[t as usize].push((slot as u32, w));
+        // In chunks, so new vectors replace old ones as they come instead of all coexisting.
+        for chunk in live.chunks(4096) {
+            let weighed = parallel_map(chunk, |&slot| {
+                let doc = self.slots[slot].as_ref().expect("live slot");
+                let vec = self.weigh(&doc.terms, doc.len, true);
+                let indexed = self.top_terms(&vec, self.params.index_terms);
+                (vec, indexed)
+            });
+            for (&slot, (vec, indexed)) in chunk.iter().zip(weighed) {
+                for &(t, w) in &vec {
+                    if indexed.binary_search(&t).is_ok() {
+                        self.postings[t as usize].push((slot as u32, w));
+                    }
                 }
+                let doc = self.slots[slot].as_mut().expect("live slot");
+                doc.vec = vec;
+                doc.indexed = indexed;
+                doc.xvec.clear();
             }
-            let doc = self.slots[slot].as_mut().expect("live slot");
-            doc.vec = vec;
-            doc.indexed = indexed;
-            doc.xvec.clear();
         }
         self.build_concepts();
         self.expand();
@@ -819,13 +822,13 @@ impl RelatedIndex {
         let feedback = self.params.feedback_docs > 0 && self.params.feedback_weight > 0.0;
         // Comparing signatures is dear; without feedback only the few candidates that reach
         // the final list need it (see the loop at the end), which gives the same answer.
-        cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !(exclude.contains(&o.id) || feedback && is_dup(o))));
+        cands.retain(|&s| self.slots[s as usize].as_ref().is_some_and(|o| !(exclude.contains(&o.id) || (feedback && is_dup(o)))));
         let vectors: Vec<(u32, &[(u32, f32)])> =
             cands.iter().map(|&s| (s, self.slots[s as usize].as_ref().expect("live candidate").scoring())).collect();
         scratch.scatter(query, self.df.len());
         let mut scored: Vec<(u32, f32)> = vectors.iter().map(|(s, v)| (*s, self.score(doc, &scratch.dense, *s, v))).collect();
         scratch.clear(query);
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 
         let fb = self.params.feedback_docs.min(scored.len());
         if feedback && fb > 0 {
@@ -846,7 +849,7 @@ impl RelatedIndex {
             scratch.scatter(&expanded, self.df.len());
             scored = vectors.iter().map(|(s, v)| (*s, self.score(doc, &scratch.dense, *s, v))).collect();
             scratch.clear(&expanded);
-            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+            scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
         // One copy of a story is enough: later copies of an already chosen one are skipped.
         let mut roots: Vec<i64> = Vec::with_capacity(k);

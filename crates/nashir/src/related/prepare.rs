@@ -5,7 +5,7 @@
 //! as usual, so the result is the same as without it, only sooner.
 
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -27,7 +27,15 @@ struct Shared {
     /// Ids at or below this one are being read already: the thread skips them.
     claimed: AtomicI64,
     stop: AtomicBool,
+    /// Analyses taken by the refresh (for its log and the tests).
+    reused: AtomicUsize,
 }
+
+/// Articles waiting for the thread. When the import writes faster than one thread analyses,
+/// later articles are not queued (the refresh analyses them) instead of piling up in memory.
+const QUEUE: usize = 2_000;
+/// Analyses kept at most (a few KB each): beyond, the refresh analyses the rest itself.
+const KEPT_MAX: usize = 200_000;
 
 /// Analyses made ahead of time, by article id; empty by default. Dropping it stops the
 /// thread.
@@ -50,15 +58,38 @@ impl Prepared {
     pub(crate) fn take(&self, source: &Source) -> Option<Analysed> {
         let shared = self.shared.as_ref()?;
         let found = shared.done.lock().expect("prepared analyses poisoned").remove(&source.id);
-        found.filter(|a| a.fingerprint == fingerprint(&source.title, &source.text))
+        let usable = found.filter(|a| a.fingerprint == fingerprint(&source.title, &source.text));
+        if usable.is_some() {
+            shared.reused.fetch_add(1, Ordering::Relaxed);
+        }
+        usable
+    }
+
+    /// Stops the thread at its next article (the refresh has read everything).
+    pub(crate) fn stop(&self) {
+        if let Some(shared) = &self.shared {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// How many analyses the refresh took from here.
+    pub fn reused(&self) -> usize {
+        self.shared.as_ref().map_or(0, |s| s.reused.load(Ordering::Relaxed))
+    }
+
+    /// Waits until the thread has worked through its queue (it must be closed: see
+    /// [`Analyser::finish`]). For tests, which need a known state.
+    #[doc(hidden)]
+    pub fn join_idle(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
     }
 }
 
 impl Drop for Prepared {
     fn drop(&mut self) {
-        if let Some(shared) = &self.shared {
-            shared.stop.store(true, Ordering::Relaxed);
-        }
+        self.stop();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
         }
@@ -81,34 +112,47 @@ struct Job {
 
 /// The background thread and its queue.
 pub struct Analyser {
-    queue: Option<mpsc::Sender<Job>>,
+    queue: Option<mpsc::SyncSender<Job>>,
     prepared: Prepared,
 }
 
 impl Analyser {
     pub fn start() -> Analyser {
-        let (queue, jobs) = mpsc::channel::<Job>();
-        let shared = Arc::new(Shared { done: Mutex::default(), claimed: AtomicI64::new(i64::MIN), stop: AtomicBool::new(false) });
+        let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE);
+        let shared = Arc::new(Shared {
+            done: Mutex::default(),
+            claimed: AtomicI64::new(i64::MIN),
+            stop: AtomicBool::new(false),
+            reused: AtomicUsize::new(0),
+        });
         let state = shared.clone();
-        let worker = std::thread::Builder::new()
-            .name("related-analyser".into())
-            .spawn(move || {
-                for job in jobs {
-                    if state.stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if job.id <= state.claimed.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    let analysed = Analysed {
-                        fingerprint: fingerprint(&job.title, &job.text),
-                        features: features(&job.title, &job.text),
-                        found: entities::extract(&job.title, &job.text),
-                    };
-                    state.done.lock().expect("prepared analyses poisoned").insert(job.id, analysed);
+        let worker = std::thread::Builder::new().name("related-analyser".into()).spawn(move || {
+            for job in jobs {
+                if state.stop.load(Ordering::Relaxed) {
+                    break;
                 }
-            })
-            .ok();
+                if job.id <= state.claimed.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let analysed = Analysed {
+                    fingerprint: fingerprint(&job.title, &job.text),
+                    features: features(&job.title, &job.text),
+                    found: entities::extract(&job.title, &job.text),
+                };
+                let mut done = state.done.lock().expect("prepared analyses poisoned");
+                if done.len() >= KEPT_MAX {
+                    break;
+                }
+                done.insert(job.id, analysed);
+            }
+        });
+        let worker = match worker {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "related: no analyser thread; the refresh analyses every article itself");
+                None
+            }
+        };
         Analyser { queue: worker.as_ref().map(|_| queue), prepared: Prepared { shared: Some(shared), worker } }
     }
 
@@ -120,8 +164,8 @@ impl Analyser {
         }
         if let Some(queue) = &self.queue {
             let job = Job { id, title: draft.headline.as_str().to_string(), text: article_text(&draft.lead, &draft.body) };
-            // A send fails only if the thread is gone; its articles are then analysed later.
-            let _ = queue.send(job);
+            // Full queue or no thread: the refresh analyses this article itself.
+            let _ = queue.try_send(job);
         }
     }
 
@@ -130,6 +174,13 @@ impl Analyser {
     pub fn finish(mut self) -> Prepared {
         self.queue = None;
         std::mem::take(&mut self.prepared)
+    }
+}
+
+impl Drop for Analyser {
+    fn drop(&mut self) {
+        // Close the queue before `prepared` joins the thread, whatever the field order.
+        self.queue = None;
     }
 }
 
@@ -149,18 +200,6 @@ mod tests {
         Source { id, title: d.headline.as_str().to_string(), text: article_text(&d.lead, &d.body), section: None, published_at: None }
     }
 
-    /// Waits until the thread has analysed `id` (the queue is worked in order).
-    fn analysed(p: &Prepared, id: i64) -> bool {
-        let shared = p.shared.as_ref().unwrap();
-        for _ in 0..500 {
-            if shared.done.lock().unwrap().contains_key(&id) {
-                return true;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        false
-    }
-
     #[test]
     fn analyses_are_used_only_for_the_text_they_were_made_from() {
         let analyser = Analyser::start();
@@ -171,8 +210,9 @@ mod tests {
         analyser.add(1, &same);
         analyser.add(2, &changed);
         analyser.add(3, &unpublished);
-        let prepared = analyser.finish();
-        assert!(analysed(&prepared, 2));
+        let mut prepared = analyser.finish();
+        prepared.join_idle();
+        assert_eq!(prepared.shared.as_ref().unwrap().done.lock().unwrap().len(), 2, "the unpublished draft is not analysed");
 
         let a = prepared.take(&source(1, &same)).expect("analysed ahead");
         assert_eq!(a.features.terms, features(&source(1, &same).title, &source(1, &same).text).terms);
@@ -181,5 +221,19 @@ mod tests {
         let edited = draft("وزير الخارجية يصل إلى موسكو", "وصل وزير الخارجية إلى موسكو مساء اليوم.");
         assert!(prepared.take(&source(2, &edited)).is_none());
         assert!(prepared.take(&source(3, &unpublished)).is_none());
+        assert_eq!(prepared.reused(), 1);
+    }
+
+    #[test]
+    fn claimed_articles_are_left_to_the_refresh() {
+        let analyser = Analyser::start();
+        analyser.prepared.claim(10);
+        let a = draft("الرئيس الروسي فلاديمير بوتين يزور أنقرة", "التقى الرئيس الروسي فلاديمير بوتين نظيره التركي في أنقرة.");
+        analyser.add(9, &a);
+        analyser.add(11, &a);
+        let mut prepared = analyser.finish();
+        prepared.join_idle();
+        assert!(prepared.take(&source(9, &a)).is_none(), "read already: not analysed twice");
+        assert!(prepared.take(&source(11, &a)).is_some());
     }
 }

@@ -7,7 +7,7 @@ use nashir::Store;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{seed_path, spawn_app_with, Backend, TestApp};
+use crate::helpers::{fresh_database, seed_path, spawn_app_with, Backend, TestApp};
 use crate::storage_test;
 
 const TOKEN: &str = "test-admin-token";
@@ -394,30 +394,60 @@ async fn archive_import_with_related_computes_suggestions(app: TestApp) {
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", football[0])).await;
     let rel = related_ids(&json);
     assert!(rel.len() >= 2 && football[1..].contains(&rel[0]) && football[1..].contains(&rel[1]), "{rel:?}");
-
-    // The import analysed the articles while it wrote them; recomputing everything from the
-    // store gives the very same suggestions and entities.
-    let state = || async {
-        let related: Vec<(i64, i64, i64)> = sqlx::query("SELECT article_id, related_id, position FROM related ORDER BY 1, 3")
-            .fetch_all(app.store.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-        let mentions: Vec<(i64, String)> =
-            sqlx::query("SELECT ae.article_id, e.key FROM article_entities ae JOIN entities e ON e.id = ae.entity_id ORDER BY 1, 2")
-                .fetch_all(app.store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
-        (related, mentions)
-    };
-    let imported = state().await;
-    assert!(!imported.0.is_empty() && !imported.1.is_empty());
-    related::refresh_all(&app.store).await.unwrap();
-    assert_eq!(state().await, imported);
 }
 storage_test!(archive_import_with_related_computes_suggestions);
+
+/// Everything a refresh computes: suggestions, entity mentions, duplicate links.
+async fn computed(store: &Store) -> (Vec<(i64, i64, i64)>, Vec<(i64, String)>, Vec<(i64, i64)>) {
+    let rows = |sql: &'static str| async move { sqlx::query(sql).fetch_all(store.pool()).await.unwrap() };
+    let related = rows("SELECT article_id, related_id, position FROM related ORDER BY 1, 3")
+        .await
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let mentions = rows("SELECT ae.article_id, e.key FROM article_entities ae JOIN entities e ON e.id = ae.entity_id ORDER BY 1, 2")
+        .await
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let duplicates =
+        rows("SELECT article_id, duplicate_of FROM duplicates ORDER BY 1").await.iter().map(|r| (r.get(0), r.get(1))).collect();
+    (related, mentions, duplicates)
+}
+
+/// An import's background analyses (related::Analyser) give exactly what a refresh computes
+/// from the store, and one edited after it was analysed is analysed again. On a store of its
+/// own: the test app's server follows its database and would write meanwhile.
+async fn analyses_made_during_an_import_change_nothing(app: TestApp) {
+    let backend = match app.store.backend() {
+        nashir::store::Backend::Sqlite => Backend::Sqlite,
+        nashir::store::Backend::Postgres => Backend::Postgres,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&fresh_database(backend, dir.path()).await.unwrap()).await.unwrap();
+    let mut drafts: Vec<ArticleDraft> = ARTICLES.iter().enumerate().map(|(i, (h, p))| draft(&i.to_string(), h, p)).collect();
+    // The same wire story twice, so duplicate links are compared too.
+    let mut copy = drafts[0].clone();
+    copy.source_key = Some("test:copy".into());
+    drafts.push(copy);
+    let analyser = related::Analyser::start();
+    let written = store.upsert_articles(&drafts).await.unwrap();
+    for ((id, _), d) in written.iter().zip(&drafts) {
+        analyser.add(*id, d);
+    }
+    let mut prepared = analyser.finish();
+    prepared.join_idle();
+    let mut edited = drafts[3].clone();
+    edited.body.push(Block::Paragraph {
+        text: "وأضاف المدرب أن الفريق سيخوض مباراة ودية قبل انطلاق الدوري.".into()
+    });
+    store.upsert_article(&edited).await.unwrap();
+
+    assert_eq!(related::refresh_all_prepared(&store, &prepared).await.unwrap(), drafts.len());
+    assert_eq!(prepared.reused(), drafts.len() - 1, "every analysis but the edited article's");
+    let with_analyses = computed(&store).await;
+    assert!(!with_analyses.0.is_empty() && !with_analyses.1.is_empty() && !with_analyses.2.is_empty(), "{with_analyses:?}");
+    related::refresh_all(&store).await.unwrap();
+    assert_eq!(computed(&store).await, with_analyses);
+}
+storage_test!(analyses_made_during_an_import_change_nothing);

@@ -383,14 +383,7 @@ async fn create_entities<'a>(
     let rows: Vec<(&Found, String)> = new
         .into_iter()
         .map(|e| {
-            let hash = short_hash(&e.key);
-            let base = Slug::from_title(&e.name, &format!("{}-{hash}", e.kind.as_str())).to_string();
-            let mut slug = base.clone();
-            let mut n = 1;
-            while slugs.contains(&slug) {
-                slug = if n == 1 { format!("{base}-{hash}") } else { format!("{base}-{hash}-{n}") };
-                n += 1;
-            }
+            let slug = slug_candidates(e).find(|s| !slugs.contains(s)).expect("slug candidates never end");
             slugs.insert(slug.clone());
             (e, slug)
         })
@@ -476,14 +469,19 @@ pub(crate) async fn clear(store: &Store, article_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Slugs for a new entity, best first: its name, then with a hash of its key, then numbered.
+fn slug_candidates(e: &Found) -> impl Iterator<Item = String> {
+    let hash = short_hash(&e.key);
+    let base = Slug::from_title(&e.name, &format!("{}-{hash}", e.kind.as_str())).to_string();
+    std::iter::once(base.clone()).chain(std::iter::once(format!("{base}-{hash}"))).chain((2..).map(move |n| format!("{base}-{hash}-{n}")))
+}
+
 /// The entity's id, creating it with a unique slug on first sight.
 async fn entity_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, e: &Found) -> StoreResult<i64> {
     if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM entities WHERE key = $1").bind(&e.key).fetch_optional(&mut **tx).await? {
         return Ok(id);
     }
-    let hash = short_hash(&e.key);
-    let base = Slug::from_title(&e.name, &format!("{}-{hash}", e.kind.as_str()));
-    for candidate in [base.to_string(), format!("{base}-{hash}")] {
+    for candidate in slug_candidates(e).take(20) {
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO entities (kind, name, slug, key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
         )
@@ -666,4 +664,28 @@ pub async fn entity_articles(store: &Store, entity_id: i64, limit: i64, offset: 
 fn short_hash(s: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(s.as_bytes())[..4])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_slugs_fall_back_to_the_key_hash_then_numbers() {
+        let e = Found { kind: Kind::Person, name: "فراس علاوي".into(), key: "فراس علاوي".into(), mentions: 1 };
+        let hash = short_hash(&e.key);
+        let first: Vec<String> = slug_candidates(&e).take(4).collect();
+        assert_eq!(
+            first,
+            ["فراس-علاوي".to_string(), format!("فراس-علاوي-{hash}"), format!("فراس-علاوي-{hash}-2"), format!("فراس-علاوي-{hash}-3")]
+        );
+    }
+
+    #[test]
+    fn placeholders_are_anonymous_on_sqlite_and_numbered_on_postgres() {
+        assert_eq!(values_sql(Backend::Sqlite, "INSERT INTO t (a, b) VALUES ", 2, 2), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+        assert_eq!(values_sql(Backend::Postgres, "INSERT INTO t (a, b) VALUES ", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(Column::Float(vec![0.5, f64::NAN, 2.0]).array_literal(0..3), "{0.5,0,2}");
+        assert_eq!(Column::Int(vec![1, 2, 3]).array_literal(1..3), "{2,3}");
+    }
 }

@@ -113,7 +113,6 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
             let started = std::time::Instant::now();
             let prepared = analyser.map(crate::related::Analyser::finish).unwrap_or_default();
             let n = crate::related::refresh_all_prepared(store, &prepared).await?;
-            tracing::info!(analysed_during_import = prepared.reused(), "related: import analyses used");
             let secs = started.elapsed().as_secs_f64();
             println!("related articles and entities for {n} articles in {secs:.1}s ({:.0} articles/s)", n as f64 / secs.max(0.001));
         }

@@ -114,7 +114,6 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
     let mut out = Vec::new();
     let mut after = 0;
     let (mut reading, mut analysing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-    let mut reused = 0usize;
     loop {
         let t = std::time::Instant::now();
         let batch = db::published_sources(store, after, 1000).await?;
@@ -128,7 +127,6 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
         // read measured no faster on two busy cores.)
         let ready: Vec<Option<(Features, Vec<entities::Found>)>> =
             batch.iter().map(|source| prepared.take(source).map(|a| (a.features, a.found))).collect();
-        reused += ready.iter().filter(|r| r.is_some()).count();
         let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
         let mut fresh =
             parallel_map(&todo, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)))
@@ -145,7 +143,7 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
     engine.index.reweight();
     tracing::info!(
         articles = out.len(),
-        analysed_ahead = reused,
+        analysed_ahead = prepared.reused(),
         read_s = reading.as_secs_f64(),
         analyse_and_index_s = analysing.as_secs_f64(),
         reweight_s = t.elapsed().as_secs_f64(),

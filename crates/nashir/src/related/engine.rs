@@ -88,6 +88,17 @@ fn give_back_memory() {
     }
 }
 
+/// Runs computation that takes seconds on a big archive (analysis, reweighting, scoring)
+/// without stalling the runtime: on a multi-threaded runtime the worker hands its other tasks
+/// on meanwhile. Only synchronous work goes here; awaiting inside a blocked worker is what
+/// once left a shutting-down runtime waiting forever for a database reply.
+fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 fn doc_of(source: &Source, found: &[entities::Found]) -> Doc {
     doc_with(source, features(&source.title, &source.text), found)
 }
@@ -125,22 +136,24 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
         // Analysis and extraction are the costly, independent part: made ahead of time by an
         // import's analyser, or spread over the cores here. (Overlapping them with the next
         // read measured no faster on two busy cores.)
-        let ready: Vec<Option<(Features, Vec<entities::Found>)>> =
-            batch.iter().map(|source| prepared.take(source).map(|a| (a.features, a.found))).collect();
-        let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
-        let mut fresh =
-            parallel_map(&todo, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)))
-                .into_iter();
-        let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| fresh.next().expect("one analysis per article")));
-        for (source, (f, found)) in batch.iter().zip(analysed) {
-            let dup = engine.index.upsert(doc_with(source, f, &found));
-            engine.found.insert(source.id, found.clone());
-            out.push((source.id, dup, found));
-        }
+        cpu_bound(|| {
+            let ready: Vec<Option<(Features, Vec<entities::Found>)>> =
+                batch.iter().map(|source| prepared.take(source).map(|a| (a.features, a.found))).collect();
+            let todo: Vec<&Source> = batch.iter().zip(&ready).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+            let mut fresh =
+                parallel_map(&todo, |source| (features(&source.title, &source.text), entities::extract(&source.title, &source.text)))
+                    .into_iter();
+            let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| fresh.next().expect("one analysis per article")));
+            for (source, (f, found)) in batch.iter().zip(analysed) {
+                let dup = engine.index.upsert(doc_with(source, f, &found));
+                engine.found.insert(source.id, found.clone());
+                out.push((source.id, dup, found));
+            }
+        });
         analysing += t.elapsed();
     }
     let t = std::time::Instant::now();
-    engine.index.reweight();
+    cpu_bound(|| engine.index.reweight());
     tracing::info!(
         articles = out.len(),
         analysed_ahead = prepared.reused(),
@@ -174,7 +187,7 @@ async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
         apply(engine, store, id).await?;
     }
     if engine.index.needs_reweight() {
-        engine.index.reweight();
+        cpu_bound(|| engine.index.reweight());
     }
     engine.seq = Some(seq);
     Ok(changed)
@@ -264,11 +277,13 @@ pub async fn refresh_all_prepared(store: &Store, prepared: &Prepared) -> StoreRe
     // everyone's first pass, helped before the latent concepts and no longer does.)
     let index = &engine.index;
     let t = std::time::Instant::now();
-    let lists = parallel_map(&built, |(id, _, _)| {
-        let (pinned, removed) = choices.get(id).unwrap_or(&none);
-        let mut exclude = removed.clone();
-        exclude.extend_from_slice(pinned);
-        index.related(*id, STORED, &exclude)
+    let lists = cpu_bound(|| {
+        parallel_map(&built, |(id, _, _)| {
+            let (pinned, removed) = choices.get(id).unwrap_or(&none);
+            let mut exclude = removed.clone();
+            exclude.extend_from_slice(pinned);
+            index.related(*id, STORED, &exclude)
+        })
     });
     let computed: Vec<Computed> = built
         .into_iter()

@@ -76,14 +76,10 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
             if seen == Some(last) {
                 continue;
             }
-            // The pass computes for seconds on a big archive: tell the runtime this worker is
-            // busy so requests move to the other workers meanwhile.
-            let result = match tokio::runtime::Handle::current().runtime_flavor() {
-                tokio::runtime::RuntimeFlavor::MultiThread => {
-                    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(pass(&store, &owner)))
-                }
-                _ => pass(&store, &owner).await,
-            };
+            // The seconds of computation inside a pass leave the worker through `cpu_bound`
+            // (engine.rs); the pass itself stays async so that a runtime shutting down can
+            // drop it at any await.
+            let result = pass(&store, &owner).await;
             match result {
                 Ok(Some(0)) => seen = Some(last),
                 Ok(Some(_)) => {

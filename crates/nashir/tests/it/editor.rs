@@ -588,13 +588,17 @@ mod uploads_test {
         let Some(app) = spawn_app_with(backend, |c| c.editor.max_upload_bytes = 32 * 1024).await else { return };
         uploads(app).await;
     }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        small_uploads(Backend::Sqlite).await;
+    #[test]
+    fn sqlite() {
+        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
+            small_uploads(Backend::Sqlite).await;
+        });
     }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        small_uploads(Backend::Postgres).await;
+    #[test]
+    fn postgres() {
+        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
+            small_uploads(Backend::Postgres).await;
+        });
     }
 }
 
@@ -677,13 +681,17 @@ async fn futures_join(app: &TestApp, now: i64) -> Vec<Vec<i64>> {
 
 mod scheduling_test {
     use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        scheduling(Backend::Sqlite).await;
+    #[test]
+    fn sqlite() {
+        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
+            scheduling(Backend::Sqlite).await;
+        });
     }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        scheduling(Backend::Postgres).await;
+    #[test]
+    fn postgres() {
+        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
+            scheduling(Backend::Postgres).await;
+        });
     }
 }
 
@@ -713,13 +721,17 @@ async fn scheduler_runs_in_the_server(backend: Backend) {
 
 mod scheduler_runs_test {
     use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        scheduler_runs_in_the_server(Backend::Sqlite).await;
+    #[test]
+    fn sqlite() {
+        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
+            scheduler_runs_in_the_server(Backend::Sqlite).await;
+        });
     }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        scheduler_runs_in_the_server(Backend::Postgres).await;
+    #[test]
+    fn postgres() {
+        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
+            scheduler_runs_in_the_server(Backend::Postgres).await;
+        });
     }
 }
 

@@ -27,38 +27,80 @@ pub struct TestApp {
 #[macro_export]
 macro_rules! storage_test {
     ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite always available");
-                super::$name(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
-                    super::$name(app).await;
-                }
-            }
-        }
+        $crate::storage_test!(@both $name, |_: &mut nashir::config::Config| {});
     };
     // `storage_test!(name, adjust)`: the same, with `fn adjust(&mut Config)` applied first.
     ($name:ident, $adjust:ident) => {
+        $crate::storage_test!(@both $name, super::$adjust);
+    };
+    (@both $name:ident, $adjust:expr) => {
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, super::$adjust)
-                    .await
-                    .expect("sqlite always available");
-                super::$name(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, super::$adjust).await {
+            #[test]
+            fn sqlite() {
+                $crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
+                    let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $adjust)
+                        .await
+                        .expect("sqlite always available");
                     super::$name(app).await;
-                }
+                });
+            }
+            #[test]
+            fn postgres() {
+                $crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
+                    if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $adjust).await {
+                        super::$name(app).await;
+                    }
+                });
             }
         }
     };
+}
+
+/// How long one test may take, its runtime's shutdown included, before the whole run is
+/// aborted: a hung test then fails CI within minutes, with its name, instead of at CI's limit.
+const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// Runs an async test on its own two-worker runtime, as `#[tokio::test(flavor =
+/// "multi_thread")]` would, under a watchdog that also covers the runtime's shutdown (which
+/// waits for every blocking task, and is where a stuck background task shows).
+pub fn run_test(name: &'static str, test: impl std::future::Future<Output = ()>) {
+    let _watchdog = Watchdog::start(name, TEST_LIMIT);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("test runtime");
+    runtime.block_on(test);
+    drop(runtime);
+}
+
+/// Aborts the process if dropped later than its limit (a panicking test drops it too).
+struct Watchdog {
+    done: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Watchdog {
+    fn start(name: &'static str, limit: std::time::Duration) -> Self {
+        let done = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let seen = done.clone();
+        std::thread::spawn(move || {
+            let (lock, wake) = &*seen;
+            let finished = lock.lock().unwrap_or_else(|e| e.into_inner());
+            let (finished, _) = wake.wait_timeout_while(finished, limit, |finished| !*finished).unwrap_or_else(|e| e.into_inner());
+            if !*finished {
+                eprintln!(
+                    "\n!!! {name} still running after {} s (its runtime's shutdown included): aborting the run !!!\n",
+                    limit.as_secs()
+                );
+                std::process::abort();
+            }
+        });
+        Self { done }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.done;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        wake.notify_one();
+    }
 }
 
 /// The admin URL of the test PostgreSQL server, or None (with a loud message) when the

@@ -120,159 +120,164 @@ async fn seed_article(store: &Store, headline: &str, body: &str, hours_ago: i64)
     store.upsert_article(&d).await.unwrap().0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_on_one_postgres() {
-    if postgres_admin_url().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let database = fresh_database(Backend::Postgres, dir.path()).await.unwrap();
-    let store = Store::connect(&database).await.unwrap();
-    let sink = SmtpSink::start();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-
-    let editor =
-        store.create_user("desk@example.org", "مكتب التحرير", Role::Editor, &hash_password("كلمة-سر-طويلة-1").unwrap()).await.unwrap();
-    let token = random_token();
-    store.create_api_token(editor, "multi-node", &token_hash(&token)).await.unwrap();
-    let water =
-        "انقطعت المياه عن أحياء المدينة الشرقية بعد عطل في محطة الضخ الرئيسية. وقالت مؤسسة المياه إن فرق الصيانة تعمل على إصلاح المضخات.";
-    let older = seed_article(&store, "عطل في محطة ضخ المياه يقطع المياه عن الأحياء الشرقية", water, 5).await;
-    seed_article(&store, "بلدية المدينة تفتتح حديقة عامة جديدة", "افتتحت البلدية حديقة عامة في وسط المدينة تضم ملاعب للأطفال.", 4).await;
-    let tag = format!("mn{}", std::process::id());
-    let emails: Vec<Email> = (0..SUBSCRIBERS).map(|i| Email::parse(&format!("{tag}-{i}@example.org")).unwrap()).collect();
-    store.import_active_subscribers(&emails, Frequency::Daily).await.unwrap();
-
-    // Phase 1: no digest due. Write through A, read through B.
-    let config = dir.path().join("nashir.toml");
-    let later = (Utc::now() + chrono::Duration::hours(6)).format("%H:%M").to_string();
-    write_config(&config, &sink.url, &later);
-    let a = Node::start(&database, &config, &dir.path().join("a"));
-    let b = Node::start(&database, &config, &dir.path().join("b"));
-
-    let (status, home) = get(&client, format!("{}/", b.base)).await;
-    assert_eq!(status, 200, "B serves the home page (and caches it)");
-    let headline = "مؤسسة المياه تعيد الضخ إلى الأحياء الشرقية بعد إصلاح المضخات";
-    assert!(!home.contains(headline));
-    let api = |method: reqwest::Method, node: &Node, path: &str, bearer: &str, body: Value| {
-        client.request(method, format!("{}/api/v1{path}", node.base)).bearer_auth(bearer).json(&body).send()
-    };
-    let created: Value = api(
-        reqwest::Method::POST,
-        &a,
-        "/articles",
-        &token,
-        json!({ "headline": headline, "section": "محليات", "status": "published",
-                "body": "أعادت مؤسسة المياه الضخ إلى الأحياء الشرقية بعد أن أصلحت فرق الصيانة المضخات في محطة الضخ الرئيسية.\n\nوقالت المؤسسة إن المياه تصل إلى المنازل خلال ساعات." }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let id = created["id"].as_i64().unwrap_or_else(|| panic!("created through A: {created}"));
-
-    let page = eventually("B's cached home page shows the article published through A", Duration::from_secs(10), || {
-        let url = format!("{}/", b.base);
-        let client = client.clone();
-        async move { get(&client, url).await.1.contains(headline) }
-    })
-    .await;
-    // «الاحياء» without hamza and «المضخات» as typed: B's own index, fed by the change log.
-    let search = eventually("B's search finds it", Duration::from_secs(10), || {
-        let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/search", b.base), [("q", "الاحياء المضخات")]).unwrap().to_string();
-        let client = client.clone();
-        async move { get(&client, url).await.1.contains(&format!("\"id\":{id}")) }
-    })
-    .await;
-    eprintln!("multi-node: page on B after {page:?}, search on B after {search:?} (target: within 2 s)");
-
-    // Related suggestions are computed by whichever node leads the job; B's cached API answer
-    // follows an editor's pin made through A.
-    let (status, _) = get(&client, format!("{}/api/v1/articles/{id}", b.base)).await;
-    assert_eq!(status, 200);
-    let pinned = api(reqwest::Method::POST, &a, &format!("/articles/{id}/related"), ADMIN_TOKEN, json!({ "pin": older })).await.unwrap();
-    assert_eq!(pinned.status(), 200, "{}", pinned.text().await.unwrap());
-    eventually("B shows the suggestion pinned through A", Duration::from_secs(10), || {
-        let url = format!("{}/api/v1/articles/{id}", b.base);
-        let client = client.clone();
-        async move {
-            let (_, body) = get(&client, url).await;
-            let json: Value = serde_json::from_str(&body).unwrap_or_default();
-            json["related"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == older))
+#[test]
+fn two_nodes_on_one_postgres() {
+    crate::helpers::run_test(concat!(module_path!(), "::two_nodes_on_one_postgres"), async {
+        if postgres_admin_url().is_none() {
+            return;
         }
-    })
-    .await;
+        let dir = tempfile::tempdir().unwrap();
+        let database = fresh_database(Backend::Postgres, dir.path()).await.unwrap();
+        let store = Store::connect(&database).await.unwrap();
+        let sink = SmtpSink::start();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
-    // A scheduled article: both nodes run the scheduler every second; it is published once.
-    let draft: Value = api(
-        reqwest::Method::POST,
-        &a,
-        "/articles",
-        &token,
-        json!({ "headline": "موعد افتتاح السوق الشعبي الجديد", "body": "يفتتح السوق الشعبي الجديد أبوابه صباح الغد.", "section": "محليات" }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let scheduled = draft["id"].as_i64().unwrap();
-    let at = (Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
-    let resp =
-        api(reqwest::Method::POST, &a, &format!("/articles/{scheduled}/publish"), &token, json!({ "published_at": at })).await.unwrap();
-    let json: Value = resp.json().await.unwrap();
-    assert_eq!(json["status"], "scheduled", "{json}");
-    eventually("the scheduled article appears on B", Duration::from_secs(15), || {
-        let url = format!("{}/api/v1/articles/{scheduled}", b.base);
-        let client = client.clone();
-        async move { get(&client, url).await.0 == 200 }
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(2)).await; // Both schedulers had more passes.
-    let published: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE article_id = $1 AND kind = 'published'")
-        .bind(scheduled)
-        .fetch_one(store.pool())
+        let editor =
+            store.create_user("desk@example.org", "مكتب التحرير", Role::Editor, &hash_password("كلمة-سر-طويلة-1").unwrap()).await.unwrap();
+        let token = random_token();
+        store.create_api_token(editor, "multi-node", &token_hash(&token)).await.unwrap();
+        let water =
+            "انقطعت المياه عن أحياء المدينة الشرقية بعد عطل في محطة الضخ الرئيسية. وقالت مؤسسة المياه إن فرق الصيانة تعمل على إصلاح المضخات.";
+        let older = seed_article(&store, "عطل في محطة ضخ المياه يقطع المياه عن الأحياء الشرقية", water, 5).await;
+        seed_article(&store, "بلدية المدينة تفتتح حديقة عامة جديدة", "افتتحت البلدية حديقة عامة في وسط المدينة تضم ملاعب للأطفال.", 4).await;
+        let tag = format!("mn{}", std::process::id());
+        let emails: Vec<Email> = (0..SUBSCRIBERS).map(|i| Email::parse(&format!("{tag}-{i}@example.org")).unwrap()).collect();
+        store.import_active_subscribers(&emails, Frequency::Daily).await.unwrap();
+
+        // Phase 1: no digest due. Write through A, read through B.
+        let config = dir.path().join("nashir.toml");
+        let later = (Utc::now() + chrono::Duration::hours(6)).format("%H:%M").to_string();
+        write_config(&config, &sink.url, &later);
+        let a = Node::start(&database, &config, &dir.path().join("a"));
+        let b = Node::start(&database, &config, &dir.path().join("b"));
+
+        let (status, home) = get(&client, format!("{}/", b.base)).await;
+        assert_eq!(status, 200, "B serves the home page (and caches it)");
+        let headline = "مؤسسة المياه تعيد الضخ إلى الأحياء الشرقية بعد إصلاح المضخات";
+        assert!(!home.contains(headline));
+        let api = |method: reqwest::Method, node: &Node, path: &str, bearer: &str, body: Value| {
+            client.request(method, format!("{}/api/v1{path}", node.base)).bearer_auth(bearer).json(&body).send()
+        };
+        let created: Value = api(
+            reqwest::Method::POST,
+            &a,
+            "/articles",
+            &token,
+            json!({ "headline": headline, "section": "محليات", "status": "published",
+                    "body": "أعادت مؤسسة المياه الضخ إلى الأحياء الشرقية بعد أن أصلحت فرق الصيانة المضخات في محطة الضخ الرئيسية.\n\nوقالت المؤسسة إن المياه تصل إلى المنازل خلال ساعات." }),
+        )
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    assert_eq!(published, 1, "published exactly once by two schedulers");
+        let id = created["id"].as_i64().unwrap_or_else(|| panic!("created through A: {created}"));
 
-    // Phase 2: restart both with the daily digest due a minute ago. They race to build it; one
-    // issue is made, both deliver it, A is killed mid-delivery, B finishes.
-    a.stop();
-    b.stop();
-    let due = Utc::now() - chrono::Duration::minutes(1);
-    write_config(&config, &sink.url, &format!("{:02}:{:02}", due.hour(), due.minute()));
-    let a = Node::start(&database, &config, &dir.path().join("a"));
-    let b = Node::start(&database, &config, &dir.path().join("b"));
-    let ours = |sink: &SmtpSink| sink.all().iter().filter(|m| m.to.iter().any(|t| t.starts_with(&tag))).count();
-    eventually("delivery starts", Duration::from_secs(60), || {
-        let n = ours(&sink);
-        async move { n >= SUBSCRIBERS / 10 }
-    })
-    .await;
-    a.kill();
-    let at_kill = ours(&sink);
-    assert!(at_kill < SUBSCRIBERS, "A was killed mid-delivery ({at_kill} of {SUBSCRIBERS} sent)");
-    eventually("B finishes the issue", Duration::from_secs(120), || {
-        let n = ours(&sink);
-        async move { n >= SUBSCRIBERS }
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+        let page = eventually("B's cached home page shows the article published through A", Duration::from_secs(10), || {
+            let url = format!("{}/", b.base);
+            let client = client.clone();
+            async move { get(&client, url).await.1.contains(headline) }
+        })
+        .await;
+        // «الاحياء» without hamza and «المضخات» as typed: B's own index, fed by the change log.
+        let search = eventually("B's search finds it", Duration::from_secs(10), || {
+            let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/search", b.base), [("q", "الاحياء المضخات")]).unwrap().to_string();
+            let client = client.clone();
+            async move { get(&client, url).await.1.contains(&format!("\"id\":{id}")) }
+        })
+        .await;
+        eprintln!("multi-node: page on B after {page:?}, search on B after {search:?} (target: within 2 s)");
 
-    let issues: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM newsletter_issues WHERE slot_key LIKE 'daily:%'").fetch_one(store.pool()).await.unwrap();
-    assert_eq!(issues, 1, "two nodes built the daily digest once");
-    let mut received: HashMap<String, usize> = HashMap::new();
-    for mail in sink.all() {
-        for to in mail.to.into_iter().filter(|t| t.starts_with(&tag)) {
-            *received.entry(to).or_default() += 1;
+        // Related suggestions are computed by whichever node leads the job; B's cached API answer
+        // follows an editor's pin made through A.
+        let (status, _) = get(&client, format!("{}/api/v1/articles/{id}", b.base)).await;
+        assert_eq!(status, 200);
+        let pinned =
+            api(reqwest::Method::POST, &a, &format!("/articles/{id}/related"), ADMIN_TOKEN, json!({ "pin": older })).await.unwrap();
+        assert_eq!(pinned.status(), 200, "{}", pinned.text().await.unwrap());
+        eventually("B shows the suggestion pinned through A", Duration::from_secs(10), || {
+            let url = format!("{}/api/v1/articles/{id}", b.base);
+            let client = client.clone();
+            async move {
+                let (_, body) = get(&client, url).await;
+                let json: Value = serde_json::from_str(&body).unwrap_or_default();
+                json["related"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == older))
+            }
+        })
+        .await;
+
+        // A scheduled article: both nodes run the scheduler every second; it is published once.
+        let draft: Value = api(
+            reqwest::Method::POST,
+            &a,
+            "/articles",
+            &token,
+            json!({ "headline": "موعد افتتاح السوق الشعبي الجديد", "body": "يفتتح السوق الشعبي الجديد أبوابه صباح الغد.", "section": "محليات" }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let scheduled = draft["id"].as_i64().unwrap();
+        let at = (Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+        let resp =
+            api(reqwest::Method::POST, &a, &format!("/articles/{scheduled}/publish"), &token, json!({ "published_at": at })).await.unwrap();
+        let json: Value = resp.json().await.unwrap();
+        assert_eq!(json["status"], "scheduled", "{json}");
+        eventually("the scheduled article appears on B", Duration::from_secs(15), || {
+            let url = format!("{}/api/v1/articles/{scheduled}", b.base);
+            let client = client.clone();
+            async move { get(&client, url).await.0 == 200 }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(2)).await; // Both schedulers had more passes.
+        let published: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE article_id = $1 AND kind = 'published'")
+            .bind(scheduled)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(published, 1, "published exactly once by two schedulers");
+
+        // Phase 2: restart both with the daily digest due a minute ago. They race to build it; one
+        // issue is made, both deliver it, A is killed mid-delivery, B finishes.
+        a.stop();
+        b.stop();
+        let due = Utc::now() - chrono::Duration::minutes(1);
+        write_config(&config, &sink.url, &format!("{:02}:{:02}", due.hour(), due.minute()));
+        let a = Node::start(&database, &config, &dir.path().join("a"));
+        let b = Node::start(&database, &config, &dir.path().join("b"));
+        let ours = |sink: &SmtpSink| sink.all().iter().filter(|m| m.to.iter().any(|t| t.starts_with(&tag))).count();
+        eventually("delivery starts", Duration::from_secs(60), || {
+            let n = ours(&sink);
+            async move { n >= SUBSCRIBERS / 10 }
+        })
+        .await;
+        a.kill();
+        let at_kill = ours(&sink);
+        assert!(at_kill < SUBSCRIBERS, "A was killed mid-delivery ({at_kill} of {SUBSCRIBERS} sent)");
+        eventually("B finishes the issue", Duration::from_secs(120), || {
+            let n = ours(&sink);
+            async move { n >= SUBSCRIBERS }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        let issues: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM newsletter_issues WHERE slot_key LIKE 'daily:%'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(issues, 1, "two nodes built the daily digest once");
+        let mut received: HashMap<String, usize> = HashMap::new();
+        for mail in sink.all() {
+            for to in mail.to.into_iter().filter(|t| t.starts_with(&tag)) {
+                *received.entry(to).or_default() += 1;
+            }
         }
-    }
-    assert_eq!(received.len(), SUBSCRIBERS, "every subscriber got the digest");
-    let twice: usize = received.values().map(|n| n - 1).sum();
-    eprintln!("multi-node: {at_kill} sent before A was killed, {twice} sent twice (A had at most {CONCURRENCY} in flight)");
-    assert!(twice <= CONCURRENCY, "{twice} duplicates: more than the messages A had in flight");
-    b.stop();
+        assert_eq!(received.len(), SUBSCRIBERS, "every subscriber got the digest");
+        let twice: usize = received.values().map(|n| n - 1).sum();
+        eprintln!("multi-node: {at_kill} sent before A was killed, {twice} sent twice (A had at most {CONCURRENCY} in flight)");
+        assert!(twice <= CONCURRENCY, "{twice} duplicates: more than the messages A had in flight");
+        b.stop();
+    });
 }

@@ -225,16 +225,20 @@ async fn editors_pin_and_remove(app: TestApp) {
 
 mod editors_pin_and_remove {
     use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        let app = spawn_app_with(Backend::Sqlite, |c| c.api.admin_token = TOKEN.into()).await.unwrap();
-        super::editors_pin_and_remove(app).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if let Some(app) = spawn_app_with(Backend::Postgres, |c| c.api.admin_token = TOKEN.into()).await {
+    #[test]
+    fn sqlite() {
+        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
+            let app = spawn_app_with(Backend::Sqlite, |c| c.api.admin_token = TOKEN.into()).await.unwrap();
             super::editors_pin_and_remove(app).await;
-        }
+        });
+    }
+    #[test]
+    fn postgres() {
+        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
+            if let Some(app) = spawn_app_with(Backend::Postgres, |c| c.api.admin_token = TOKEN.into()).await {
+                super::editors_pin_and_remove(app).await;
+            }
+        });
     }
 }
 

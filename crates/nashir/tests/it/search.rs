@@ -115,21 +115,23 @@ async fn index_follows_updates(app: TestApp) {
 storage_test!(index_follows_updates);
 
 /// A missing or corrupt index is thrown away and rebuilt from the store when the app starts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn missing_or_corrupt_index_is_rebuilt_at_start() {
-    let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
-    let seed = newsroom_with_seed(&app).await;
-    for damage in [None, Some(&b"{not json"[..])] {
-        let mut config = app.config.clone();
-        config.data_dir = app.config.data_dir.join(format!("other-{}", damage.is_some()));
-        if let Some(bytes) = damage {
-            std::fs::create_dir_all(config.index_dir()).unwrap();
-            std::fs::write(config.index_dir().join("meta.json"), bytes).unwrap();
+#[test]
+fn missing_or_corrupt_index_is_rebuilt_at_start() {
+    crate::helpers::run_test(concat!(module_path!(), "::missing_or_corrupt_index_is_rebuilt_at_start"), async {
+        let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+        let seed = newsroom_with_seed(&app).await;
+        for damage in [None, Some(&b"{not json"[..])] {
+            let mut config = app.config.clone();
+            config.data_dir = app.config.data_dir.join(format!("other-{}", damage.is_some()));
+            if let Some(bytes) = damage {
+                std::fs::create_dir_all(config.index_dir()).unwrap();
+                std::fs::write(config.index_dir().join("meta.json"), bytes).unwrap();
+            }
+            let second = nashir::Application::build(config, app.store.clone()).await.unwrap();
+            let request =
+                nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
+            let results = second.state().search.search(&request).unwrap();
+            assert!(results.hits.iter().any(|h| h.id == seed), "rebuilt index finds the seed");
         }
-        let second = nashir::Application::build(config, app.store.clone()).await.unwrap();
-        let request =
-            nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
-        let results = second.state().search.search(&request).unwrap();
-        assert!(results.hits.iter().any(|h| h.id == seed), "rebuilt index finds the seed");
-    }
+    });
 }

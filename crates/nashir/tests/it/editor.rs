@@ -1,6 +1,7 @@
 //! The newsroom's editor: accounts, sessions, CSRF, roles, writing, revisions, scheduling,
 //! uploads, the admin API. Every denied action must answer 403 and change nothing.
 
+use nashir::config::Config;
 use nashir::editor::accounts::{hash_password, Role};
 use nashir::Application;
 
@@ -582,25 +583,10 @@ async fn uploads(app: TestApp) {
     assert!(page.contains(&format!("src=\"{shown}\" alt=\"قاعة المجلس البلدي\" width=\"2\" height=\"1\" srcset=\"{shown} 2w\"")), "{page}");
 }
 
-mod uploads_test {
-    use super::*;
-    async fn small_uploads(backend: Backend) {
-        let Some(app) = spawn_app_with(backend, |c| c.editor.max_upload_bytes = 32 * 1024).await else { return };
-        uploads(app).await;
-    }
-    #[test]
-    fn sqlite() {
-        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
-            small_uploads(Backend::Sqlite).await;
-        });
-    }
-    #[test]
-    fn postgres() {
-        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
-            small_uploads(Backend::Postgres).await;
-        });
-    }
+fn small_upload_limit(config: &mut Config) {
+    config.editor.max_upload_bytes = 32 * 1024;
 }
+storage_test!(uploads, small_upload_limit);
 
 async fn scheduling(backend: Backend) {
     // A long interval: only the start-up pass and explicit passes run during the test.
@@ -679,21 +665,7 @@ async fn futures_join(app: &TestApp, now: i64) -> Vec<Vec<i64>> {
     out
 }
 
-mod scheduling_test {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
-            scheduling(Backend::Sqlite).await;
-        });
-    }
-    #[test]
-    fn postgres() {
-        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
-            scheduling(Backend::Postgres).await;
-        });
-    }
-}
+storage_test!(scheduling(Backend));
 
 async fn scheduler_runs_in_the_server(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |c| c.editor.schedule_interval_secs = 1).await else { return };
@@ -719,21 +691,7 @@ async fn scheduler_runs_in_the_server(backend: Backend) {
     assert_eq!(status, 308, "published by the running server");
 }
 
-mod scheduler_runs_test {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
-            scheduler_runs_in_the_server(Backend::Sqlite).await;
-        });
-    }
-    #[test]
-    fn postgres() {
-        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
-            scheduler_runs_in_the_server(Backend::Postgres).await;
-        });
-    }
-}
+storage_test!(scheduler_runs_in_the_server(Backend));
 
 async fn api_tokens(app: TestApp) {
     add_user(&app, "e@example.org", "محرر", Role::Editor).await;

@@ -26,34 +26,44 @@ pub struct TestApp {
 /// `async fn name(app: TestApp)` in scope and makes `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! storage_test {
+    // `storage_test!(name(Backend))`: for `async fn name(backend: Backend)` that builds its own app.
+    ($name:ident (Backend)) => {
+        $crate::storage_test!(@tests $name, backend => super::$name(backend));
+    };
     ($name:ident) => {
-        $crate::storage_test!(@both $name, |_: &mut nashir::config::Config| {});
+        $crate::storage_test!(@tests $name, backend => $crate::helpers::with_app(backend, |_| {}, super::$name));
     };
     // `storage_test!(name, adjust)`: the same, with `fn adjust(&mut Config)` applied first.
     ($name:ident, $adjust:ident) => {
-        $crate::storage_test!(@both $name, super::$adjust);
+        $crate::storage_test!(@tests $name, backend => $crate::helpers::with_app(backend, super::$adjust, super::$name));
     };
-    (@both $name:ident, $adjust:expr) => {
+    (@tests $name:ident, $backend:ident => $test:expr) => {
         mod $name {
             #[test]
             fn sqlite() {
-                $crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
-                    let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $adjust)
-                        .await
-                        .expect("sqlite always available");
-                    super::$name(app).await;
-                });
+                let $backend = $crate::helpers::Backend::Sqlite;
+                $crate::helpers::run_test(concat!(module_path!(), "::sqlite"), $test);
             }
             #[test]
             fn postgres() {
-                $crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
-                    if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $adjust).await {
-                        super::$name(app).await;
-                    }
-                });
+                let $backend = $crate::helpers::Backend::Postgres;
+                $crate::helpers::run_test(concat!(module_path!(), "::postgres"), $test);
             }
         }
     };
+}
+
+/// Runs `test` on a fresh app over `backend`; without a PostgreSQL server the PostgreSQL run is
+/// skipped, loudly (see [`postgres_admin_url`]).
+pub async fn with_app<F: std::future::Future<Output = ()>>(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+    test: impl FnOnce(TestApp) -> F,
+) {
+    match spawn_app_with(backend, adjust).await {
+        Some(app) => test(app).await,
+        None => assert_eq!(backend, Backend::Postgres, "sqlite always available"),
+    }
 }
 
 /// How long one test may take, its runtime's shutdown included, before the whole run is

@@ -1,5 +1,6 @@
 //! «اقرأ أيضاً»: suggestions, near-duplicates, entities, editors' pin/remove, pages and API.
 
+use nashir::config::Config;
 use nashir::domain::{ArticleDraft, Block, Headline};
 use nashir::ingest::{self, ImportOptions};
 use nashir::related;
@@ -7,7 +8,7 @@ use nashir::Store;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{fresh_database, seed_path, spawn_app_with, Backend, TestApp};
+use crate::helpers::{fresh_database, seed_path, Backend, TestApp};
 use crate::storage_test;
 
 const TOKEN: &str = "test-admin-token";
@@ -223,24 +224,10 @@ async fn editors_pin_and_remove(app: TestApp) {
     assert_eq!(post(&app, "/api/v1/articles/999999/related", Some(TOKEN), &json!({ "pin": ids[1] }).to_string()).await.0, 404);
 }
 
-mod editors_pin_and_remove {
-    use super::*;
-    #[test]
-    fn sqlite() {
-        crate::helpers::run_test(concat!(module_path!(), "::sqlite"), async {
-            let app = spawn_app_with(Backend::Sqlite, |c| c.api.admin_token = TOKEN.into()).await.unwrap();
-            super::editors_pin_and_remove(app).await;
-        });
-    }
-    #[test]
-    fn postgres() {
-        crate::helpers::run_test(concat!(module_path!(), "::postgres"), async {
-            if let Some(app) = spawn_app_with(Backend::Postgres, |c| c.api.admin_token = TOKEN.into()).await {
-                super::editors_pin_and_remove(app).await;
-            }
-        });
-    }
+fn with_admin_token(config: &mut Config) {
+    config.api.admin_token = TOKEN.into();
 }
+storage_test!(editors_pin_and_remove, with_admin_token);
 
 async fn editor_endpoint_is_closed_without_a_configured_token(app: TestApp) {
     let ids = newsroom(&app.store).await;

@@ -19,13 +19,85 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-/// Paths whose GET answers depend only on the store and the theme.
-fn cacheable(path: &str) -> bool {
-    path == "/"
-        || ["/news/", "/section/", "/author/", "/tag/", "/topics/", "/feed", "/sitemap", "/api/v1/articles", "/newsletter/archive"]
+/// Who may keep an answer, decided per route (the router's pattern, not a path prefix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// The same answer for everyone, depending only on the store and the theme: kept in this
+    /// cache and by shared caches. The slice names the query parameters the handler reads; the
+    /// cache key is the path plus those, so other parameters cannot create new entries.
+    Shared(&'static [&'static str]),
+    /// Public, but not kept here (its keys are endless, e.g. search queries); shared caches
+    /// may keep it briefly.
+    Public,
+    /// Depends on who asks or carries a secret (sessions, tokens, links from mails):
+    /// `Cache-Control: private, no-store`, never stored anywhere.
+    Private,
+}
+
+/// The one table of what may be cached. A route missing here is private: a new route is
+/// shared only when someone decides it is (the access matrix test lists every route).
+pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
+    use CachePolicy::*;
+    if method != Method::GET && method != Method::HEAD {
+        return Private;
+    }
+    let Some(route) = route else {
+        // The fallback: a public 404 page, not worth a cache entry per unknown path.
+        return Public;
+    };
+    match route {
+        "/" | "/news/{id_or_slug}" => Shared(&[]),
+        "/section/{slug}" | "/author/{slug}" | "/tag/{slug}" | "/topics/{slug}" => Shared(&["page"]),
+        "/feed.xml" | "/feed.atom" | "/feed.json" | "/feed/{kind}/{file}" | "/sitemap.xml" | "/sitemaps/{file}" => Shared(&[]),
+        "/robots.txt" | "/manifest.webmanifest" | "/favicon.svg" | "/favicon.ico" => Shared(&[]),
+        "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
+        "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
+        "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
+        "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
+        _ => Private,
+    }
+}
+
+/// Whether a request carries credentials: an `Authorization` header or an admin session
+/// cookie. Such a request is never answered from the cache nor stored in it, whatever the
+/// route, so an answer made for someone can never reach anyone else.
+fn has_credentials(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
             .iter()
-            .any(|p| path.starts_with(p))
-        || matches!(path, "/robots.txt" | "/manifest.webmanifest" | "/favicon.svg" | "/favicon.ico")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .any(|pair| pair.trim().split('=').next() == Some(super::admin::SESSION_COOKIE))
+}
+
+/// The cache key of a shared route: the decoded path plus the parameters the route reads, in
+/// the table's order. `None` when the query has a parameter the route does not read, or one
+/// twice: such a request is answered without the cache, so it cannot add entries.
+fn cache_key(path: &str, query: Option<&str>, reads: &[&str]) -> Option<String> {
+    let mut key = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+    let pairs = super::pages::url_pairs(query.unwrap_or(""));
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if !reads.contains(&name.as_str()) || pairs[..i].iter().any(|(n, _)| n == name) {
+            return None;
+        }
+    }
+    let mut separator = '?';
+    for name in reads {
+        if let Some((_, value)) = pairs.iter().find(|(n, _)| n == name) {
+            key.push(separator);
+            key.push_str(name);
+            key.push('=');
+            key.extend(percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC));
+            separator = '&';
+        }
+    }
+    Some(key)
+}
+
+/// Marks an answer as private: no shared cache, no browser cache on disk.
+fn make_private(response: &mut Response) {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
 }
 
 pub struct CachedPage {
@@ -220,49 +292,106 @@ fn respond(page: &CachedPage, wants: &Wants) -> Response {
     response
 }
 
-/// The caching middleware for public pages.
+/// The caching middleware: applies [`policy`] to every request (installed with
+/// `Router::layer`, so the matched route is known).
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+    let credentials = has_credentials(request.headers());
     if method != Method::GET && method != Method::HEAD {
         // Editors' writes (admin forms, API) change what pages show; readers' posts
         // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
         let editorial = request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/");
-        let response = next.run(request).await;
+        let mut response = next.run(request).await;
         if editorial && (response.status().is_success() || response.status().is_redirection()) {
             state.store.bump_epoch();
         }
+        make_private(&mut response);
         return response;
     }
-    let path = request.uri().path();
-    if !cacheable(path) || request.headers().contains_key(header::COOKIE) && path.starts_with("/admin") {
-        return next.run(request).await;
-    }
+    let reads = match policy(&method, route.as_deref()) {
+        CachePolicy::Private => {
+            let mut response = next.run(request).await;
+            make_private(&mut response);
+            return response;
+        }
+        CachePolicy::Public => {
+            let mut response = next.run(request).await;
+            if credentials || response.headers().contains_key(header::SET_COOKIE) || response.status().is_server_error() {
+                make_private(&mut response);
+            }
+            return response;
+        }
+        CachePolicy::Shared(reads) => reads,
+    };
+    let key = if credentials { None } else { cache_key(request.uri().path(), request.uri().query(), reads) };
+    let Some(key) = key else {
+        // Answered fresh; one made with credentials is marked private even though the route
+        // is public (the handler may have shown more to the holder of the token).
+        let mut response = next.run(request).await;
+        if credentials || response.headers().contains_key(header::SET_COOKIE) || response.status().is_server_error() {
+            make_private(&mut response);
+        }
+        return response;
+    };
     let epoch = state.store.epoch();
     let wants = Wants::of(&request);
-    let key = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or_default();
-    if let Some(page) = state.cache.get(key, epoch) {
+    if let Some(page) = state.cache.get(&key, epoch) {
         state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return respond(&page, &wants);
     }
     state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = key.to_string();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
-    // Only complete, public answers are shared: never one that sets a cookie.
-    if !(status == StatusCode::OK || status == StatusCode::NOT_FOUND) || response.headers().contains_key(header::SET_COOKIE) {
+    // Only complete answers are kept: never one that sets a cookie, never an error (a 404 per
+    // random path would let anyone flush the cache), never one too large to hold.
+    let too_large = axum::body::HttpBody::size_hint(response.body()).upper().is_none_or(|n| n > MAX_CACHED_BODY);
+    if status != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) || too_large {
+        if response.headers().contains_key(header::SET_COOKIE) || status.is_server_error() {
+            make_private(&mut response);
+        }
         return response;
     }
     let (parts, body) = response.into_parts();
-    let Ok(identity) = to_bytes(body, 16 * 1024 * 1024).await else {
+    let Ok(identity) = to_bytes(body, MAX_CACHED_BODY as usize).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = state.cache.insert(key, CachedPage::new(epoch, status, parts.headers, identity));
     respond(&page, &wants)
 }
 
+/// Largest body kept in the cache; larger answers (a big sitemap) are served uncached.
+const MAX_CACHED_BODY: u64 = 16 * 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_keys_hold_only_what_the_route_reads() {
+        assert_eq!(cache_key("/section/x", None, &["page"]).as_deref(), Some("/section/x"));
+        assert_eq!(cache_key("/section/x", Some("page=2"), &["page"]).as_deref(), Some("/section/x?page=2"));
+        // Unknown or repeated parameters bypass the cache instead of creating entries.
+        assert_eq!(cache_key("/section/x", Some("page=2&utm=1"), &["page"]), None);
+        assert_eq!(cache_key("/section/x", Some("page=2&page=3"), &["page"]), None);
+        assert_eq!(cache_key("/", Some("p=5"), &[]), None);
+        // Table order, whatever the request's order; encodings of one path share a key.
+        assert_eq!(
+            cache_key("/api/v1/articles", Some("offset=20&limit=5"), &["limit", "offset", "section"]).as_deref(),
+            Some("/api/v1/articles?limit=5&offset=20")
+        );
+        assert_eq!(cache_key("/news/%D8%A7", None, &[]), cache_key("/news/\u{627}", None, &[]));
+    }
+
+    #[test]
+    fn private_routes_and_writes_are_never_shared() {
+        assert_eq!(policy(&Method::GET, Some("/api/v1/articles/{id_or_slug}/edit")), CachePolicy::Private);
+        assert_eq!(policy(&Method::GET, Some("/api/v1/articles/{id_or_slug}/related")), CachePolicy::Private);
+        assert_eq!(policy(&Method::GET, Some("/admin/articles")), CachePolicy::Private);
+        assert_eq!(policy(&Method::POST, Some("/news/{id_or_slug}")), CachePolicy::Private);
+        assert_eq!(policy(&Method::GET, Some("/a/route/nobody/listed")), CachePolicy::Private);
+        assert_eq!(policy(&Method::GET, Some("/news/{id_or_slug}")), CachePolicy::Shared(&[]));
+    }
 
     #[test]
     fn encoding_negotiation() {

@@ -95,8 +95,12 @@ pub fn router(state: AppState) -> Router {
         .merge(newsletter::routes())
         .nest("/api/v1", Router::from(api_routes()))
         .fallback(pages::not_found)
+        // Inside the cache, so cached answers carry the headers without per-hit work.
+        .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
         .with_state(state)
+        // A panicking handler becomes a logged 500 page instead of a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -111,12 +115,47 @@ pub fn router(state: AppState) -> Router {
     }
 }
 
+/// Content-Security-Policy of public pages: no script runs (JSON-LD is data, not script),
+/// styles are the inline theme, images come from here or from https hosts of imported bodies.
+const PUBLIC_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; form-action 'self'; \
+                          base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'";
+
+/// Headers every answer carries. The admin sets its own stricter CSP first; this keeps it.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::{self, HeaderValue};
+    let headers = response.headers_mut();
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(PUBLIC_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The answer to a request whose handler panicked: the panic is logged (it is a bug), the
+/// reader gets the usual Arabic error page, and the connection stays usable.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("?");
+    tracing::error!(panic = message, "handler panicked");
+    let page = error_page(500, "خطأ في الخادم", "حدث خطأ غير متوقع. حاول مرة أخرى بعد قليل.");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(axum::http::header::CACHE_CONTROL, "private, no-store"), (axum::http::header::CONTENT_SECURITY_POLICY, PUBLIC_CSP)],
+        axum::response::Html(page),
+    )
+        .into_response()
+}
+
 /// Ready to serve: the database answers and the search index is caught up with the change log
 /// (a load balancer should not send readers to a node whose pages lag behind).
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (status, body) = match state.store.last_change_seq().await {
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "ready": false, "database": format!("unreachable: {e}") })),
+        Err(e) => {
+            // The reason goes to the log, not to whoever asked: it can name hosts and users.
+            tracing::warn!(error = %e, "readyz: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "ready": false, "database": "unreachable" }))
+        }
         Ok(head) => {
             let lag = head - state.search.seq();
             let ready = lag <= 1000;
@@ -241,5 +280,24 @@ impl Application {
             worker.stop(Duration::from_secs(self.state.config.smtp.timeout_secs + 5)).await;
         }
         served
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// A handler that panics answers a 500 page; without the layer the connection would drop.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500() {
+        let app: Router = Router::new()
+            .route("/boom", get(|| async { panic!("division by zero") }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+        let response = app.oneshot(Request::builder().uri("/boom").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[axum::http::header::CACHE_CONTROL], "private, no-store");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("خطأ في الخادم"));
     }
 }

@@ -34,6 +34,16 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 pub const CSS: &str = include_str!("../../templates/style.css");
 
+/// The admin's one inline script (progressive enhancement of the editor form). It is allowed
+/// by its hash in the admin's Content-Security-Policy, so no other inline script can run.
+pub const EDITOR_JS: &str = include_str!("../../templates/admin/editor.js");
+
+/// `'sha256-…'` of an inline script or style, as a CSP source expression.
+pub fn csp_hash(content: &str) -> String {
+    use base64::Engine;
+    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes())))
+}
+
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -46,6 +56,7 @@ impl Templates {
         }
         env.add_filter("truncate", truncate);
         env.add_global("css", minijinja::Value::from_safe_string(CSS.to_string()));
+        env.add_global("editor_js", minijinja::Value::from_safe_string(EDITOR_JS.to_string()));
         // minijinja's default HTML escaping also escapes '/', which mangles URLs and dates
         // («كانون الأول/ ديسمبر») in the page source; escaping & < > " ' is what HTML needs.
         env.set_formatter(|out, state, value| {

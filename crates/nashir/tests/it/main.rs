@@ -14,6 +14,7 @@ mod import;
 mod multinode;
 mod newsletter;
 mod ops;
+mod privacy;
 mod related;
 mod search;
 mod site;

@@ -52,10 +52,22 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::map_response(private_headers))
 }
 
+/// The admin's Content-Security-Policy: its one script by hash, nothing loaded from elsewhere.
+/// Inline style attributes are allowed (the admin's forms use them; styles cannot run code).
+static ADMIN_CSP: std::sync::LazyLock<header::HeaderValue> = std::sync::LazyLock::new(|| {
+    let policy = format!(
+        "default-src 'none'; script-src {}; style-src 'unsafe-inline'; img-src 'self' https: data: blob:; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        crate::web::templates::csp_hash(crate::web::templates::EDITOR_JS)
+    );
+    header::HeaderValue::from_str(&policy).expect("CSP is a valid header value")
+});
+
 /// Admin pages are private and never framed: no caches keep them, no other site embeds them.
 async fn private_headers(mut resp: Response) -> Response {
     let headers = resp.headers_mut();
-    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, ADMIN_CSP.clone());
     headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
     resp

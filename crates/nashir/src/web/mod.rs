@@ -62,6 +62,8 @@ pub struct Shared {
     pub base_url: Arc<str>,
     pub newsletter: crate::newsletter::Newsletter,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Background tasks, started by `run_until` and awaited at shutdown.
+    pub tasks: crate::tasks::Tasks,
 }
 
 /// Every route of the site and the API, in one place.
@@ -223,7 +225,6 @@ impl Application {
         let addr = listener.local_addr()?;
         let base_url =
             if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
-        crate::search::spawn_follower(Arc::clone(&search), store.clone());
         let config = Arc::new(config);
         let mut newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -238,6 +239,7 @@ impl Application {
             cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
             base_url: base_url.into(),
             metrics,
+            tasks: crate::tasks::Tasks::new(),
         }));
         Ok(Application { router: router(state.clone()), listener, state, _lock: lock })
     }
@@ -256,29 +258,21 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        // Scheduled articles are published by every running server; the first pass, at
-        // start-up, catches those whose time passed while none was running.
-        let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
-        let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
-        let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
-        let related = crate::related::follower::spawn(self.state.store.clone());
-        // At the signal the worker stops starting messages while requests drain, so a restart
-        // waits for the longer of the two, not their sum.
-        let stop_worker = worker.as_ref().map(|w| w.stopper());
+        let state = self.state.clone();
+        let tasks = state.tasks.clone();
+        crate::tasks::start(
+            &tasks,
+            crate::tasks::Background { store: &state.store, config: &state.config, search: &state.search, newsletter: &state.newsletter },
+        );
+        // At the signal every background task is told to stop while requests drain, so a
+        // restart waits for the longer of the two, not their sum.
+        let stopping = tasks.clone();
         let shutdown = async move {
             shutdown.await;
-            if let Some(stop) = stop_worker {
-                stop();
-            }
+            stopping.cancel();
         };
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
-        scheduler.abort();
-        related.abort();
-        if let Some(worker) = worker {
-            // A message being handed to the SMTP server is finished and recorded, so a restart
-            // neither loses it nor sends it twice.
-            worker.stop(Duration::from_secs(self.state.config.smtp.timeout_secs + 5)).await;
-        }
+        tasks.shutdown(Duration::from_secs(state.config.smtp.timeout_secs + 10)).await;
         served
     }
 }

@@ -175,12 +175,12 @@ pub async fn subscribe(
     let (subscriber, due) = nl.store.request_subscription(&email, frequency).await?;
     // The per-address limit is silent: the answer must not tell whether the address is known.
     if due && nl.address_limiter.allow(email.as_str()) {
-        send_confirmation(nl, subscriber.id, email).await?;
+        send_confirmation(nl, &state.tasks, subscriber.id, email).await?;
     }
     done().await
 }
 
-async fn send_confirmation(nl: &Newsletter, subscriber_id: i64, email: Email) -> Result<(), PageError> {
+async fn send_confirmation(nl: &Newsletter, tasks: &crate::tasks::Tasks, subscriber_id: i64, email: Email) -> Result<(), PageError> {
     let signer = nl.signer().await?;
     let ttl_hours = nl.config.newsletter.confirm_ttl_hours;
     let token = signer.sign(Purpose::Confirm, &subscriber_id.to_string(), now() + ttl_hours * 3600);
@@ -191,9 +191,13 @@ async fn send_confirmation(nl: &Newsletter, subscriber_id: i64, email: Email) ->
     let message = nl.mailer.compose(&email, &rendered, None)?;
     let mailer = nl.mailer.clone();
     // Sent in the background so the answer does not depend on (or reveal) the mail server.
-    tokio::spawn(async move {
+    // At shutdown the retries stop (the reader can ask again); a send under way finishes.
+    tasks.spawn("confirmation mail", move |stop| async move {
         for delay in [0u64, 2, 10, 60] {
-            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(delay)) => {}
+                _ = stop.cancelled() => return,
+            }
             match mailer.send(message.clone()).await {
                 Ok(()) => return,
                 Err(crate::mail::SendError::Permanent(e)) => {

@@ -232,25 +232,25 @@ storage_test!(older_uploads_still_show);
 /// camera's serial number, beside the comment `jpeg` adds.
 fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
     let plain = jpeg(width, height);
-    // Big-endian TIFF: IFD0 at 8 with BodySerialNumber (0xA431, ASCII at 50) and GPSInfo
-    // (0x8825) pointing at the GPS IFD at 38: GPSLatitudeRef "N" and GPSLatitude (three
-    // rationals at 66).
+    // Big-endian TIFF: IFD0 at 8 with GPSInfo (0x8825) pointing at the GPS IFD at 38 and
+    // BodySerialNumber (0xA431, ASCII at 92); the GPS IFD holds GPSLatitudeRef "N" and
+    // GPSLatitude (three rationals at 68).
     let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
     tiff.extend_from_slice(&[0, 2]);
     tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
-    tiff.extend_from_slice(&[0xA4, 0x31, 0, 2, 0, 0, 0, 16, 0, 0, 0, 90]);
+    tiff.extend_from_slice(&[0xA4, 0x31, 0, 2, 0, 0, 0, 16, 0, 0, 0, 92]);
     tiff.extend_from_slice(&[0, 0, 0, 0]);
     assert_eq!(tiff.len(), 38);
     tiff.extend_from_slice(&[0, 2]);
     tiff.extend_from_slice(&[0, 1, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0]);
-    tiff.extend_from_slice(&[0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 66]);
+    tiff.extend_from_slice(&[0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 68]);
     tiff.extend_from_slice(&[0, 0, 0, 0]);
-    assert_eq!(tiff.len(), 66);
+    assert_eq!(tiff.len(), 68);
     for (num, den) in [(33u32, 1u32), (30, 1), (5138, 100)] {
         tiff.extend_from_slice(&num.to_be_bytes());
         tiff.extend_from_slice(&den.to_be_bytes());
     }
-    assert_eq!(tiff.len(), 90);
+    assert_eq!(tiff.len(), 92);
     tiff.extend_from_slice(b"CAMSERIAL-73519\0");
     let mut app1 = b"Exif\0\0".to_vec();
     app1.extend_from_slice(&tiff);
@@ -370,7 +370,7 @@ async fn zero_sized_image_names_do_not_crash(app: TestApp) {
         let resp = app.client.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(resp.status(), 200, "{path}");
         let text = resp.text().await.unwrap();
-        if path.contains(&slug) || path.contains("api") {
+        if path.contains(slug.as_str()) || path.contains("api") {
             assert!(text.contains("0123456789abcdef0123-0x0.jpg"), "{path} shows the image as written: {text}");
         }
     }

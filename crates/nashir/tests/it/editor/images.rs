@@ -221,6 +221,16 @@ async fn older_uploads_still_show(app: TestApp) {
     assert!(dir.join(format!("{stem}-960w.png")).exists(), "all of its variants were made at once");
     assert!(!dir.join(old).exists() && dir.join("originals").join(old).exists(), "the original left the served folder");
 
+    // A phone photo stored by its sideways dimensions (names were not upright then): its
+    // variants are made upright, at the widths the page asks for, without its EXIF.
+    let sideways = "00112233445566778899-600x400.jpg";
+    std::fs::write(dir.join(sideways), jpeg_rotated(600, 400)).unwrap();
+    let resp = app.get("/media/00112233445566778899-600x400-480w.jpg").await;
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "no EXIF in the variant");
+    assert_eq!(image::load_from_memory(&bytes).unwrap().dimensions(), (480, 720), "upright");
+
     assert_eq!(app.get(&format!("/media/{}-900w.jpg", broken.trim_end_matches(".jpg"))).await.status(), 404);
     // Originals are not served, even those that were before.
     assert_eq!(app.get(&format!("/media/{old}")).await.status(), 404);

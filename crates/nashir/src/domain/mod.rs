@@ -3,6 +3,7 @@
 
 mod article;
 mod email;
+pub mod link;
 mod slug;
 
 pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};

@@ -122,7 +122,7 @@ fn to_entry(
     let html_source = html_source.replace("__GHOST_URL__", &options.site_url);
     let mut body = html::to_blocks(&html_source);
     let feature = str_of(post, "feature_image").replace("__GHOST_URL__", &options.site_url);
-    if !feature.is_empty() && (feature.starts_with("https://") || feature.starts_with("http://") || feature.starts_with('/')) {
+    if let Some(feature) = html::safe_src(&feature) {
         let alt = str_of(post, "feature_image_alt");
         let caption = html::to_text(str_of(post, "feature_image_caption"));
         body.insert(

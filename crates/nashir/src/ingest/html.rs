@@ -11,6 +11,7 @@ use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 
 use super::plaintext::read_also_title;
+use crate::domain::link::image_src;
 use crate::domain::{collapse_whitespace, Block};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,13 +151,15 @@ fn strip_quote_marks(text: &str) -> String {
     text.to_string()
 }
 
-/// Image addresses we link to: http(s) and site-relative only (no `javascript:`, no `data:`).
-fn safe_src(src: &str) -> Option<String> {
+/// Image addresses we link to: http(s) and site-relative only (see [`image_src`]); an image
+/// with any other address is dropped from the import, with a warning in the log.
+pub(crate) fn safe_src(src: &str) -> Option<String> {
     let src = src.trim();
-    let lower = src.to_ascii_lowercase();
-    let ok = (lower.starts_with("https://") || lower.starts_with("http://") || (src.starts_with('/') && !src.starts_with("//")))
-        && !src.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
-    ok.then(|| src.to_string())
+    let safe = image_src(src).map(str::to_string);
+    if safe.is_none() && !src.is_empty() {
+        tracing::warn!(src = %src.chars().take(120).collect::<String>(), "import: image dropped, its address is neither http(s) nor a path on this site");
+    }
+    safe
 }
 
 struct Sink(RefCell<State>);

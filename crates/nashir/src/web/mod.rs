@@ -202,6 +202,13 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
         let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
+        // Originals uploaded before they were kept apart leave the served folder (the media
+        // route would not answer them anyway; this is so their variants can be made).
+        match crate::editor::imaging::secure_originals(&config.data_dir.join("media")) {
+            Ok(0) => {}
+            Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
+            Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
+        }
         let dates = DateStyle {
             tz: config.timezone()?,
             names: config.month_names()?,

@@ -143,6 +143,10 @@ async fn backup_then_restore(app: TestApp) {
     let media = app.data_dir().join("media");
     std::fs::create_dir_all(&media).unwrap();
     std::fs::write(media.join("abc123.png"), b"\x89PNG fake image").unwrap();
+    // Originals are kept apart from what is served, and backed up all the same.
+    let original = "0123456789abcdef0123-2x1.jpg";
+    std::fs::create_dir_all(media.join("originals")).unwrap();
+    std::fs::write(media.join("originals").join(original), b"\xFF\xD8\xFF original with EXIF").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backups/nashir-backup.db");
     let file_arg = file.to_str().unwrap();
@@ -162,7 +166,7 @@ async fn backup_then_restore(app: TestApp) {
     // Online: the server keeps running (and holds the database open) during the backup.
     let out = app.nashir(&["backup", file_arg]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("1 media files"), "{}", text(&out));
+    assert!(text(&out).contains("2 media files"), "{}", text(&out));
     let out = app.nashir(&["backup", file_arg]);
     assert!(!out.status.success(), "an existing backup is not overwritten");
     assert!(text(&out).contains("--force"));
@@ -187,8 +191,9 @@ async fn backup_then_restore(app: TestApp) {
     };
     let out = restore(&["restore", file_arg]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("1 articles, 1 media files"), "{}", text(&out));
+    assert!(text(&out).contains("1 articles, 2 media files"), "{}", text(&out));
     assert_eq!(std::fs::read(target.join("media/abc123.png")).unwrap(), b"\x89PNG fake image");
+    assert_eq!(std::fs::read(target.join("media/originals").join(original)).unwrap(), b"\xFF\xD8\xFF original with EXIF");
     let out = restore(&["restore", file_arg]);
     assert!(!out.status.success(), "a database with articles is not replaced without --force");
     assert!(text(&out).contains("--force"), "{}", text(&out));

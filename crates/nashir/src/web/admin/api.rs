@@ -123,6 +123,9 @@ fn forbidden(message: &str) -> ApiFailure {
 fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailure> {
     let mut d = ArticleDraft::new(Headline::parse(&input.headline).map_err(|e| invalid(e.to_string()))?);
     d.lead = input.lead.trim().to_string();
+    if let Some(src) = crate::ingest::plaintext::refused_image(&input.body) {
+        return Err(invalid(super::articles::refused_image_message(&src)));
+    }
     d.body = markup::parse(&input.body);
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));

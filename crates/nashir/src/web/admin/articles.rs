@@ -10,7 +10,7 @@ use super::diff::diff_lines;
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
 use crate::editor::accounts::Role;
-use crate::editor::media::dimensions_of;
+use crate::editor::media::responsive;
 use crate::ingest::markup;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
 use crate::web::pages::url_pairs;
@@ -104,8 +104,10 @@ fn preview_blocks(blocks: &[Block]) -> Vec<Value> {
         .iter()
         .map(|b| {
             let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            // Our uploads show as their largest variant: originals are never served.
             if let Block::Image { src, .. } = b {
-                if let Some((w, h)) = dimensions_of(src) {
+                if let Some((largest, _, w, h)) = responsive(src) {
+                    v["src"] = json!(largest);
                     v["width"] = json!(w);
                     v["height"] = json!(h);
                 }
@@ -175,12 +177,24 @@ pub async fn edit_form(
 }
 
 /// The form's fields as a draft, or an Arabic message naming the first problem.
+/// Why an image line of the body was refused, naming its address (shortened, and without
+/// control characters, which the page would otherwise show as they are).
+pub(crate) fn refused_image_message(src: &str) -> String {
+    format!(
+        "رابط الصورة «{}» غير مقبول: يُقبل رابط يبدأ بـ https:// أو http://، أو مسار على هذا الموقع يبدأ بشرطة واحدة مثل /media/…",
+        src.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
+    )
+}
+
 fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Option<i64>) -> Result<(ArticleDraft, Status), String> {
     let headline = Headline::parse(&fields.text("headline")).map_err(|e| e.to_string())?;
     let status = Status::parse(fields.get("status").unwrap_or("draft")).map_err(|e| e.to_string())?;
     let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
     let mut draft = ArticleDraft::new(headline);
     draft.lead = fields.text("lead");
+    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
+        return Err(refused_image_message(&src));
+    }
     draft.body = markup::parse(fields.get("body").unwrap_or(""));
     let featured = fields.text("featured_src");
     if !featured.is_empty() {
@@ -191,7 +205,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
             None => {
                 return Err(format!(
                     "رابط الصورة الرئيسية «{}» غير مقبول: ارفع الصورة من صفحة الصور أو استعمل رابط https.",
-                    featured.chars().take(80).collect::<String>()
+                    featured.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
                 ))
             }
         }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
 use crate::editor::imaging::{self, ImagingError};
-use crate::editor::media::{check, original_of_variant, parse_media_name, variants_of, UploadError};
+use crate::editor::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::AppState;
 
@@ -179,7 +179,8 @@ async fn media_page(state: &AppState, session: &Session, status: StatusCode, ext
         .iter()
         .map(|m: &MediaRecord| {
             let variants = variants_of(&m.file_name).unwrap_or_default();
-            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_else(|| format!("/media/{}", m.file_name));
+            // Originals are never served: the smallest variant is the thumbnail.
+            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_default();
             let widths: Vec<String> = variants.iter().map(|v| v.width.to_string()).collect();
             json!({ "src": thumb, "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
                     "widths": widths.join("، "), "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
@@ -266,33 +267,46 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
     media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
 }
 
-/// `GET /media/{name}`: uploaded images and their variants, public and immutable (the name
-/// holds their hash). A variant missing because its original was uploaded before variants
-/// existed is made now; if that fails, the original answers in its place.
+/// `GET /media/{name}`: the variants of uploaded images, public and immutable (the name holds
+/// their hash). Nothing else: originals, with their EXIF metadata (a photographer's GPS
+/// position, a camera's serial), are kept in `media/originals` and never answered here, and a
+/// name that is not exactly a variant of an upload is a 404. A variant missing because its
+/// original was uploaded before variants existed is made now; if that fails, 404.
 pub async fn serve_media(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let not_found = || crate::web::PageError::NotFound.into_response();
     let dir = state.config.data_dir.join("media");
-    if let Some((_, _, kind)) = parse_media_name(&name) {
-        return match tokio::fs::read(dir.join(&name)).await {
-            Ok(bytes) => media_response(kind.mime(), bytes),
-            Err(_) => crate::web::PageError::NotFound.into_response(),
-        };
+    // Checked by the name rules below as well; said here so no later change can open a path.
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        return not_found();
     }
-    let Some(originals) = original_of_variant(&name) else { return crate::web::PageError::NotFound.into_response() };
+    let Some(originals) = original_of_variant(&name) else { return not_found() };
+    let mime = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
     if let Ok(bytes) = tokio::fs::read(dir.join(&name)).await {
-        let mime = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
         return media_response(mime, bytes);
     }
     for original in originals {
-        let Ok(bytes) = tokio::fs::read(dir.join(&original)).await else { continue };
+        // An original left in the served folder by an older node during an upgrade.
+        let (d, o) = (dir.clone(), original.clone());
+        match tokio::task::spawn_blocking(move || imaging::secure_original(&d, &o)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, original, "cannot move an original out of the media folder");
+                return not_found();
+            }
+            Err(_) => return not_found(),
+        }
+        if !tokio::fs::try_exists(imaging::originals_dir(&dir).join(&original)).await.unwrap_or(false) {
+            continue;
+        }
         if let Err(e) = imaging::backfill_async(dir.clone(), original.clone()).await {
-            tracing::warn!(error = %e, original, "cannot make the variants of an older upload; serving it whole");
+            tracing::warn!(error = %e, original, "cannot make the variants of an older upload");
         }
         return match tokio::fs::read(dir.join(&name)).await {
-            Ok(variant) => media_response(if name.ends_with(".png") { "image/png" } else { "image/jpeg" }, variant),
-            Err(_) => media_response(parse_media_name(&original).map(|(_, _, k)| k.mime()).unwrap_or("application/octet-stream"), bytes),
+            Ok(variant) => media_response(mime, variant),
+            Err(_) => not_found(),
         };
     }
-    crate::web::PageError::NotFound.into_response()
+    not_found()
 }
 
 fn media_response(mime: &'static str, bytes: Vec<u8>) -> Response {

@@ -39,7 +39,8 @@ fn corpus_path() -> PathBuf {
 
 /// CI (and anyone who sets `NASHIR_REQUIRE_SHARED=1`) must not pass by skipping.
 fn shared_required() -> bool {
-    std::env::var("NASHIR_REQUIRE_SHARED").is_ok_and(|v| v == "1") || std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    std::env::var("NASHIR_REQUIRE_SHARED").is_ok_and(|v| v == "1")
+        || std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 fn titles(n: usize) -> Option<Vec<String>> {

@@ -88,7 +88,16 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
         if format == Format::Text {
             import_text(store.as_ref(), &file, &options, &mut total).await;
         } else {
-            let summary = import_archive(store.as_ref(), &file, format, parse_options.clone(), &defaults, analyser.as_ref(), config.import.max_gz_expanded_bytes).await;
+            let summary = import_archive(
+                store.as_ref(),
+                &file,
+                format,
+                parse_options.clone(),
+                &defaults,
+                analyser.as_ref(),
+                config.import.max_gz_expanded_bytes,
+            )
+            .await;
             total.imported += summary.imported;
             total.updated += summary.updated;
             total.skipped += summary.skipped;

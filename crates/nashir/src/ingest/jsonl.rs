@@ -277,7 +277,10 @@ mod tests {
         let records: Vec<Record> = records_capped(std::io::BufReader::with_capacity(64, input.as_bytes()), 1000).collect();
         assert_eq!(records.len(), 3);
         assert!(matches!(&records[0], Record::Entry(_)));
-        assert!(matches!(&records[1], Record::Failed { what, reason } if what == "line 2" && reason.contains("longer than 1000")), "{records:?}");
+        assert!(
+            matches!(&records[1], Record::Failed { what, reason } if what == "line 2" && reason.contains("longer than 1000")),
+            "{records:?}"
+        );
         assert!(matches!(&records[2], Record::Entry(e) if e.draft.headline.as_str() == "ج"));
     }
 

@@ -33,7 +33,10 @@ pub struct DiffLimits {
 pub enum Diff {
     Lines(Vec<DiffLine>),
     /// Above the limits: the sizes, for the message.
-    TooLarge { lines: usize, bytes: usize },
+    TooLarge {
+        lines: usize,
+        bytes: usize,
+    },
 }
 
 pub fn diff_lines(old: &str, new: &str, limits: DiffLimits) -> Diff {

@@ -51,6 +51,28 @@ documented! {
         pub newsletter: crate::newsletter::NewsletterConfig,
         /// Prometheus metrics at `/metrics`.
         pub metrics: MetricsConfig,
+        /// Limits on `nashir import`.
+        pub import: ImportConfig,
+    }
+}
+
+documented! {
+    /// Limits on `nashir import`, so a hostile or broken file cannot exhaust memory or disk.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ImportConfig {
+        /// Largest size a `.gz` file may expand to, in bytes; beyond it the file is refused.
+        pub max_gz_expanded_bytes: u64,
+        /// Longest line in a JSON Lines file, in bytes; a longer line fails alone (with its number).
+        pub max_jsonl_line_bytes: usize,
+        /// Largest Ghost JSON export, in bytes (expanded), which is read whole; larger ones are refused.
+        pub max_ghost_bytes: u64,
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig { max_gz_expanded_bytes: 1 << 30, max_jsonl_line_bytes: 8 << 20, max_ghost_bytes: 256 << 20 }
     }
 }
 
@@ -130,6 +152,7 @@ impl Default for Config {
             smtp: Default::default(),
             newsletter: Default::default(),
             metrics: MetricsConfig::default(),
+            import: ImportConfig::default(),
         }
     }
 }
@@ -175,6 +198,14 @@ documented! {
         pub schedule_interval_secs: u64,
         /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
         pub max_upload_bytes: usize,
+        /// Most characters an article may have (headline, lead and body together) when saved in
+        /// the editor or through the API; longer ones are refused (422, API code `article_too_large`).
+        pub max_article_chars: usize,
+        /// Most blocks (paragraphs, subheadings, quotes, images) in one article's body.
+        pub max_article_blocks: usize,
+        /// Revision diffs of more lines than this (both versions together) are not computed; the
+        /// page says the diff is too large to show.
+        pub max_diff_lines: usize,
     }
 }
 
@@ -186,7 +217,17 @@ impl Default for EditorConfig {
             login_window_secs: 900,
             schedule_interval_secs: 20,
             max_upload_bytes: 1536 * 1024,
+            max_article_chars: 200_000,
+            max_article_blocks: 2_000,
+            max_diff_lines: 20_000,
         }
+    }
+}
+
+impl EditorConfig {
+    /// The per-article size limits the editor and the API enforce.
+    pub fn article_limits(&self) -> crate::domain::ArticleLimits {
+        crate::domain::ArticleLimits { max_chars: self.max_article_chars, max_blocks: self.max_article_blocks }
     }
 }
 
@@ -356,6 +397,7 @@ fn section_docs(section: &str) -> Option<&'static [(&'static str, &'static str)]
         "smtp" => crate::newsletter::SmtpConfig::docs(),
         "newsletter" => crate::newsletter::NewsletterConfig::docs(),
         "metrics" => MetricsConfig::docs(),
+        "import" => ImportConfig::docs(),
         _ => return None,
     })
 }

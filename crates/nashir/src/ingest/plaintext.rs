@@ -58,12 +58,13 @@ pub fn parse(text: &str, is_boilerplate: TrailingJudge<'_>) -> Result<ParsedText
     if lines.is_empty() {
         return Err(TextError::Empty);
     }
-    let headline = Headline::parse(&lines.remove(0))?;
+    let headline = Headline::parse(&lines[0])?;
     let headline_key = crate::domain::title_key(headline.as_str());
-    // Scrapers often capture the headline twice (page title and <h1>).
-    while lines.first().is_some_and(|l| crate::domain::title_key(l) == headline_key) {
-        lines.remove(0);
-    }
+    // Scrapers often capture the headline twice (page title and <h1>). One drain of the
+    // leading lines: removing them one at a time shifted the whole rest each time, quadratic
+    // in a file that repeats its headline many times.
+    let repeats = lines[1..].iter().take_while(|l| crate::domain::title_key(l) == headline_key).count();
+    lines.drain(..1 + repeats);
 
     let trailing_keys: Vec<String> = lines.iter().rev().take(3).map(|l| line_key(l)).collect();
     let mut removed_trailing = Vec::new();

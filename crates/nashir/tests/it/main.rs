@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod archives;
+mod bounded;
 mod cli;
 mod editor;
 mod entities;

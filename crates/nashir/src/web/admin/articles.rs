@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
-use super::diff::diff_lines;
+use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
 use crate::editor::accounts::Role;
@@ -176,7 +176,17 @@ pub async fn edit_form(
     editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), form_values(&state, &snapshot), extra).await
 }
 
-/// The form's fields as a draft, or an Arabic message naming the first problem.
+/// The body's blocks, after the size limit on what was typed (`Ok(Err(message))` when the
+/// article is too long); a big body is parsed off the async workers.
+async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Result<Vec<Block>, String>> {
+    let body = fields.get("body").unwrap_or("");
+    let typed = [fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or(""), body];
+    if let Err(e) = state.config.editor.article_limits().check_chars(&typed) {
+        return Ok(Err(e.to_string()));
+    }
+    Ok(Ok(markup::parse_off_worker(body).await?))
+}
+
 /// Why an image line of the body was refused, naming its address (shortened, and without
 /// control characters, which the page would otherwise show as they are).
 pub(crate) fn refused_image_message(src: &str) -> String {
@@ -186,7 +196,13 @@ pub(crate) fn refused_image_message(src: &str) -> String {
     )
 }
 
-fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Option<i64>) -> Result<(ArticleDraft, Status), String> {
+/// The form's fields as a draft, or an Arabic message naming the first problem.
+fn draft_from_fields(
+    state: &AppState,
+    fields: &Fields,
+    body: Vec<Block>,
+    current_published_at: Option<i64>,
+) -> Result<(ArticleDraft, Status), String> {
     let headline = Headline::parse(&fields.text("headline")).map_err(|e| e.to_string())?;
     let status = Status::parse(fields.get("status").unwrap_or("draft")).map_err(|e| e.to_string())?;
     let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
@@ -195,7 +211,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
     if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
         return Err(refused_image_message(&src));
     }
-    draft.body = markup::parse(fields.get("body").unwrap_or(""));
+    draft.body = body;
     let featured = fields.text("featured_src");
     if !featured.is_empty() {
         // The same URL rules as images in the body: http(s) or a local path, nothing else.
@@ -213,6 +229,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
     if draft.body.is_empty() && draft.lead.is_empty() {
         return Err(DomainError::EmptyBody.to_string());
     }
+    state.config.editor.article_limits().check_blocks(draft.body.len()).map_err(|e| e.to_string())?;
     let names = |name: &str| -> Vec<String> {
         fields.text(name).split([',', '،']).map(crate::domain::collapse_whitespace).filter(|s| !s.is_empty()).collect()
     };
@@ -240,7 +257,8 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
 pub async fn create(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let action = fields.text("action");
-    let (mut draft, status) = match draft_from_fields(&state, &fields, None) {
+    let parsed = body_from_fields(&state, &fields).await?.and_then(|body| draft_from_fields(&state, &fields, body, None));
+    let (mut draft, status) = match parsed {
         Ok(d) => d,
         Err(msg) => {
             return editor_page(
@@ -293,7 +311,8 @@ pub async fn save(
     can_edit(&session, &meta)?;
     let action = fields.text("action");
     let current_published = state.store.current_snapshot(id).await?.and_then(|s| s.published_at);
-    let (draft, status) = match draft_from_fields(&state, &fields, current_published) {
+    let parsed = body_from_fields(&state, &fields).await?.and_then(|body| draft_from_fields(&state, &fields, body, current_published));
+    let (draft, status) = match parsed {
         Ok(d) => d,
         Err(msg) => {
             return editor_page(
@@ -390,13 +409,36 @@ pub async fn revision_diff(
     let meta = viewable(&state, &session, id).await?;
     let (info, old) = state.store.revision(id, rev).await?.ok_or(AdminError::NotFound)?;
     let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
-    let lines = diff_lines(&snapshot_text(&state, &old), &snapshot_text(&state, &current));
+    let (old_text, new_text) = (snapshot_text(&state, &old), snapshot_text(&state, &current));
+    let limits = DiffLimits {
+        max_lines: state.config.editor.max_diff_lines,
+        // A line diff of more than 8 MiB of text is unreadable anyway; the bound keeps one
+        // request's memory small whatever the lines' lengths.
+        max_bytes: 8 << 20,
+        deadline: std::time::Duration::from_secs(2),
+    };
+    // Off the async workers: even bounded, a diff is seconds of one core at worst.
+    let diff = tokio::task::spawn_blocking(move || diff_lines(&old_text, &new_text, limits))
+        .await
+        .map_err(|e| AdminError::Internal(anyhow::anyhow!("diff task failed: {e}")))?;
+    // Too large: still 200, with the versions' metadata and the restore button, and a message
+    // in place of the lines (the revision is fine; only its comparison is not shown).
+    let (lines, too_large) = match diff {
+        Diff::Lines(lines) => (lines, None),
+        Diff::TooLarge { lines, .. } => (
+            Vec::new(),
+            Some(format!(
+                "الفرق بين النسختين أكبر من أن يُعرض ({lines} سطراً، والحد {} سطر). يمكنك استعادة النسخة أو فتح كل منهما في المحرر.",
+                limits.max_lines
+            )),
+        ),
+    };
     Ok(render(
         &state,
         Some(&session),
         "admin/diff.html",
         json!({ "id": id, "rev": info.id, "rev_version": info.version, "version": meta.version, "headline": current.headline,
-                "at": local_time(&state, info.created_at), "user": info.user_name, "lines": lines }),
+                "at": local_time(&state, info.created_at), "user": info.user_name, "lines": lines, "too_large": too_large }),
     )?
     .into_response())
 }

@@ -16,4 +16,5 @@ mod newsletter;
 mod ops;
 mod related;
 mod search;
+mod security;
 mod site;

@@ -3,6 +3,7 @@
 //! under `kill -9`. The soak test is `scripts/soak`; long fuzz runs are `scripts/fuzz`.
 
 mod access;
+mod crash;
 mod fuzz;
 pub use fuzz::fuzz_cases;
 mod hostile;

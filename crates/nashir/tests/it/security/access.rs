@@ -248,9 +248,9 @@ fn route_calls(source: &str) -> Vec<(String, Vec<&'static str>)> {
         let call = &rest[..rest.find('\n').unwrap_or(rest.len())];
         let mut methods = Vec::new();
         for method in ["get", "post", "put", "patch", "delete"] {
-            let called = call.match_indices(&format!("{method}(")).any(|(i, _)| {
-                i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric() && call.as_bytes()[i - 1] != b'_'
-            });
+            let called = call
+                .match_indices(&format!("{method}("))
+                .any(|(i, _)| i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric() && call.as_bytes()[i - 1] != b'_');
             if called {
                 methods.push(method.to_uppercase().leak() as &'static str);
             }

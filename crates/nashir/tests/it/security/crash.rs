@@ -78,8 +78,7 @@ async fn kill_mid_import_then_rerun(app: TestApp) {
     assert!(out.status.success(), "the rerun of the import: {}", String::from_utf8_lossy(&out.stderr));
     // Everything once: an article the first run wrote is recognised, not imported again.
     assert_eq!(article_count(&app).await, ARTICLES as i64, "after the rerun ({at_kill} were in at the kill)");
-    let distinct: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT headline) FROM articles").fetch_one(app.store.pool()).await.unwrap();
+    let distinct: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT headline) FROM articles").fetch_one(app.store.pool()).await.unwrap();
     assert_eq!(distinct, ARTICLES as i64, "no article twice");
     assert_check_clean(&app, "the rerun of the import");
 }
@@ -88,55 +87,59 @@ storage_test!(kill_mid_import_then_rerun);
 /// A backup killed at any moment leaves no file under the final name, or a whole one; the
 /// same command then completes (or refuses to overwrite a whole backup, saying why).
 async fn kill_mid_backup_then_rerun(backend: Backend) {
-    crate::helpers::with_app(backend, |_| {}, |app| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = dir.path().join("archive.jsonl");
-        write_archive(&archive);
-        let out = run(&app, &["import", archive.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        if backend == Backend::Postgres {
-            // PostgreSQL is backed up with its own tools; `nashir backup` says so and exits 2.
-            let out = run(&app, &["backup", dir.path().join("b.nashir").to_str().unwrap()]);
-            assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-            return;
-        }
-        for delay_ms in [0u64, 2, 5, 10, 20, 40, 80] {
-            let file = dir.path().join(format!("backup-{delay_ms}.nashir"));
-            let file_arg = file.to_str().unwrap().to_string();
-            let mut child = nashir(&app, &["backup", &file_arg]).spawn().unwrap();
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = child.kill();
-            let finished = child.wait().unwrap().success();
-            assert_check_clean(&app, &format!("a backup killed after {delay_ms} ms"));
-            let out = run(&app, &["backup", &file_arg]);
-            if file.exists() && finished {
-                assert!(!out.status.success(), "a whole backup is not overwritten without --force");
-                assert!(String::from_utf8_lossy(&out.stderr).contains("--force"), "{}", String::from_utf8_lossy(&out.stderr));
-            } else {
-                assert!(
-                    out.status.success(),
-                    "the rerun of a backup killed after {delay_ms} ms: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+    crate::helpers::with_app(
+        backend,
+        |_| {},
+        |app| async move {
+            let dir = tempfile::tempdir().unwrap();
+            let archive = dir.path().join("archive.jsonl");
+            write_archive(&archive);
+            let out = run(&app, &["import", archive.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            if backend == Backend::Postgres {
+                // PostgreSQL is backed up with its own tools; `nashir backup` says so and exits 2.
+                let out = run(&app, &["backup", dir.path().join("b.nashir").to_str().unwrap()]);
+                assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+                return;
             }
-            // What is under the final name is a whole backup: it restores, with every article.
-            let restored = dir.path().join(format!("restored-{delay_ms}"));
-            let out = Command::new(env!("CARGO_BIN_EXE_nashir"))
-                .arg("--data")
-                .arg(&restored)
-                .args(["restore", &file_arg])
-                .env_remove("NASHIR_CONFIG")
-                .env_remove("NASHIR_DATABASE_URL")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "restore of {file_arg}: {}", String::from_utf8_lossy(&out.stderr));
-            let db = restored.join("nashir.db");
-            let url = format!("sqlite://{}?mode=ro", db.display());
-            let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.expect("the restored database opens");
-            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&mut conn).await.unwrap();
-            assert_eq!(count, ARTICLES as i64, "the backup of run {delay_ms} ms holds every article");
-        }
-    })
+            for delay_ms in [0u64, 2, 5, 10, 20, 40, 80] {
+                let file = dir.path().join(format!("backup-{delay_ms}.nashir"));
+                let file_arg = file.to_str().unwrap().to_string();
+                let mut child = nashir(&app, &["backup", &file_arg]).spawn().unwrap();
+                std::thread::sleep(Duration::from_millis(delay_ms));
+                let _ = child.kill();
+                let finished = child.wait().unwrap().success();
+                assert_check_clean(&app, &format!("a backup killed after {delay_ms} ms"));
+                let out = run(&app, &["backup", &file_arg]);
+                if file.exists() && finished {
+                    assert!(!out.status.success(), "a whole backup is not overwritten without --force");
+                    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"), "{}", String::from_utf8_lossy(&out.stderr));
+                } else {
+                    assert!(
+                        out.status.success(),
+                        "the rerun of a backup killed after {delay_ms} ms: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                // What is under the final name is a whole backup: it restores, with every article.
+                let restored = dir.path().join(format!("restored-{delay_ms}"));
+                let out = Command::new(env!("CARGO_BIN_EXE_nashir"))
+                    .arg("--data")
+                    .arg(&restored)
+                    .args(["restore", &file_arg])
+                    .env_remove("NASHIR_CONFIG")
+                    .env_remove("NASHIR_DATABASE_URL")
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "restore of {file_arg}: {}", String::from_utf8_lossy(&out.stderr));
+                let db = restored.join("nashir.db");
+                let url = format!("sqlite://{}?mode=ro", db.display());
+                let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.expect("the restored database opens");
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles").fetch_one(&mut conn).await.unwrap();
+                assert_eq!(count, ARTICLES as i64, "the backup of run {delay_ms} ms holds every article");
+            }
+        },
+    )
     .await;
 }
 storage_test!(kill_mid_backup_then_rerun(Backend));
@@ -185,12 +188,11 @@ async fn assert_articles_match_revisions(app: &TestApp, after: &str) {
     let rows: Vec<(i64, String, i64)> =
         sqlx::query_as("SELECT id, status, version FROM articles ORDER BY id").fetch_all(app.store.pool()).await.unwrap();
     for (id, status, version) in rows {
-        let (newest, snapshot): (i64, String) = sqlx::query_as(&format!(
-            "SELECT version, snapshot FROM revisions WHERE article_id = {id} ORDER BY version DESC LIMIT 1"
-        ))
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+        let (newest, snapshot): (i64, String) =
+            sqlx::query_as(&format!("SELECT version, snapshot FROM revisions WHERE article_id = {id} ORDER BY version DESC LIMIT 1"))
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
         let snapshot: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
         assert_eq!((newest, snapshot["status"].as_str().unwrap_or("?")), (version, status.as_str()), "article {id} after {after}");
     }
@@ -198,7 +200,8 @@ async fn assert_articles_match_revisions(app: &TestApp, after: &str) {
 
 async fn kill_mid_publish_then_retry(app: TestApp) {
     use nashir::editor::accounts::{hash_password, random_token, token_hash, Role};
-    let editor = app.store.create_user("editor@example.org", "محرر", Role::Editor, &hash_password("كلمة-مرور-طويلة-1").unwrap()).await.unwrap();
+    let editor =
+        app.store.create_user("editor@example.org", "محرر", Role::Editor, &hash_password("كلمة-مرور-طويلة-1").unwrap()).await.unwrap();
     let token = format!("nsr_{}", random_token());
     app.store.create_api_token(editor, "crash", &token_hash(&token)).await.unwrap();
     let mut ids = Vec::new();
@@ -259,8 +262,10 @@ async fn kill_mid_publish_then_retry(app: TestApp) {
         sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(app.store.pool()).await.unwrap();
     assert_eq!(published, DRAFTS as i64);
     assert_articles_match_revisions(&app, "the retries").await;
-    let max_revisions: i64 =
-        sqlx::query_scalar("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM revisions GROUP BY article_id) AS counts").fetch_one(app.store.pool()).await.unwrap();
+    let max_revisions: i64 = sqlx::query_scalar("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM revisions GROUP BY article_id) AS counts")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
     assert!(max_revisions <= 2, "a publish repeated after the crash made another revision ({max_revisions} for one article)");
     assert_check_clean(&app, "the retries");
 }

@@ -125,7 +125,9 @@ async fn hostile_input(app: TestApp) {
         .client
         .post(format!("{}/api/v1/articles", app.base))
         .bearer_auth(&owner.token)
-        .json(&serde_json::json!({ "headline": "خبر للاختبار", "body": "فقرة.", "section": "سياسة", "tags": ["وسم"], "status": "published" }))
+        .json(
+            &serde_json::json!({ "headline": "خبر للاختبار", "body": "فقرة.", "section": "سياسة", "tags": ["وسم"], "status": "published" }),
+        )
         .send()
         .await
         .unwrap();
@@ -176,8 +178,11 @@ async fn hostile_input(app: TestApp) {
     }
 
     // Every JSON endpoint, with a token that may call it.
-    let json_endpoints =
-        [("POST", "/api/v1/articles".to_string()), ("PUT", format!("/api/v1/articles/{id}")), ("POST", format!("/api/v1/articles/{id}/related"))];
+    let json_endpoints = [
+        ("POST", "/api/v1/articles".to_string()),
+        ("PUT", format!("/api/v1/articles/{id}")),
+        ("POST", format!("/api/v1/articles/{id}/related")),
+    ];
     for (method, path) in &json_endpoints {
         for (kind, payload) in hostile_json() {
             let req = app
@@ -191,7 +196,8 @@ async fn hostile_input(app: TestApp) {
     }
 
     // Hostile path segments and query strings on pages (HTML) and the API (JSON).
-    let segments = ["%C0%AF", "%E0%80%AF", "%ZZ", "%", "-1", "99999999999999999999999", "0", "..%2F..%2Fetc%2Fpasswd", "%00", "%0D%0ASet-Cookie:x=1"];
+    let segments =
+        ["%C0%AF", "%E0%80%AF", "%ZZ", "%", "-1", "99999999999999999999999", "0", "..%2F..%2Fetc%2Fpasswd", "%00", "%0D%0ASet-Cookie:x=1"];
     for segment in segments {
         for (path, json) in [
             (format!("/news/{segment}"), false),
@@ -223,7 +229,12 @@ async fn hostile_input(app: TestApp) {
     }
     // Finding 5: a media name whose size is zero divides by nothing.
     for name in ["0123456789abcdef0123-0x0-0w.jpg", "0123456789abcdef0123-0x0.jpg", "0123456789abcdef0123-1x0-0w.jpg"] {
-        check_refusal(&format!("GET /media/{name}"), send(app.client.get(format!("{}/media/{name}", app.base))).await, false, &mut failures);
+        check_refusal(
+            &format!("GET /media/{name}"),
+            send(app.client.get(format!("{}/media/{name}", app.base))).await,
+            false,
+            &mut failures,
+        );
     }
 
     assert!(failures.is_empty(), "{} hostile requests were mishandled:\n{}", failures.len(), failures.join("\n"));
@@ -245,10 +256,8 @@ async fn control_characters_never_reach_the_feeds(app: TestApp) {
         .unwrap();
     let status = resp.status().as_u16();
     assert!(status == 201 || status == 422, "{status}: stripped and kept, or refused with a message");
-    let form = format!(
-        "csrf={}&headline=%D8%AE%D8%A8%D8%B1%00%01%1B%7F&lead=x&body=%D9%86%D8%B5%0B%0C&status=published&action=save",
-        editor.csrf
-    );
+    let form =
+        format!("csrf={}&headline=%D8%AE%D8%A8%D8%B1%00%01%1B%7F&lead=x&body=%D9%86%D8%B5%0B%0C&status=published&action=save", editor.csrf);
     let resp = app
         .client
         .post(format!("{}/admin/articles", app.base))

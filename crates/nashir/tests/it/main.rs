@@ -18,4 +18,5 @@ mod ops;
 mod privacy;
 mod related;
 mod search;
+mod security;
 mod site;

@@ -244,7 +244,7 @@ async fn preferences_response(state: &AppState, subscriber: &Subscriber, token: 
         "newsletter/preferences.html",
         json!({ "site": site, "subscriber": subscriber, "token": token, "csrf": csrf, "sections": sections, "saved": saved }),
     )?;
-    Ok(([(header::SET_COOKIE, csrf_cookie(&state, &nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
+    Ok(([(header::SET_COOKIE, csrf_cookie(state, &nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
 }
 
 pub async fn preferences_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, PageError> {

@@ -253,8 +253,9 @@ async fn role_matrix(app: TestApp) {
     let w1 = Admin::login(&app, "w1@example.org").await;
     let w2 = Admin::login(&app, "w2@example.org").await;
 
-    let own = w1.create(&article_fields("مسودة الكاتب الأول", "نص المسودة.", "draft")).await;
+    // The editor's article creates the section the writer then chooses (writers cannot create one).
     let published = editor.create(&article_fields("خبر نشره المحرر", "نص منشور.", "published")).await;
+    let own = w1.create(&article_fields("مسودة الكاتب الأول", "نص المسودة.", "draft")).await;
 
     // Each denied case: 403, an Arabic message, and no change at all.
     let denied: Vec<Denied> = vec![

@@ -3,6 +3,7 @@
 pub mod admin;
 mod api;
 mod cache;
+pub mod client_ip;
 mod error;
 mod feeds;
 mod newsletter;

@@ -20,7 +20,7 @@ use crate::newsletter::sink::SmtpSink;
 
 const SUBSCRIBERS: usize = 600;
 const CONCURRENCY: usize = 4;
-const ADMIN_TOKEN: &str = "multi-node-admin-token-4f1c2a9e";
+const ADMIN_TOKEN: &str = "multi-node-admin-token-4f1c2a9e7b";
 
 struct Node {
     child: Child,

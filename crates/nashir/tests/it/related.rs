@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::helpers::{fixture_path, fresh_database, Backend, TestApp};
 use crate::storage_test;
 
-const TOKEN: &str = "test-admin-token";
+const TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// Original test articles: three on Russian–Turkish talks, three on football, one on olive oil.
 const ARTICLES: &[(&str, &[&str])] = &[

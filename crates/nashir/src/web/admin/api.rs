@@ -172,6 +172,14 @@ async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result
     Ok(d)
 }
 
+/// Writers choose among existing sections (`invalid_article` otherwise).
+async fn check_section(state: &AppState, user: &User, draft: &ArticleDraft) -> Result<(), ApiFailure> {
+    match super::section_refusal(state, user, draft.section.as_deref()).await? {
+        Some(msg) => Err(invalid(msg)),
+        None => Ok(()),
+    }
+}
+
 fn check_alt(body: &[Block]) -> Result<(), ApiFailure> {
     if body.iter().any(|b| matches!(b, Block::Image { alt, .. } if alt.trim().is_empty())) {
         return Err(invalid("لا يُنشر مقال فيه صورة بلا نص بديل (alt)"));
@@ -207,6 +215,7 @@ pub async fn api_create(
 ) -> Result<(StatusCode, Json<Value>), ApiFailure> {
     let input = parse_input(&body)?;
     let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let id = state.store.create_article(&draft, Some(user.id)).await?;
     Ok((StatusCode::CREATED, Json(summary(&state, id).await?)))
 }
@@ -238,6 +247,7 @@ pub async fn api_update(
     }
     let version = input.version.ok_or_else(|| invalid("أرسل version: رقم النسخة التي عدّلتها"))?;
     let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let submitted = (draft.status != Status::Draft).then_some(false);
     state.store.update_article(id, version, &draft, Some(user.id), submitted).await?;
     Ok(Json(summary(&state, id).await?))

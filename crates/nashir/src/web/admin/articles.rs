@@ -54,8 +54,8 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
             })
         })
         .collect();
-    let sections: Vec<Value> = state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
-    let authors: Vec<Value> = state.store.authors().await?.into_iter().map(|a| json!({ "slug": a.slug, "name": a.name })).collect();
+    let sections: Vec<Value> = state.store.all_sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
+    let authors: Vec<Value> = state.store.all_authors().await?.into_iter().map(|a| json!({ "slug": a.slug, "name": a.name })).collect();
     Ok(render(
         &state,
         Some(&session),
@@ -126,7 +126,7 @@ async fn editor_page(
     values: Value,
     extra: Value,
 ) -> AdminResult<Response> {
-    let sections: Vec<String> = state.store.sections().await?.into_iter().map(|s| s.name).collect();
+    let sections: Vec<String> = state.store.all_sections().await?.into_iter().map(|s| s.name).collect();
     let mut ctx = json!({
         "id": id, "a": values, "sections": sections,
         "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
@@ -274,6 +274,10 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
         }
     };
     can_set_status(&session, status)?;
+    if let Some(msg) = super::section_refusal(&state, &session.user, draft.section.as_deref()).await? {
+        let extra = json!({ "error": msg });
+        return editor_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, None, typed_values(&fields), extra).await;
+    }
     if action == "preview" {
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, None, None, typed_values(&fields), json!({ "preview": blocks })).await;
@@ -328,6 +332,10 @@ pub async fn save(
         }
     };
     can_set_status(&session, status)?;
+    if let Some(msg) = super::section_refusal(&state, &session.user, draft.section.as_deref()).await? {
+        let extra = json!({ "error": msg });
+        return editor_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some(id), Some(&meta), typed_values(&fields), extra).await;
+    }
     if action == "preview" {
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), typed_values(&fields), json!({ "preview": blocks }))

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
 use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
-use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
+use crate::editor::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash, Role};
 use crate::editor::imaging::{self, ImagingError};
 use crate::editor::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
@@ -20,10 +20,15 @@ pub async fn users(State(state): State<AppState>, session: Session) -> AdminResu
 async fn users_page(state: &AppState, session: &Session, status: StatusCode, extra: Value) -> AdminResult<Response> {
     let users: Vec<Value> = state
         .store
-        .users()
+        .user_listing()
         .await?
         .iter()
-        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "role_label": u.role.label() }))
+        .map(|l| {
+            let u = &l.user;
+            json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "role_label": u.role.label(),
+                    "disabled": l.disabled_at.is_some(), "disabled_at": l.disabled_at.map(|t| local_time(state, t)),
+                    "is_me": u.id == session.user.id })
+        })
         .collect();
     let mut ctx = json!({ "users": users });
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
@@ -49,7 +54,7 @@ pub async fn add_user(State(state): State<AppState>, session: Session, AdminForm
     }
     let name =
         Some(fields.text("name")).filter(|n| !n.is_empty()).unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    let hash = hash_password_bounded(password).await?;
     match state.store.create_user(&email, &name, role, &hash).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(StoreError::Conflict(_)) => fail(format!("يوجد حساب بالبريد {email}.")).await,
@@ -75,6 +80,32 @@ pub async fn set_role(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// `POST /admin/users/{id}/access` with `action=disable` or `action=enable`: the owner takes
+/// access away from a person (their sessions end and their API tokens are revoked at once) or
+/// gives it back. Not on oneself: an owner cannot lock themselves out by a stray click.
+pub async fn set_access(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Owner, "إيقاف الحسابات")?;
+    let disable = match fields.text("action").as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(AdminError::BadRequest("اختر «أوقف» أو «أعد التفعيل».".into())),
+    };
+    if id == session.user.id {
+        return Err(AdminError::BadRequest("لا يمكنك إيقاف حسابك بنفسك؛ اطلب ذلك من مالك آخر.".into()));
+    }
+    if !state.store.set_user_disabled(id, disable).await? {
+        return Err(AdminError::NotFound);
+    }
+    tracing::info!(user = id, by = session.user.id, disabled = disable, "account access changed");
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
 pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
     session.require(Role::Editor, "إدارة الأقسام والوسوم")?;
     taxonomy_page(&state, &session, StatusCode::OK, None).await
@@ -82,8 +113,9 @@ pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminR
 
 async fn taxonomy_page(state: &AppState, session: &Session, status: StatusCode, error: Option<String>) -> AdminResult<Response> {
     let sections: Vec<Value> =
-        state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
-    let tags: Vec<Value> = state.store.tags().await?.into_iter().map(|t| json!({ "id": t.id, "slug": t.slug, "name": t.name })).collect();
+        state.store.all_sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
+    let tags: Vec<Value> =
+        state.store.all_tags().await?.into_iter().map(|t| json!({ "id": t.id, "slug": t.slug, "name": t.name })).collect();
     Ok((status, render(state, Some(session), "admin/sections.html", json!({ "sections": sections, "tags": tags, "error": error }))?)
         .into_response())
 }

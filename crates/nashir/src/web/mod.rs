@@ -107,6 +107,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        // Outside the body limit and the timeout, so their answers are translated too.
+        .layer(axum::middleware::from_fn(humane_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
@@ -132,6 +134,60 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     response
+}
+
+/// Whether a URL's path or query, decoded, holds a control character. No slug, token or query
+/// a person types has one, and a NUL reaching PostgreSQL is an error ("invalid byte sequence").
+fn has_control_characters(uri: &axum::http::Uri) -> bool {
+    let decoded = |s: &str| percent_encoding::percent_decode_str(s).any(|b| b < 0x20 || b == 0x7f);
+    decoded(uri.path()) || uri.query().is_some_and(|q| decoded(&q.replace('+', " ")))
+}
+
+/// An error answer in the reader's language: JSON with a stable code under `/api/`, the
+/// Arabic error page elsewhere. Never cached.
+fn error_answer(api: bool, status: StatusCode, code: &'static str, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let no_store = (axum::http::header::CACHE_CONTROL, "private, no-store");
+    if api {
+        (status, [no_store], axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+    } else {
+        let title = if status.is_server_error() { "خطأ في الخادم" } else { "طلب غير صالح" };
+        (status, [no_store], axum::response::Html(error_page(status.as_u16(), title, message))).into_response()
+    }
+}
+
+/// Rejections made below the handlers — axum's extractors (a path that is not UTF-8, a form
+/// that is not a form), the body limit, the timeout — come as English plain text or nothing;
+/// they become the Arabic page, or a JSON error with a stable code, that every other error is.
+async fn humane_errors(request: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let api = request.uri().path().starts_with("/api/");
+    if has_control_characters(request.uri()) {
+        return error_answer(api, StatusCode::BAD_REQUEST, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة.");
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "الطلب أكبر من الحد المسموح به."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "نوع المحتوى المرسل غير مقبول هنا."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان."),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً."),
+        StatusCode::NOT_FOUND => ("not_found", "الصفحة أو المورد غير موجود."),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً."),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ("forbidden", "غير مسموح."),
+        _ => ("bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة."),
+    };
+    let mut answer = error_answer(api, status, code, message);
+    // Keep what the client needs to act: which methods are allowed, when to come back.
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER, axum::http::header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }
 
 /// The answer to a request whose handler panicked: the panic is logged (it is a bug), the

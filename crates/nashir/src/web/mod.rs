@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod api;
+mod api_types;
 mod cache;
 mod error;
 mod feeds;

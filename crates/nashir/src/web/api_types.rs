@@ -208,10 +208,11 @@ impl From<crate::related::db::Suggestion> for SuggestionState {
     }
 }
 
-/// Exactly one of the fields: the id of the suggested article to act on. (A request body,
-/// read by hand so each mistake gets its own Arabic sentence; documented here.)
+/// Exactly one of the fields: the id of the suggested article to act on.
+// A request body, read by hand so each mistake gets its own Arabic sentence: only its schema
+// is used.
 #[derive(Debug, ToSchema)]
-#[allow(dead_code)] // only its schema is used
+#[allow(dead_code)]
 pub struct RelatedAction {
     pub pin: Option<i64>,
     pub remove: Option<i64>,

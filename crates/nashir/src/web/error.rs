@@ -63,9 +63,11 @@ pub fn error_page(status: u16, title: &str, message: &str) -> String {
 /// The API's error table: one row per error a program can meet, with its HTTP status, its
 /// wire code (stable: clients match on it, never rename one) and the Arabic sentence used
 /// when the handler has nothing more precise to say. The macro makes the enum, the status,
-/// the code and the message from the same row, so no code is typed twice.
+/// the code and the message from the same row, so no code is typed twice. (`$code` is a `tt`:
+/// a `literal` fragment reaches derives wrapped in an invisible group, and utoipa then misses
+/// the `serde(rename)` and would document the variant names instead of the wire codes.)
 macro_rules! error_codes {
-    ($( $(#[doc = $doc:literal])* $variant:ident => $status:ident, $code:literal, $message:literal; )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $status:ident, $code:tt, $message:literal; )*) => {
         /// Every error code of the JSON API (`error.code` on the wire).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
         pub enum ErrorCode {

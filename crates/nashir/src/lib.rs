@@ -14,6 +14,7 @@ pub mod newsletter;
 pub mod related;
 pub mod search;
 pub mod store;
+pub mod tasks;
 pub mod web;
 
 pub use config::Config;

@@ -116,6 +116,23 @@ error_codes! {
     VersionConflict => CONFLICT, "version_conflict", "عدّل شخص آخر هذا المقال بعد أن فتحته؛ لم يُحفظ شيء";
     /// Another article has this slug.
     SlugTaken => CONFLICT, "slug_taken", "المعرّف النصي مستخدم لمقال آخر";
+    /// The article is longer than `editor.max_article_chars` or has more blocks than
+    /// `editor.max_article_blocks`.
+    ArticleTooLarge => UNPROCESSABLE_ENTITY, "article_too_large", "المقال أطول من الحد المسموح به";
+    /// The URL's path or query holds a control character.
+    InvalidCharacters => BAD_REQUEST, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة";
+    /// A request the server could not read (not UTF-8, not the expected form or encoding).
+    BadRequest => BAD_REQUEST, "bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة";
+    /// The request body is larger than `server.max_body_bytes`.
+    PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large", "الطلب أكبر من الحد المسموح به";
+    /// The body's content type is not one this endpoint reads.
+    UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "نوع المحتوى المرسل غير مقبول هنا";
+    /// The route exists, but not with this method.
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان";
+    /// The request took longer than `server.request_timeout_secs`.
+    Timeout => REQUEST_TIMEOUT, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً";
+    /// Too many requests from this client in a short time.
+    TooManyRequests => TOO_MANY_REQUESTS, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً";
     /// A failure on our side; details are in the server's log, never in the answer.
     Internal => INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي";
 }
@@ -252,6 +269,14 @@ mod tests {
                 (403, "forbidden", "لا تملك صلاحية هذا الإجراء"),
                 (409, "version_conflict", "عدّل شخص آخر هذا المقال بعد أن فتحته؛ لم يُحفظ شيء"),
                 (409, "slug_taken", "المعرّف النصي مستخدم لمقال آخر"),
+                (422, "article_too_large", "المقال أطول من الحد المسموح به"),
+                (400, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة"),
+                (400, "bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة"),
+                (413, "payload_too_large", "الطلب أكبر من الحد المسموح به"),
+                (415, "unsupported_media_type", "نوع المحتوى المرسل غير مقبول هنا"),
+                (405, "method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان"),
+                (408, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً"),
+                (429, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً"),
                 (500, "internal", "حدث خطأ داخلي"),
             ]
         );

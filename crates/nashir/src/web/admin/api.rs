@@ -82,13 +82,22 @@ fn article_not_found() -> ApiError {
     ApiError::not_found("المقال")
 }
 
-fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiError> {
+async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiError> {
+    let limits = state.config.editor.article_limits();
+    // Before anything is parsed: an oversized body costs no more than reading it.
+    limits
+        .check_chars(&[&input.headline, &input.lead, &input.body])
+        .map_err(|e| ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string()))?;
     let mut d = ArticleDraft::new(Headline::parse(&input.headline)?);
     d.lead = input.lead.trim().to_string();
-    d.body = markup::parse(&input.body);
+    if let Some(src) = crate::ingest::plaintext::refused_image(&input.body) {
+        return Err(invalid(super::articles::refused_image_message(&src)));
+    }
+    d.body = markup::parse_off_worker(&input.body).await.map_err(ApiError::internal)?;
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));
     }
+    limits.check_blocks(d.body.len()).map_err(|e| too_large(e.to_string()))?;
     d.section = input.section.clone().filter(|s| !s.trim().is_empty());
     d.tags = input.tags.clone();
     d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };
@@ -118,6 +127,14 @@ fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiError>
     }
     d.source = Some("api".into());
     Ok(d)
+}
+
+/// Writers choose among existing sections (`invalid_article` otherwise).
+async fn check_section(state: &AppState, user: &User, draft: &ArticleDraft) -> Result<(), ApiError> {
+    match super::section_refusal(state, user, draft.section.as_deref()).await? {
+        Some(msg) => Err(invalid(msg)),
+        None => Ok(()),
+    }
 }
 
 fn check_alt(body: &[Block]) -> Result<(), ApiError> {
@@ -152,7 +169,7 @@ fn parse_id(raw: &str) -> Result<i64, ApiError> {
         (status = 401, description = "Missing, wrong or revoked token", body = Error),
         (status = 403, description = "A writer may not publish or schedule", body = Error),
         (status = 409, description = "The slug is taken (`slug_taken`)", body = Error),
-        (status = 422, description = "Invalid article (`invalid_article`)", body = Error),
+        (status = 422, description = "Invalid article (`invalid_article`), or longer than the newsroom's limits (`article_too_large`)", body = Error),
     ))]
 pub async fn api_create(
     State(state): State<AppState>,
@@ -160,7 +177,8 @@ pub async fn api_create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ArticleState>), ApiError> {
     let input = parse_input(&body)?;
-    let draft = to_draft(&input, &user)?;
+    let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let id = state.store.create_article(&draft, Some(user.id)).await?;
     Ok((StatusCode::CREATED, Json(summary(&state, id).await?)))
 }
@@ -176,7 +194,7 @@ pub async fn api_create(
         (status = 403, description = "Not allowed for this role", body = Error),
         (status = 404, description = "No such article", body = Error),
         (status = 409, description = "Changed since it was read (`version_conflict`) or slug taken (`slug_taken`)", body = Error),
-        (status = 422, description = "Invalid article, or no version (`invalid_article`)", body = Error),
+        (status = 422, description = "Invalid article, or no version (`invalid_article`), or too large (`article_too_large`)", body = Error),
     ))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -191,7 +209,8 @@ pub async fn api_update(
         return Err(forbidden("يستطيع الكاتب تعديل مسوداته فقط"));
     }
     let version = input.version.ok_or_else(|| invalid("أرسل version: رقم النسخة التي عدّلتها"))?;
-    let draft = to_draft(&input, &user)?;
+    let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let submitted = (draft.status != Status::Draft).then_some(false);
     state.store.update_article(id, version, &draft, Some(user.id), submitted).await?;
     Ok(Json(summary(&state, id).await?))

@@ -229,6 +229,9 @@ impl From<DomainError> for ApiError {
             | DomainError::InvalidSlug(_)
             | DomainError::UnknownStatus(_)
             | DomainError::EmptyBody => ApiError::with_message(ErrorCode::InvalidArticle, e.to_string()),
+            DomainError::ArticleTooLong { .. } | DomainError::TooManyBlocks { .. } => {
+                ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string())
+            }
         }
     }
 }

@@ -97,7 +97,7 @@ async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));
     }
-    limits.check_blocks(d.body.len()).map_err(|e| too_large(e.to_string()))?;
+    limits.check_blocks(d.body.len())?;
     d.section = input.section.clone().filter(|s| !s.trim().is_empty());
     d.tags = input.tags.clone();
     d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };

@@ -123,8 +123,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Content-Security-Policy of public pages: no script runs (JSON-LD is data, not script),
 /// styles are the inline theme, images come from here or from https hosts of imported bodies.
-const PUBLIC_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; form-action 'self'; \
-                          base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'";
+/// `connect-src 'self'`: crawlers' audits (Lighthouse reads robots.txt from the page) may fetch.
+const PUBLIC_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; connect-src 'self'; \
+                          form-action 'self'; base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'";
 
 /// Headers every answer carries. The admin sets its own stricter CSP first; this keeps it.
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod metrics;
 pub mod newsletter;
 pub mod related;
+pub mod render;
 pub mod search;
 pub mod store;
 pub mod web;

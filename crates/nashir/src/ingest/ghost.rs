@@ -167,7 +167,7 @@ fn to_entry(
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    crate::render::escape_html(s)
 }
 
 /// Minimal HTML of a post that has only its editor document.

@@ -11,7 +11,7 @@ use super::{Frequency, Newsletter};
 use crate::domain::HeaderText;
 use crate::mail::Rendered;
 use crate::store::from_secs;
-use crate::web::view::{absolute_url, paths};
+use crate::render::{absolute_url, paths};
 
 /// Most articles one issue carries; a newsroom that published more links the archive.
 const MAX_ARTICLES: i64 = 60;

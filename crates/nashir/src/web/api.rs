@@ -79,7 +79,7 @@ pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<S
         .iter()
         .map(|b| {
             let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
-            if let Some(url) = v.get("url").and_then(Value::as_str).map(|u| super::view::absolute_url(&state.base_url, u)) {
+            if let Some(url) = v.get("url").and_then(Value::as_str).map(|u| crate::render::absolute_url(&state.base_url, u)) {
                 v["url"] = Value::String(url);
             }
             v

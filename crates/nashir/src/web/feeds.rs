@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pages::Listing;
-use super::templates::escape_html as esc;
-use super::view::{absolute_url, paths, ArticleView};
+use super::view::ArticleView;
+use crate::render::{absolute_url, escape_html as esc, paths};
 use super::{AppState, PageError};
 use crate::domain::Article;
 use crate::store::ListQuery;
@@ -233,7 +233,7 @@ pub async fn listing_feed(State(state): State<AppState>, Path((kind, file)): Pat
     let listing = Listing::find(&state, &kind, slug).await?;
     let items = items(&state, listing.query.clone()).await?;
     let title = format!("{} — {}", listing.heading, state.config.site.title);
-    let feed_path = format!("/feed/{kind}/{}.{ext}", super::view::encode_segment(slug));
+    let feed_path = format!("/feed/{kind}/{}.{ext}", crate::render::encode_segment(slug));
     Ok(render(&state, format, &title, &listing.path, &feed_path, &items))
 }
 

@@ -31,13 +31,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{error_page, ApiError, PageError};
-pub use templates::{escape_html, truncate as truncate_text};
 
 use crate::config::Config;
+use crate::render::DateStyle;
 use crate::search::SearchIndex;
 use crate::store::Store;
 use templates::Templates;
-use view::DateStyle;
 
 /// Everything a handler needs. One pointer: axum clones the state for every extractor and
 /// middleware of every request, and a dozen reference counts per clone showed in the profile.
@@ -200,11 +199,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
         let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
-        let dates = DateStyle {
-            tz: config.timezone()?,
-            names: config.month_names()?,
-            digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
-        };
+        let dates = DateStyle::from_config(&config)?;
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;
@@ -288,11 +283,17 @@ mod tests {
     use super::*;
     use tower::ServiceExt;
 
+    // A named handler: a closure that only panics has no return type to infer, which newer
+    // compilers refuse (never type fallback).
+    async fn boom() -> &'static str {
+        panic!("division by zero")
+    }
+
     /// A handler that panics answers a 500 page; without the layer the connection would drop.
     #[tokio::test]
     async fn a_panicking_handler_answers_500() {
         let app: Router = Router::new()
-            .route("/boom", get(|| async { panic!("division by zero") }))
+            .route("/boom", get(boom))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
         let response = app.oneshot(Request::builder().uri("/boom").body(axum::body::Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);

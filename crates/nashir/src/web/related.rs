@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::pages::{query_param, site_view};
-use super::view::{absolute_url, encode_segment, paths, BlockView, SummaryView};
+use super::view::{BlockView, SummaryView};
+use crate::render::{absolute_url, encode_segment, paths};
 use super::{ApiError, AppState, PageError};
 use crate::related::{self, EditorAction, EntityRef};
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::pages::{site_view, url_pairs};
-use super::view::{absolute_url, paths};
+use crate::render::{absolute_url, paths};
 use super::{ApiError, AppState, PageError};
 use crate::search::{query, SearchRequest, SearchResults, MAX_QUERY_CHARS};
 

@@ -14,7 +14,7 @@ use crate::editor::media::dimensions_of;
 use crate::ingest::markup;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
 use crate::web::pages::url_pairs;
-use crate::web::view::paths;
+use crate::render::paths;
 use crate::web::AppState;
 
 const PAGE: i64 = 50;

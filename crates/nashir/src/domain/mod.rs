@@ -3,10 +3,12 @@
 
 mod article;
 mod email;
+mod frequency;
 mod slug;
 
 pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};
-pub use email::{Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
+pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
+pub use frequency::Frequency;
 pub use slug::Slug;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -84,7 +84,7 @@ impl Mailer {
     pub fn new(config: &Config, base_url: &str) -> anyhow::Result<Mailer> {
         let nl = &config.newsletter;
         let from = nl.from_mailbox()?;
-        let reply_to = if nl.reply_to.is_empty() { None } else { Some(crate::newsletter::parse_mailbox(&nl.reply_to)?) };
+        let reply_to = if nl.reply_to.is_empty() { None } else { Some(crate::domain::parse_mailbox(&nl.reply_to)?) };
         let transport = if config.smtp.url.is_empty() {
             None
         } else {

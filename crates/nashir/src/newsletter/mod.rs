@@ -1,23 +1,20 @@
 //! The newsletter: subscribers who confirmed by a signed link, digest issues built from
 //! what was published, and a delivery queue that a worker drains over SMTP.
 
-mod config;
 pub mod digest;
 pub mod limiter;
-pub mod store;
 pub mod tokens;
 pub mod worker;
 
 use std::sync::Arc;
 
-pub use config::{parse_mailbox, Frequency, NewsletterConfig, SmtpConfig};
-pub use store::{DeliveryCounts, IssueRow, Subscriber, SubscriberStatus};
+pub use crate::store::newsletter::{DeliveryCounts, IssueRow, Subscriber, SubscriberStatus};
 pub use tokens::{Purpose, Signer, TokenError};
 
 use crate::config::Config;
 use crate::mail::{MailTemplates, Mailer};
-use crate::store::{Store, StoreResult};
 use crate::render::DateStyle;
+use crate::store::{Store, StoreResult};
 
 /// Lifetime of the preferences/unsubscribe link in each mail: long, because people
 /// unsubscribe from old mails, and RFC 8058 asks that the link keep working.

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::pages::Listing;
 use super::view::ArticleView;
-use crate::render::{absolute_url, escape_html as esc, paths};
 use super::{AppState, PageError};
 use crate::domain::Article;
+use crate::render::{absolute_url, escape_html as esc, paths};
 use crate::store::ListQuery;
 
 /// URLs per sitemap file: the protocol allows 50,000, but a file of 50,000 Arabic (percent-encoded)

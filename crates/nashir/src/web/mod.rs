@@ -292,9 +292,7 @@ mod tests {
     /// A handler that panics answers a 500 page; without the layer the connection would drop.
     #[tokio::test]
     async fn a_panicking_handler_answers_500() {
-        let app: Router = Router::new()
-            .route("/boom", get(boom))
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+        let app: Router = Router::new().route("/boom", get(boom)).layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
         let response = app.oneshot(Request::builder().uri("/boom").body(axum::body::Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()[axum::http::header::CACHE_CONTROL], "private, no-store");

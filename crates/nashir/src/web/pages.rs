@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::view::{ArticleView, BlockView, Link, SummaryView};
-use crate::render::{absolute_url, encode_segment, paths};
 use super::{AppState, PageError};
 use crate::domain::Block;
+use crate::render::{absolute_url, encode_segment, paths};
 use crate::store::ListQuery;
 
 #[derive(Serialize)]

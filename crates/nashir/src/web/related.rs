@@ -11,9 +11,10 @@ use serde_json::{json, Value};
 
 use super::pages::{query_param, site_view};
 use super::view::{BlockView, SummaryView};
-use crate::render::{absolute_url, encode_segment, paths};
 use super::{ApiError, AppState, PageError};
-use crate::related::{self, EditorAction, EntityRef};
+use crate::related::{EditorAction, EntityRef};
+use crate::render::{absolute_url, encode_segment, paths};
+use crate::store::related as store_related;
 
 /// Suggestions shown at the end of an article (and returned by the API).
 const SHOWN: i64 = 5;
@@ -48,7 +49,7 @@ pub struct Extras {
 }
 
 pub async fn extras(state: &AppState, article_id: i64) -> Result<Extras, crate::store::StoreError> {
-    let related = related::db::related_links(&state.store, article_id, SHOWN)
+    let related = store_related::related_links(&state.store, article_id, SHOWN)
         .await?
         .into_iter()
         .map(|r| {
@@ -56,7 +57,8 @@ pub async fn extras(state: &AppState, article_id: i64) -> Result<Extras, crate::
             RelatedView { id: r.id, headline: r.headline, url: absolute_url(&state.base_url, &path), path }
         })
         .collect();
-    let entities = related::db::article_entities(&state.store, article_id, 12).await?.into_iter().map(|e| entity_view(state, e)).collect();
+    let entities =
+        store_related::article_entities(&state.store, article_id, 12).await?.into_iter().map(|e| entity_view(state, e)).collect();
     Ok(Extras { related, entities })
 }
 
@@ -105,9 +107,9 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
             ))
         })?,
     };
-    let entity = related::db::entity_by_slug(&state.store, &slug).await?.ok_or(PageError::NotFound)?;
+    let entity = store_related::entity_by_slug(&state.store, &slug).await?.ok_or(PageError::NotFound)?;
     let per_page = i64::from(state.config.site.page_size);
-    let (articles, total) = related::db::entity_articles(&state.store, entity.id, per_page, (page - 1) * per_page).await?;
+    let (articles, total) = store_related::entity_articles(&state.store, entity.id, per_page, (page - 1) * per_page).await?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     if page > pages {
         return Err(PageError::NotFound);
@@ -164,8 +166,8 @@ async fn article_id(state: &AppState, id_or_slug: &str) -> Result<i64, ApiError>
 }
 
 async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError> {
-    let suggestions = related::db::suggestions(&state.store, id).await?;
-    let duplicates = related::db::duplicates_of(&state.store, id).await?;
+    let suggestions = store_related::suggestions(&state.store, id).await?;
+    let duplicates = store_related::duplicates_of(&state.store, id).await?;
     Ok(Json(json!({ "article_id": id, "suggestions": suggestions, "duplicates": duplicates })))
 }
 
@@ -230,6 +232,6 @@ async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Va
         return Err(ApiError::NotFound("المقال المقترح"));
     }
     // Pages show the pin or removal at once; the related follower refills the list.
-    related::db::apply_editor_action(&state.store, id, target, action).await?;
+    store_related::apply_editor_action(&state.store, id, target, action).await?;
     editor_view(state, id).await
 }

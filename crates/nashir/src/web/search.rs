@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::pages::{site_view, url_pairs};
-use crate::render::{absolute_url, paths};
 use super::{ApiError, AppState, PageError};
+use crate::render::{absolute_url, paths};
 use crate::search::{query, SearchRequest, SearchResults, MAX_QUERY_CHARS};
 
 /// A reader's search parameters, validated. Errors are Arabic sentences.

@@ -149,8 +149,8 @@ async fn near_duplicates_are_linked_and_never_suggested(app: TestApp) {
     let (dup, _) = app.store.upsert_article(&draft("copy", &format!("{headline} (محدّث)"), &copy_refs)).await.unwrap();
     related::refresh(&app.store, dup).await.unwrap();
 
-    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
-    assert_eq!(related::db::duplicates_of(&app.store, ids[0]).await.unwrap(), vec![dup]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, ids[0]).await.unwrap(), vec![dup]);
     for id in [ids[0], dup] {
         let (_, json) = app.get_json(&format!("/api/v1/articles/{id}")).await;
         let rel = related_ids(&json);
@@ -158,7 +158,7 @@ async fn near_duplicates_are_linked_and_never_suggested(app: TestApp) {
     }
     // Bulk recomputation agrees.
     assert_eq!(related::refresh_all(&app.store).await.unwrap(), ARTICLES.len() + 1);
-    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[1])).await;
     let rel = related_ids(&json);
     assert!(rel.contains(&ids[0]) != rel.contains(&dup), "one copy of the story, not both: {rel:?}");

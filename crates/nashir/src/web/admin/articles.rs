@@ -12,9 +12,9 @@ use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
 use crate::editor::accounts::Role;
 use crate::editor::media::dimensions_of;
 use crate::ingest::markup;
+use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
 use crate::web::pages::url_pairs;
-use crate::render::paths;
 use crate::web::AppState;
 
 const PAGE: i64 = 50;

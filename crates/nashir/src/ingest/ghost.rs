@@ -8,8 +8,8 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::bulk::{parse_date, Entry, ParseOptions, Record};
 use super::html;
+use super::record::{parse_date, Entry, ParseOptions, Record};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {

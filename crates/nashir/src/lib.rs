@@ -1,5 +1,9 @@
 //! Nashir (ناشر): an Arabic-first newsroom platform. The binary is a thin shell over this
 //! library so tests drive exactly what production runs.
+//!
+//! The modules are layered: each uses only modules below it (domain, entities, metrics;
+//! config; store, render; editor, search; related, mail; ingest, newsletter; demo; web;
+//! cli). The order and the test that enforces it are in `src/layers.rs`.
 
 pub mod cli;
 pub mod config;
@@ -16,6 +20,9 @@ pub mod render;
 pub mod search;
 pub mod store;
 pub mod web;
+
+#[cfg(test)]
+mod layers;
 
 pub use config::Config;
 pub use store::Store;

@@ -8,10 +8,10 @@
 //! | 0 | `domain`, `entities`, `metrics` | types and pure computations that know no other module |
 //! | 1 | `config` | every setting, one file per section |
 //! | 2 | `store`, `render` | all SQL; all escaping, URLs, dates and the template environment |
-//! | 3 | `editor`, `search` | accounts, media and scheduling; the search index |
+//! | 3 | `editor`, `search` | accounts and media; the search index |
 //! | 4 | `related`, `mail` | related articles and duplicates; outgoing mail |
 //! | 5 | `ingest`, `newsletter` | importers; the newsletter |
-//! | 6 | `demo` | the demo newsroom |
+//! | 6 | `demo`, `tasks` | the demo newsroom; background loops (the scheduler) |
 //! | 7 | `web` | HTTP |
 //! | 8 | `cli` | the command line |
 //!
@@ -35,6 +35,7 @@ pub const ORDER: &[(&str, u8)] = &[
     ("ingest", 5),
     ("newsletter", 5),
     ("demo", 6),
+    ("tasks", 6),
     ("web", 7),
     ("cli", 8),
 ];

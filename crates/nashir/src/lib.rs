@@ -2,8 +2,8 @@
 //! library so tests drive exactly what production runs.
 //!
 //! The modules are layered: each uses only modules below it (domain, entities, metrics;
-//! config; store, render; editor, search; related, mail; ingest, newsletter; demo; web;
-//! cli). The order and the test that enforces it are in `src/layers.rs`.
+//! config; store, render; editor, search; related, mail; ingest, newsletter; demo, tasks;
+//! web; cli). The order and the test that enforces it are in `src/layers.rs`.
 
 pub mod cli;
 pub mod config;
@@ -19,6 +19,7 @@ pub mod related;
 pub mod render;
 pub mod search;
 pub mod store;
+pub mod tasks;
 pub mod web;
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
-//! The newsroom's editor: accounts and roles, scheduled publishing, uploaded images.
+//! The newsroom's editor: accounts and roles, uploaded images.
 
 pub mod accounts;
 pub mod imaging;
 pub mod media;
-pub mod scheduler;

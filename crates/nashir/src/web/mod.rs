@@ -254,7 +254,7 @@ impl Application {
         // Scheduled articles are published by every running server; the first pass, at
         // start-up, catches those whose time passed while none was running.
         let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
-        let scheduler = tokio::spawn(crate::editor::scheduler::run(self.state.store.clone(), every));
+        let scheduler = tokio::spawn(crate::tasks::scheduler::run(self.state.store.clone(), every));
         let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
         let related = crate::related::follower::spawn(self.state.store.clone());
         // At the signal the worker stops starting messages while requests drain, so a restart

@@ -74,6 +74,8 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
         include_pages: args.include_pages,
         site_url: config.site.url.trim_end_matches('/').to_string(),
         timezone: config.timezone()?,
+        max_jsonl_line_bytes: config.import.max_jsonl_line_bytes,
+        max_ghost_bytes: config.import.max_ghost_bytes,
     };
     let defaults = Defaults { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone() };
 
@@ -87,7 +89,16 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
         if format == Format::Text {
             import_text(store.as_ref(), &file, &options, &mut total).await;
         } else {
-            let summary = import_archive(store.as_ref(), &file, format, parse_options.clone(), &defaults, analyser.as_ref()).await;
+            let summary = import_archive(
+                store.as_ref(),
+                &file,
+                format,
+                parse_options.clone(),
+                &defaults,
+                analyser.as_ref(),
+                config.import.max_gz_expanded_bytes,
+            )
+            .await;
             total.imported += summary.imported;
             total.updated += summary.updated;
             total.skipped += summary.skipped;
@@ -165,9 +176,10 @@ async fn import_archive(
     options: ParseOptions,
     defaults: &Defaults,
     analyser: Option<&crate::related::Analyser>,
+    max_gz_expanded_bytes: u64,
 ) -> Summary {
     let counter = Arc::new(AtomicU64::new(0));
-    let reader = match bulk::open(file, counter.clone()) {
+    let reader = match bulk::open_capped(file, counter.clone(), max_gz_expanded_bytes) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("failed {}: cannot read: {e}", file.display());

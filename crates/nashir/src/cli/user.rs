@@ -1,5 +1,7 @@
 //! `nashir user add EMAIL --role …`: the password is read from the terminal (or one line of
 //! stdin when it is not a terminal), never from argv where `ps` and shell history see it.
+//! `nashir user disable EMAIL` takes access away at once (sessions end, API tokens are
+//! revoked); `nashir user enable EMAIL` lets the person sign in again.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -28,6 +30,11 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Take access away: the person cannot sign in, their sessions end and their API tokens
+    /// are revoked, at once.
+    Disable { email: String },
+    /// Let a disabled person sign in again (their old API tokens stay revoked).
+    Enable { email: String },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -64,5 +71,20 @@ pub async fn run(config: Config, args: &UserArgs) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        UserCommand::Disable { email } => set_disabled(&config, email, true).await,
+        UserCommand::Enable { email } => set_disabled(&config, email, false).await,
     }
+}
+
+async fn set_disabled(config: &Config, email: &str, disabled: bool) -> anyhow::Result<ExitCode> {
+    let email = parse_email(email).map_err(anyhow::Error::msg)?;
+    let store = super::open_store(config).await?;
+    let Some(id) = store.user_id_by_email(&email).await? else { anyhow::bail!("لا يوجد حساب بالبريد {email}") };
+    store.set_user_disabled(id, disabled).await?;
+    if disabled {
+        println!("أوقف الحساب #{id} {email}: انتهت جلساته وأُلغيت رموز API الخاصة به");
+    } else {
+        println!("أعيد تفعيل الحساب #{id} {email}");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,28 @@ documented! {
         pub newsletter: NewsletterConfig,
         /// Prometheus metrics at `/metrics`.
         pub metrics: MetricsConfig,
+        /// Limits on `nashir import`.
+        pub import: ImportConfig,
+    }
+}
+
+documented! {
+    /// Limits on `nashir import`, so a hostile or broken file cannot exhaust memory or disk.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub struct ImportConfig {
+        /// Largest size a `.gz` file may expand to, in bytes; beyond it the file is refused.
+        pub max_gz_expanded_bytes: u64,
+        /// Longest line in a JSON Lines file, in bytes; a longer line fails alone (with its number).
+        pub max_jsonl_line_bytes: usize,
+        /// Largest Ghost JSON export, in bytes (expanded), which is read whole; larger ones are refused.
+        pub max_ghost_bytes: u64,
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig { max_gz_expanded_bytes: 1 << 30, max_jsonl_line_bytes: 8 << 20, max_ghost_bytes: 256 << 20 }
     }
 }
 
@@ -68,6 +90,44 @@ documented! {
         pub max_body_bytes: usize,
         /// Seconds a request may take before the server answers 408.
         pub request_timeout_secs: u64,
+        /// Reverse proxies (addresses or CIDR networks, e.g. `["127.0.0.1", "::1"]` for nginx
+        /// on the same host) whose `X-Forwarded-For` is believed. Login and sign-up limits
+        /// count per client address: a request from one of these is counted under the
+        /// right-most address of its `X-Forwarded-For` that is not itself a trusted proxy;
+        /// from anyone else the header is ignored. Empty: every client is its peer address.
+        pub trusted_proxies: Vec<TrustedProxy>,
+    }
+}
+
+/// An address or network (`10.0.0.0/8`) in `server.trusted_proxies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TrustedProxy(pub ipnet::IpNet);
+
+impl TrustedProxy {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.contains(&ip.to_canonical())
+    }
+}
+
+impl TryFrom<String> for TrustedProxy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| ipnet::IpNet::from(ip.to_canonical())))
+            .map(TrustedProxy)
+            .map_err(|_| format!("server.trusted_proxies: {s:?} is neither an IP address nor a network like 10.0.0.0/8"))
+    }
+}
+
+impl From<TrustedProxy> for String {
+    fn from(p: TrustedProxy) -> String {
+        if p.0.prefix_len() == p.0.max_prefix_len() {
+            p.0.addr().to_string()
+        } else {
+            p.0.to_string()
+        }
     }
 }
 
@@ -102,7 +162,9 @@ documented! {
     #[serde(default, deny_unknown_fields)]
     pub struct ApiConfig {
         /// Bearer token for editor-only API calls (pinning/removing related articles) until
-        /// editor accounts exist; empty disables those calls (403). Also `NASHIR_API_ADMIN_TOKEN`.
+        /// editor accounts exist; empty disables those calls (403). At least 32 characters
+        /// (e.g. `openssl rand -hex 32`): a shorter one is refused at start. Also
+        /// `NASHIR_API_ADMIN_TOKEN`.
         pub admin_token: String,
     }
 }
@@ -122,6 +184,10 @@ documented! {
     }
 }
 
+/// The shortest `api.admin_token` accepted: it guards editor-only calls, and anyone can try
+/// guesses against it, so it must be too long to guess (32 hex digits are 128 bits).
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -134,6 +200,7 @@ impl Default for Config {
             smtp: Default::default(),
             newsletter: Default::default(),
             metrics: MetricsConfig::default(),
+            import: ImportConfig::default(),
         }
     }
 }
@@ -144,6 +211,7 @@ impl Default for ServerConfig {
             addr: "127.0.0.1:8080".parse().expect("valid default address"),
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -171,14 +239,26 @@ documented! {
     pub struct EditorConfig {
         /// Hours a login lasts.
         pub session_hours: u64,
-        /// Failed logins allowed per client address and email within `login_window_secs`.
+        /// Login attempts allowed per account (email) within `login_window_secs`, from all
+        /// addresses together; more answer 429 until the window ends (a success starts over).
         pub login_max_failures: u32,
-        /// Window, in seconds, over which failed logins are counted.
+        /// Failed logins allowed per client address within `login_window_secs`, whatever the
+        /// accounts tried (see `server.trusted_proxies` behind a reverse proxy).
+        pub login_max_failures_per_address: u32,
+        /// Window, in seconds, over which login attempts are counted.
         pub login_window_secs: u64,
         /// How often the server looks for scheduled articles that are due.
         pub schedule_interval_secs: u64,
         /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
         pub max_upload_bytes: usize,
+        /// Most characters an article may have (headline, lead and body together) when saved in
+        /// the editor or through the API; longer ones are refused (422, API code `article_too_large`).
+        pub max_article_chars: usize,
+        /// Most blocks (paragraphs, subheadings, quotes, images) in one article's body.
+        pub max_article_blocks: usize,
+        /// Revision diffs of more lines than this (both versions together) are not computed; the
+        /// page says the diff is too large to show.
+        pub max_diff_lines: usize,
     }
 }
 
@@ -187,10 +267,21 @@ impl Default for EditorConfig {
         EditorConfig {
             session_hours: 12,
             login_max_failures: 5,
+            login_max_failures_per_address: 30,
             login_window_secs: 900,
             schedule_interval_secs: 20,
             max_upload_bytes: 1536 * 1024,
+            max_article_chars: 200_000,
+            max_article_blocks: 2_000,
+            max_diff_lines: 20_000,
         }
+    }
+}
+
+impl EditorConfig {
+    /// The per-article size limits the editor and the API enforce.
+    pub fn article_limits(&self) -> crate::domain::ArticleLimits {
+        crate::domain::ArticleLimits { max_chars: self.max_article_chars, max_blocks: self.max_article_blocks }
     }
 }
 
@@ -269,6 +360,13 @@ impl Config {
         }
         if self.site.page_size == 0 || self.site.page_size > 200 {
             bail!("site.page_size must be between 1 and 200");
+        }
+        let token_chars = self.api.admin_token.chars().count();
+        if token_chars > 0 && token_chars < MIN_ADMIN_TOKEN_CHARS {
+            bail!(
+                "api.admin_token is {token_chars} characters; it must be at least {MIN_ADMIN_TOKEN_CHARS} (make one with \
+                 `openssl rand -hex 32`), or empty to turn admin-token calls off"
+            );
         }
         self.newsletter.validate()?;
         self.smtp.validate()?;
@@ -360,6 +458,7 @@ fn section_docs(section: &str) -> Option<&'static [(&'static str, &'static str)]
         "smtp" => SmtpConfig::docs(),
         "newsletter" => NewsletterConfig::docs(),
         "metrics" => MetricsConfig::docs(),
+        "import" => ImportConfig::docs(),
         _ => return None,
     })
 }
@@ -422,6 +521,28 @@ mod tests {
     #[test]
     fn default_config_is_valid() {
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn short_admin_tokens_are_refused() {
+        let mut c = Config::default();
+        c.api.admin_token = "x".repeat(MIN_ADMIN_TOKEN_CHARS - 1);
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("api.admin_token") && err.contains("at least 32") && !err.contains("xxxx"), "{err}");
+        c.api.admin_token = "x".repeat(MIN_ADMIN_TOKEN_CHARS);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c: Config = toml::from_str("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]").unwrap();
+        let has = |ip: &str| c.server.trusted_proxies.iter().any(|p| p.contains(&ip.parse().unwrap()));
+        assert!(has("127.0.0.1") && has("10.9.8.7") && has("::1") && has("::ffff:127.0.0.1"));
+        assert!(!has("127.0.0.2") && !has("11.0.0.1"));
+        let back = toml::to_string(&c.server).unwrap();
+        assert!(back.contains("\"127.0.0.1\"") && back.contains("\"10.0.0.0/8\""), "{back}");
+        let err = toml::from_str::<Config>("[server]\ntrusted_proxies = [\"nginx\"]").unwrap_err().to_string();
+        assert!(err.contains("neither an IP address"), "{err}");
     }
 
     #[test]

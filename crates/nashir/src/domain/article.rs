@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DomainError, Slug};
+use super::{is_unwanted_char, strip_controls_in, DomainError, Slug};
 
 const MAX_HEADLINE_CHARS: usize = 300;
 
@@ -12,7 +12,8 @@ pub struct Headline(String);
 
 impl Headline {
     pub fn parse(s: &str) -> Result<Headline, DomainError> {
-        let collapsed = collapse_whitespace(s);
+        // Control characters never belong in a headline (one made every feed invalid XML).
+        let collapsed = collapse_whitespace(&super::strip_controls(s));
         if collapsed.is_empty() {
             return Err(DomainError::EmptyHeadline);
         }
@@ -197,6 +198,46 @@ impl ArticleDraft {
             slug: None,
         }
     }
+
+    /// The draft without control characters in any of its texts (see `domain::text`); the
+    /// store calls this for every draft it writes, so editors, the API and every importer are
+    /// covered. Borrows when the draft is clean, which is nearly always.
+    pub fn sanitized(&self) -> std::borrow::Cow<'_, ArticleDraft> {
+        let dirty = |s: &str| s.chars().any(is_unwanted_char);
+        let block_dirty = |b: &Block| match b {
+            Block::Paragraph { text } | Block::Subheading { text } => dirty(text),
+            Block::Quote { text, intro } => dirty(text) || intro.as_deref().is_some_and(dirty),
+            Block::ReadAlso { title } => dirty(title),
+            Block::Image { src, alt, caption } => dirty(src) || dirty(alt) || caption.as_deref().is_some_and(dirty),
+        };
+        let clean = !dirty(&self.lead)
+            && !self.body.iter().any(block_dirty)
+            && !self.section.as_deref().is_some_and(dirty)
+            && !self.authors.iter().chain(&self.tags).any(|s| dirty(s))
+            && !self.source.as_deref().is_some_and(dirty);
+        if clean {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut d = self.clone();
+        strip_controls_in(&mut d.lead);
+        for block in &mut d.body {
+            match block {
+                Block::Paragraph { text } | Block::Subheading { text } => strip_controls_in(text),
+                Block::Quote { text, intro } => {
+                    strip_controls_in(text);
+                    intro.iter_mut().for_each(strip_controls_in);
+                }
+                Block::ReadAlso { title } => strip_controls_in(title),
+                Block::Image { src, alt, caption } => {
+                    strip_controls_in(src);
+                    strip_controls_in(alt);
+                    caption.iter_mut().for_each(strip_controls_in);
+                }
+            }
+        }
+        d.section.iter_mut().chain(d.source.iter_mut()).chain(d.authors.iter_mut()).chain(d.tags.iter_mut()).for_each(strip_controls_in);
+        std::borrow::Cow::Owned(d)
+    }
 }
 
 #[cfg(test)]
@@ -208,6 +249,19 @@ mod tests {
         assert_eq!(Headline::parse("  عنوان \n جديد ").unwrap().as_str(), "عنوان جديد");
         assert_eq!(Headline::parse(" \n\t"), Err(DomainError::EmptyHeadline));
         assert!(Headline::parse(&"ا".repeat(301)).is_err());
+    }
+
+    #[test]
+    fn drafts_lose_control_characters() {
+        assert_eq!(Headline::parse("خبر\u{1}\u{7}عاجل\u{85}\u{ffff}").unwrap().as_str(), "خبرعاجل");
+        let mut d = ArticleDraft::new(Headline::parse("خبر").unwrap());
+        assert!(matches!(d.sanitized(), std::borrow::Cow::Borrowed(_)));
+        d.lead = "مقدمة\u{0}".into();
+        d.body = vec![Block::Quote { text: "قول\u{1b}".into(), intro: Some("قال\u{7f}".into()) }];
+        d.tags = vec!["وسم\u{8}".into()];
+        let clean = d.sanitized().into_owned();
+        assert_eq!((clean.lead.as_str(), clean.tags[0].as_str()), ("مقدمة", "وسم"));
+        assert_eq!(clean.body[0], Block::Quote { text: "قول".into(), intro: Some("قال".into()) });
     }
 
     #[test]

@@ -4,12 +4,15 @@
 mod article;
 mod email;
 mod frequency;
+pub mod link;
 mod slug;
+mod text;
 
 pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};
 pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
 pub use frequency::Frequency;
 pub use slug::Slug;
+pub use text::{is_unwanted_char, strip_controls, strip_controls_in};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DomainError {
@@ -23,4 +26,39 @@ pub enum DomainError {
     UnknownStatus(String),
     #[error("المقال بلا نص")]
     EmptyBody,
+    #[error("المقال أطول من المسموح: {chars} حرفاً، والحد {max} حرف. قسّمه إلى أكثر من مقال.")]
+    ArticleTooLong { chars: usize, max: usize },
+    #[error("في المقال {blocks} فقرة وعنصراً، والحد {max}. قسّمه إلى أكثر من مقال.")]
+    TooManyBlocks { blocks: usize, max: usize },
+}
+
+/// How big one article may be when written in the editor or sent to the API
+/// (`editor.max_article_chars`, `editor.max_article_blocks`).
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleLimits {
+    pub max_chars: usize,
+    pub max_blocks: usize,
+}
+
+impl ArticleLimits {
+    /// Checks the text as typed (headline, lead and body markup), before it is parsed: the
+    /// parse of an oversized body is then never started.
+    pub fn check_chars(&self, parts: &[&str]) -> Result<(), DomainError> {
+        // Bytes bound characters from above: most texts pass without counting.
+        if parts.iter().map(|p| p.len()).sum::<usize>() <= self.max_chars {
+            return Ok(());
+        }
+        let chars: usize = parts.iter().map(|p| p.chars().count()).sum();
+        if chars > self.max_chars {
+            return Err(DomainError::ArticleTooLong { chars, max: self.max_chars });
+        }
+        Ok(())
+    }
+
+    pub fn check_blocks(&self, blocks: usize) -> Result<(), DomainError> {
+        if blocks > self.max_blocks {
+            return Err(DomainError::TooManyBlocks { blocks, max: self.max_blocks });
+        }
+        Ok(())
+    }
 }

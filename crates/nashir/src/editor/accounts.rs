@@ -85,6 +85,30 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// Argon2 costs ~19 MiB and tens of milliseconds of one core per call, by design. Unbounded,
+/// a burst of logins (or of password changes) would take every core and as much memory as
+/// there are requests; this bounds them to one call per core, the rest wait their turn.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())))
+}
+
+/// Runs a password hashing job off the async workers, at most one per core at a time.
+async fn bounded_hashing<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let _permit = hashing_permits().acquire().await.map_err(|e| anyhow::anyhow!("hashing permits closed: {e}"))?;
+    Ok(tokio::task::spawn_blocking(job).await?)
+}
+
+/// [`verify_password`] for request handlers: bounded and off the async workers.
+pub async fn verify_password_bounded(password: String, hash: String) -> anyhow::Result<bool> {
+    bounded_hashing(move || verify_password(&password, &hash)).await
+}
+
+/// [`hash_password`] for request handlers: bounded and off the async workers.
+pub async fn hash_password_bounded(password: String) -> anyhow::Result<String> {
+    bounded_hashing(move || hash_password(&password)).await?
+}
+
 /// A hash of a fixed password, verified against when the email is unknown so that a wrong
 /// email costs the same time as a wrong password.
 pub fn dummy_hash() -> &'static str {
@@ -104,9 +128,10 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Compares two secrets without leaking where they differ.
+/// Compares two secrets without leaking where they differ (only whether their lengths do).
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -120,6 +145,13 @@ mod tests {
         assert!(verify_password("كلمة-سر-طويلة", &h));
         assert!(!verify_password("كلمة-سر-خاطئة", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_compare() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd") || !constant_time_eq("abc", "ab"));
+        assert!(!constant_time_eq("abc", "ab") && !constant_time_eq("", "a"));
     }
 
     #[test]

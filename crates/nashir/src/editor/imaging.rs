@@ -2,7 +2,7 @@
 //! through the async wrappers, which run it on the blocking pool, one image at a time.
 
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
@@ -129,9 +129,19 @@ fn write_variants(dir: &Path, img: &DynamicImage, original: &str) -> Result<Vec<
     }
     // Largest first, each made from the one before: only the first pass reads every pixel of
     // a camera-sized original.
+    // Normally the image has the dimensions its name says. An older upload named by its
+    // sideways dimensions (before names were upright) is made at each variant's width with its
+    // own, upright, proportions: the `srcset` widths stay true and it shows upright.
+    let as_named = super::media::parse_media_name(original).is_some_and(|(w, h, _)| (w, h) == (img.width(), img.height()));
     let mut source: Option<DynamicImage> = None;
     for v in variants.iter().rev() {
-        let resized = resize(source.as_ref().unwrap_or(img), v.width, v.height);
+        let height = if as_named {
+            v.height
+        } else {
+            let scaled = (u64::from(img.height()) * u64::from(v.width) + u64::from(img.width()) / 2) / u64::from(img.width().max(1));
+            u32::try_from(scaled.clamp(1, u64::from(MAX_SIDE))).unwrap_or(MAX_SIDE)
+        };
+        let resized = resize(source.as_ref().unwrap_or(img), v.width, height);
         if !dir.join(&v.file_name).exists() {
             let bytes = encode(&resized, v.kind).map_err(std::io::Error::other)?;
             write_once(dir, &v.file_name, &bytes)?;
@@ -141,25 +151,76 @@ fn write_variants(dir: &Path, img: &DynamicImage, original: &str) -> Result<Vec<
     Ok(variants)
 }
 
-/// Decodes a checked upload and stores it with its variants. The name carries the upright
-/// dimensions, which is how browsers show the original.
+/// Where originals are kept: a folder inside the media folder, so the one shared mount of a
+/// multi-node set-up and `nashir backup` carry them, but never served. `/media/{name}` takes
+/// one path segment and serves only variant names (see `serve_media`), and the proxy in
+/// docs/deployment.md sends everything to Nashir rather than serving the folder itself.
+pub fn originals_dir(media_dir: &Path) -> PathBuf {
+    media_dir.join(ORIGINALS)
+}
+
+/// The name of [`originals_dir`] inside the media folder.
+pub const ORIGINALS: &str = "originals";
+
+/// Decodes a checked upload and stores it with its variants: the variants (re-encoded, no
+/// metadata) in `dir`, the original as uploaded, EXIF and all, in [`originals_dir`]. The name
+/// carries the upright dimensions, which is how browsers show the image.
 pub fn store_upload(dir: &Path, bytes: &[u8], checked: &CheckedImage) -> Result<Stored, ImagingError> {
     let img = decode(bytes, checked.kind)?;
     let hash = checked.file_name.split_once('-').map(|(h, _)| h).unwrap_or_default();
     let (width, height) = (img.width(), img.height());
     let file_name = format!("{hash}-{width}x{height}.{}", checked.kind.ext());
-    std::fs::create_dir_all(dir)?;
-    write_once(dir, &file_name, bytes)?;
+    let originals = originals_dir(dir);
+    std::fs::create_dir_all(&originals)?;
+    write_once(&originals, &file_name, bytes)?;
     let variants = write_variants(dir, &img, &file_name)?;
     Ok(Stored { file_name, width, height, variants })
+}
+
+/// Moves one original that sits in the served folder (uploaded before originals were kept
+/// apart, or by an older node during an upgrade) into [`originals_dir`]. A rename within one
+/// file system: atomic, so several nodes doing it at once on a shared mount are safe (the
+/// loser finds nothing to move), and doing it twice is harmless. Returns whether it moved it.
+pub fn secure_original(dir: &Path, name: &str) -> std::io::Result<bool> {
+    if super::media::parse_media_name(name).is_none() {
+        return Ok(false);
+    }
+    let originals = originals_dir(dir);
+    std::fs::create_dir_all(&originals)?;
+    match std::fs::rename(dir.join(name), originals.join(name)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// At start: every original still in the served folder is moved out of it, so an upload that
+/// was public before this version stops being so. Its variants are made on first request, as
+/// for any older upload (making them here would hold the start for minutes on a large
+/// archive). Returns how many were moved.
+pub fn secure_originals(dir: &Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut moved = 0;
+    for entry in entries {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+        if entry.file_type()?.is_file() && secure_original(dir, &name)? {
+            moved += 1;
+        }
+    }
+    Ok(moved)
 }
 
 /// Originals whose backfill failed; not decoded again on every request for their variants.
 static FAILED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// Variants for an original stored before there were any. Refused when the decoded image
-/// does not match its name (an EXIF-rotated photo named by its raw dimensions): resizing it
-/// would distort it, and the original still displays.
+/// Variants for an original stored before there were any, read from [`originals_dir`].
+/// Refused when the decoded image is neither its name's dimensions nor those turned a quarter
+/// (an EXIF-rotated photo named by its raw dimensions): that file is not what its name says.
 pub fn backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError> {
     if FAILED.lock().is_ok_and(|f| f.iter().any(|n| n == original)) {
         return Err(UploadError::Unreadable.into());
@@ -178,9 +239,9 @@ pub fn backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError
 
 fn make_backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError> {
     let (width, height, kind) = super::media::parse_media_name(original).ok_or(UploadError::Unreadable)?;
-    let bytes = std::fs::read(dir.join(original))?;
+    let bytes = std::fs::read(originals_dir(dir).join(original))?;
     let img = decode(&bytes, kind)?;
-    if (img.width(), img.height()) != (width, height) {
+    if (img.width(), img.height()) != (width, height) && (img.height(), img.width()) != (width, height) {
         return Err(UploadError::Unreadable.into());
     }
     write_variants(dir, &img, original)

@@ -139,7 +139,17 @@ pub fn parse_media_name(name: &str) -> Option<(u32, u32, ImageKind)> {
         return None;
     }
     let (w, h) = dims.split_once('x')?;
-    Some((w.parse().ok()?, h.parse().ok()?, kind))
+    Some((dimension(w)?, dimension(h)?, kind))
+}
+
+/// One side of an image as `check` writes it: decimal digits without a sign or a leading zero,
+/// from 1 to [`MAX_SIDE`]. Anything else (`0`, `+5`, `007`, 99999999999) is not one of our
+/// names; a zero width used to reach a division when variants were computed.
+fn dimension(digits: &str) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 5 || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| (1..=MAX_SIDE).contains(n))
 }
 
 /// Width and height of an image block's source when it is one of our uploads.
@@ -173,7 +183,9 @@ pub fn variants_of(original: &str) -> Option<Vec<Variant>> {
         widths
             .into_iter()
             .map(|w| {
-                let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32;
+                // `width` is at least 1 (parse_media_name), and the result is at most `height`.
+                let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width.max(1))).max(1);
+                let h = u32::try_from(h).unwrap_or(height);
                 Variant { width: w, height: h, kind, file_name: format!("{stem}-{w}w.{}", kind.ext()) }
             })
             .collect(),
@@ -223,6 +235,25 @@ mod tests {
         assert_eq!(check(PNG_1X1, None, None, 10), Err(UploadError::TooLarge(0)));
         assert_eq!(parse_media_name("../etc/passwd"), None);
         assert_eq!(parse_media_name("0123456789abcdef0123-3x2.png.exe"), None);
+    }
+
+    #[test]
+    fn hostile_names_are_not_ours() {
+        let hash = "0123456789abcdef0123";
+        for dims in
+            ["0x0", "0x10", "10x0", "+5x5", "05x5", "5x-5", "99999x5", "16001x5", "4294967296x5", "99999999999999999999x5", "x5", "5x"]
+        {
+            let original = format!("{hash}-{dims}.jpg");
+            assert_eq!(parse_media_name(&original), None, "{original}");
+            assert_eq!(variants_of(&original), None, "{original}");
+            assert_eq!(responsive(&format!("/media/{original}")), None, "{original}");
+            for w in ["0", "480", "4294967295", "99999999999999999999"] {
+                assert_eq!(original_of_variant(&format!("{hash}-{dims}-{w}w.jpg")), None, "{dims} {w}");
+            }
+        }
+        assert_eq!(parse_media_name(&format!("{hash}-16000x1.png")), Some((16_000, 1, ImageKind::Png)));
+        let thin = variants_of(&format!("{hash}-16000x1.png")).unwrap();
+        assert!(thin.iter().all(|v| v.height == 1), "{thin:?}");
     }
 
     #[test]

@@ -95,11 +95,44 @@ fn is_gzip(path: &Path) -> bool {
     File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x1f, 0x8b]
 }
 
-/// Opens the file for reading, decompressing gzip transparently.
+/// Fails the read once more than `left` bytes came out of a decompressor: a few kilobytes of
+/// gzip can expand to terabytes (a "gzip bomb"), which would fill memory or the database.
+struct ExpansionCap<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+    file: String,
+}
+
+impl<R: Read> Read for ExpansionCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match self.left.checked_sub(n as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(n)
+            }
+            None => Err(std::io::Error::other(format!(
+                "{}: expands to more than {} bytes (import.max_gz_expanded_bytes); refused as a possible gzip bomb",
+                self.file, self.limit
+            ))),
+        }
+    }
+}
+
+/// Opens the file for reading, decompressing gzip transparently (up to the default expansion cap).
 pub fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Box<dyn BufRead + Send>> {
+    open_capped(path, counter, crate::config::ImportConfig::default().max_gz_expanded_bytes)
+}
+
+/// Opens the file for reading; a gzip file may expand to at most `max_expanded` bytes, after
+/// which reading fails with an error naming the file.
+pub fn open_capped(path: &Path, counter: Arc<AtomicU64>, max_expanded: u64) -> std::io::Result<Box<dyn BufRead + Send>> {
     let file = Counted { inner: File::open(path)?, count: counter };
     Ok(if is_gzip(path) {
-        Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+        let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(file));
+        let capped = ExpansionCap { inner: decoder, left: max_expanded, limit: max_expanded, file: path.display().to_string() };
+        Box::new(BufReader::with_capacity(256 * 1024, capped))
     } else {
         Box::new(BufReader::with_capacity(256 * 1024, file))
     })
@@ -153,7 +186,7 @@ pub fn spawn_parser(format: Format, reader: Box<dyn BufRead + Send>, options: Pa
     let (tx, rx) = tokio::sync::mpsc::channel::<Record>(2 * BATCH_SIZE);
     std::thread::spawn(move || {
         let records: Box<dyn Iterator<Item = Record>> = match format {
-            Format::Jsonl => Box::new(jsonl::records(reader)),
+            Format::Jsonl => Box::new(jsonl::records_capped(reader, options.max_jsonl_line_bytes)),
             Format::Wxr => Box::new(wxr::records(reader, options)),
             Format::Ghost => Box::new(ghost::records(reader, options)),
             Format::Text => Box::new(std::iter::once(Record::Failed {

@@ -1,7 +1,8 @@
 //! Ghost JSON exports: `db[0].data` with posts, tags, users, posts_tags and posts_authors.
 //! A post's body is its `html`, or its Lexical or Mobiledoc document rendered to minimal HTML
 //! (paragraphs, headings, quotes, images) first; then it goes through the same HTML reader as
-//! WordPress content. Exports are one JSON document, so this one is read whole.
+//! WordPress content. Exports are one JSON document, so this one is read whole, up to
+//! `import.max_ghost_bytes` (256 MiB by default); larger exports are refused with a message.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -30,7 +31,21 @@ fn array<'a>(data: &'a Value, key: &str) -> &'a [Value] {
 }
 
 pub fn records(reader: impl BufRead, options: ParseOptions) -> impl Iterator<Item = Record> {
-    let records = match serde_json::from_reader::<_, Value>(reader) {
+    // The export is one JSON document, parsed whole (its posts refer to tags and users listed
+    // after them): refused above a stated size rather than read without bound.
+    let mut bytes = Vec::new();
+    let limit = options.max_ghost_bytes;
+    if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit.saturating_add(1)), &mut bytes) {
+        return vec![Record::Failed { what: "export".into(), reason: format!("cannot read: {e}") }].into_iter();
+    }
+    if bytes.len() as u64 > limit {
+        return vec![Record::Failed {
+            what: "export".into(),
+            reason: format!("Ghost export larger than {limit} bytes (import.max_ghost_bytes); refused: raise the setting to import it"),
+        }]
+        .into_iter();
+    }
+    let records = match serde_json::from_slice::<Value>(&bytes) {
         Ok(doc) => parse_export(&doc, &options),
         Err(e) => vec![Record::Failed {
             what: format!("line {}, column {}", e.line(), e.column()),
@@ -122,7 +137,7 @@ fn to_entry(
     let html_source = html_source.replace("__GHOST_URL__", &options.site_url);
     let mut body = html::to_blocks(&html_source);
     let feature = str_of(post, "feature_image").replace("__GHOST_URL__", &options.site_url);
-    if !feature.is_empty() && (feature.starts_with("https://") || feature.starts_with("http://") || feature.starts_with('/')) {
+    if let Some(feature) = html::safe_src(&feature) {
         let alt = str_of(post, "feature_image_alt");
         let caption = html::to_text(str_of(post, "feature_image_caption"));
         body.insert(

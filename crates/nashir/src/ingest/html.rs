@@ -11,6 +11,7 @@ use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 
 use super::plaintext::read_also_title;
+use crate::domain::link::image_src;
 use crate::domain::{collapse_whitespace, Block};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +64,15 @@ impl State {
             let caption = collapse_whitespace(&text);
             if let Some(Block::Image { caption: slot, .. }) = self.figure_image.and_then(|i| self.blocks.get_mut(i)) {
                 if !caption.is_empty() {
-                    *slot = Some(match slot.take() {
-                        Some(before) => format!("{before} {caption}"),
-                        None => caption,
-                    });
+                    // Appended in place: `format!("{before} {caption}")` copied the caption so
+                    // far for every piece, quadratic in a figure with many captions.
+                    match slot {
+                        Some(before) => {
+                            before.push(' ');
+                            before.push_str(&caption);
+                        }
+                        None => *slot = Some(caption),
+                    }
                 }
                 return;
             }
@@ -150,13 +156,15 @@ fn strip_quote_marks(text: &str) -> String {
     text.to_string()
 }
 
-/// Image addresses we link to: http(s) and site-relative only (no `javascript:`, no `data:`).
-fn safe_src(src: &str) -> Option<String> {
+/// Image addresses we link to: http(s) and site-relative only (see [`image_src`]); an image
+/// with any other address is dropped from the import, with a warning in the log.
+pub(crate) fn safe_src(src: &str) -> Option<String> {
     let src = src.trim();
-    let lower = src.to_ascii_lowercase();
-    let ok = (lower.starts_with("https://") || lower.starts_with("http://") || (src.starts_with('/') && !src.starts_with("//")))
-        && !src.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'));
-    ok.then(|| src.to_string())
+    let safe = image_src(src).map(str::to_string);
+    if safe.is_none() && !src.is_empty() {
+        tracing::warn!(src = %src.chars().take(120).collect::<String>(), "import: image dropped, its address is neither http(s) nor a path on this site");
+    }
+    safe
 }
 
 struct Sink(RefCell<State>);
@@ -257,36 +265,52 @@ impl TokenSink for Sink {
 
 /// WordPress `[caption …]<img …> text[/caption]` shortcodes become figures; other shortcodes
 /// in square brackets that hold no reader text (`[gallery]`, `[embed]…[/embed]`) are dropped.
+///
+/// Linear in the input: every search either consumes what it scanned or, when it finds
+/// nothing, is remembered so it is not repeated (`[embed` a thousand times without a
+/// `[/embed]` used to scan the rest of the text a thousand times).
 fn expand_shortcodes(html: &str) -> std::borrow::Cow<'_, str> {
     if !html.contains('[') {
         return std::borrow::Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // Searches that found nothing: nothing will be found later in the text either.
+    let mut no_closing_bracket = false;
+    let mut no_closing_tag: Vec<&str> = Vec::new();
     while let Some(open) = rest.find('[') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let name: String = after.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         let closing = after.starts_with('/');
-        let known = matches!(name.as_str(), "caption" | "wp_caption" | "gallery" | "embed" | "video" | "audio" | "playlist");
-        match (known, after.find(']')) {
-            (true, Some(end)) => {
-                match (name.as_str(), closing) {
+        // Known names are short; a long run of letters is text, read once.
+        let name_len = after[usize::from(closing)..].bytes().take(16).take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        let name = &after[usize::from(closing)..usize::from(closing) + name_len];
+        let known = matches!(name, "caption" | "wp_caption" | "gallery" | "embed" | "video" | "audio" | "playlist");
+        let end = if known && !no_closing_bracket { after.find(']') } else { None };
+        if known && end.is_none() {
+            no_closing_bracket = true;
+        }
+        match end {
+            Some(end) => {
+                match (name, closing) {
                     ("caption" | "wp_caption", false) => out.push_str("<figure>"),
                     ("caption" | "wp_caption", true) => out.push_str("</figure>"),
-                    ("embed" | "video" | "audio", false) => {
+                    ("embed" | "video" | "audio", false) if !no_closing_tag.contains(&name) => {
                         // The embedded address is not text for readers.
                         let close = format!("[/{name}]");
-                        if let Some(pos) = after.find(&close) {
-                            rest = &after[pos + close.len()..];
-                            continue;
+                        match after.find(&close) {
+                            Some(pos) => {
+                                rest = &after[pos + close.len()..];
+                                continue;
+                            }
+                            None => no_closing_tag.push(name),
                         }
                     }
                     _ => {}
                 }
                 rest = &after[end + 1..];
             }
-            _ => {
+            None => {
                 out.push('[');
                 rest = after;
             }

@@ -61,7 +61,13 @@ pub fn section_name(category: &str) -> String {
 }
 
 /// Records of a JSON Lines stream; a malformed line fails alone, with its number.
-pub fn records(mut reader: impl BufRead) -> impl Iterator<Item = Record> {
+pub fn records(reader: impl BufRead) -> impl Iterator<Item = Record> {
+    records_capped(reader, crate::config::ImportConfig::default().max_jsonl_line_bytes)
+}
+
+/// `records` with lines of at most `max_line` bytes: a longer line is not held in memory (the
+/// rest of it is skipped as it is read) and fails alone, with its number.
+pub fn records_capped(mut reader: impl BufRead, max_line: usize) -> impl Iterator<Item = Record> {
     let mut line_no = 0u64;
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut done = false;
@@ -71,9 +77,15 @@ pub fn records(mut reader: impl BufRead) -> impl Iterator<Item = Record> {
         }
         buf.clear();
         line_no += 1;
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => return None,
-            Ok(_) => {}
+        match read_line_capped(&mut reader, &mut buf, max_line) {
+            Ok(LineRead::Eof) => return None,
+            Ok(LineRead::Line) => {}
+            Ok(LineRead::TooLong(len)) => {
+                return Some(Record::Failed {
+                    what: format!("line {line_no}"),
+                    reason: format!("line of {len} bytes is longer than {max_line} bytes (import.max_jsonl_line_bytes); skipped"),
+                })
+            }
             Err(e) => {
                 done = true;
                 return Some(Record::Failed { what: format!("line {line_no}"), reason: format!("cannot read: {e}") });
@@ -83,6 +95,50 @@ pub fn records(mut reader: impl BufRead) -> impl Iterator<Item = Record> {
             continue;
         }
         return Some(parse_line(&buf, line_no));
+    })
+}
+
+enum LineRead {
+    Eof,
+    Line,
+    /// Longer than the cap: its length, nothing kept.
+    TooLong(u64),
+}
+
+/// `read_until(b'\n')` that stops keeping bytes past `max` and reads on to the line's end.
+fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<LineRead> {
+    let mut len = 0u64;
+    let mut too_long = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let (take, ends) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        len += take as u64;
+        if !too_long && buf.len() + take > max {
+            too_long = true;
+            buf.clear();
+        }
+        if !too_long {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        reader.consume(take);
+        if ends {
+            break;
+        }
+    }
+    Ok(match (len, too_long) {
+        (0, _) => LineRead::Eof,
+        (len, true) => LineRead::TooLong(len),
+        _ => LineRead::Line,
     })
 }
 
@@ -212,6 +268,20 @@ mod tests {
         assert_eq!(e.draft.lead, "مقدمة");
         assert_eq!(e.draft.body, vec![Block::Paragraph { text: "نص.".into() }]);
         assert!(matches!(&records[3], Record::Failed { reason, .. } if reason == "no title"));
+    }
+
+    #[test]
+    fn an_overlong_line_fails_alone_and_is_not_kept() {
+        let long = format!("{{\"id\":2,\"title\":\"ب\",\"body\":\"{}\"}}", "x".repeat(5000));
+        let input = format!("{{\"id\":1,\"title\":\"أ\",\"body\":\"نص.\"}}\n{long}\n{{\"id\":3,\"title\":\"ج\",\"body\":\"نص.\"}}");
+        let records: Vec<Record> = records_capped(std::io::BufReader::with_capacity(64, input.as_bytes()), 1000).collect();
+        assert_eq!(records.len(), 3);
+        assert!(matches!(&records[0], Record::Entry(_)));
+        assert!(
+            matches!(&records[1], Record::Failed { what, reason } if what == "line 2" && reason.contains("longer than 1000")),
+            "{records:?}"
+        );
+        assert!(matches!(&records[2], Record::Entry(e) if e.draft.headline.as_str() == "ج"));
     }
 
     #[test]

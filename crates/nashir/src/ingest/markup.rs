@@ -8,6 +8,30 @@ use crate::domain::{collapse_whitespace, Block};
 
 pub fn parse(markup: &str) -> Vec<Block> {
     let text = markup.replace("\r\n", "\n").replace('\r', "\n");
+    parse_normalized(&text)
+}
+
+/// Above this many bytes, `parse_off_worker` moves the parse to the blocking pool.
+const BIG_MARKUP_BYTES: usize = 64 * 1024;
+
+/// `parse` for request handlers: a big body is parsed on the blocking pool, so a large save
+/// never holds one of the few async workers (where the request timeout cannot stop it).
+/// Fails only when the runtime is shutting down; a panic in the parser is passed on.
+pub async fn parse_off_worker(markup: &str) -> anyhow::Result<Vec<Block>> {
+    if markup.len() <= BIG_MARKUP_BYTES {
+        return Ok(parse(markup));
+    }
+    let owned = markup.to_string();
+    match tokio::task::spawn_blocking(move || parse(&owned)).await {
+        Ok(blocks) => Ok(blocks),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(anyhow::anyhow!("body parse cancelled: {e}")),
+        },
+    }
+}
+
+fn parse_normalized(text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     for chunk in text.split("\n\n") {
         let lines: Vec<&str> = chunk.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
@@ -27,7 +51,9 @@ fn quote_text(lines: &[&str]) -> Option<String> {
 fn parse_block(lines: &[&str]) -> Block {
     let first = lines[0];
     if let Some(text) = first.strip_prefix("##") {
-        let text = collapse_whitespace(&lines.iter().skip(1).fold(text.to_string(), |acc, l| format!("{acc} {l}")));
+        // One join (linear): folding with `format!` copied the text so far for every line,
+        // quadratic in a subheading of many lines.
+        let text = collapse_whitespace(&std::iter::once(text).chain(lines[1..].iter().copied()).collect::<Vec<_>>().join(" "));
         if !text.is_empty() {
             return Block::Subheading { text };
         }

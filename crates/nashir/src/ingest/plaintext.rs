@@ -2,6 +2,7 @@
 //! captured twice), one paragraph per line, short unpunctuated lines as subheadings,
 //! «اقرأ أيضاً: …» lines, and the site's call to action at the end.
 
+use crate::domain::link::image_src;
 use crate::domain::{collapse_whitespace, Block, Headline};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -57,12 +58,13 @@ pub fn parse(text: &str, is_boilerplate: TrailingJudge<'_>) -> Result<ParsedText
     if lines.is_empty() {
         return Err(TextError::Empty);
     }
-    let headline = Headline::parse(&lines.remove(0))?;
+    let headline = Headline::parse(&lines[0])?;
     let headline_key = crate::domain::title_key(headline.as_str());
-    // Scrapers often capture the headline twice (page title and <h1>).
-    while lines.first().is_some_and(|l| crate::domain::title_key(l) == headline_key) {
-        lines.remove(0);
-    }
+    // Scrapers often capture the headline twice (page title and <h1>). One drain of the
+    // leading lines: removing them one at a time shifted the whole rest each time, quadratic
+    // in a file that repeats its headline many times.
+    let repeats = lines[1..].iter().take_while(|l| crate::domain::title_key(l) == headline_key).count();
+    lines.drain(..1 + repeats);
 
     let trailing_keys: Vec<String> = lines.iter().rev().take(3).map(|l| line_key(l)).collect();
     let mut removed_trailing = Vec::new();
@@ -158,13 +160,26 @@ pub fn read_also_title(line: &str) -> Option<String> {
     (!title.is_empty()).then(|| title.to_string())
 }
 
-/// `![alt](src)` on a line of its own: the one image syntax plain text can carry.
+/// `![alt](src)` on a line of its own: the one image syntax plain text can carry. Only
+/// addresses [`image_src`] accepts make an image.
 pub(crate) fn image_line(line: &str) -> Option<Block> {
+    let (alt, src) = image_syntax(line)?;
+    let src = image_src(src)?;
+    Some(Block::Image { src: src.to_string(), alt: alt.trim().to_string(), caption: None })
+}
+
+/// The alt text and address of a line written as an image, whatever the address.
+fn image_syntax(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix("![")?;
     let (alt, rest) = rest.split_once("](")?;
-    let src = rest.strip_suffix(')')?.trim();
-    let safe = src.starts_with("https://") || src.starts_with("http://") || src.starts_with('/');
-    (safe && !src.contains(char::is_whitespace)).then(|| Block::Image { src: src.to_string(), alt: alt.trim().to_string(), caption: None })
+    Some((alt, rest.strip_suffix(')')?.trim()))
+}
+
+/// The address of the first line in `text` written as an image whose address is refused
+/// (`//host`, `javascript:`…), so the editor and the API can say so instead of keeping the
+/// line as a paragraph.
+pub fn refused_image(text: &str) -> Option<String> {
+    text.lines().filter_map(|l| image_syntax(l.trim())).map(|(_, src)| src).find(|src| image_src(src).is_none()).map(str::to_string)
 }
 
 const QUOTE_PAIRS: &[(char, char)] = &[('«', '»'), ('“', '”'), ('"', '"'), ('“', '»'), ('«', '”')];

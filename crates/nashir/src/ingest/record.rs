@@ -38,11 +38,22 @@ pub struct ParseOptions {
     pub site_url: String,
     /// Zone of local times that carry no offset (WordPress `wp:post_date`).
     pub timezone: chrono_tz::Tz,
+    /// Longest JSON Lines line, in bytes (`import.max_jsonl_line_bytes`).
+    pub max_jsonl_line_bytes: usize,
+    /// Largest Ghost export, in bytes, which is read whole (`import.max_ghost_bytes`).
+    pub max_ghost_bytes: u64,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { include_pages: false, site_url: String::new(), timezone: chrono_tz::UTC }
+        let limits = crate::config::ImportConfig::default();
+        ParseOptions {
+            include_pages: false,
+            site_url: String::new(),
+            timezone: chrono_tz::UTC,
+            max_jsonl_line_bytes: limits.max_jsonl_line_bytes,
+            max_ghost_bytes: limits.max_ghost_bytes,
+        }
     }
 }
 

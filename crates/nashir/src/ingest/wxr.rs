@@ -371,7 +371,9 @@ impl<R: BufRead> Parser<R> {
         let headline = Headline::parse(&title).map_err(|_| "no title".to_string())?;
         let mut body = html::to_blocks(&item.content);
         if item.post_type == "attachment" {
-            body.insert(0, Block::Image { src: item.attachment_url.clone(), alt: title.clone(), caption: None });
+            if let Some(src) = html::safe_src(&item.attachment_url) {
+                body.insert(0, Block::Image { src, alt: title.clone(), caption: None });
+            }
         }
         let mut lead = html::to_text(&item.excerpt);
         if lead.is_empty() {
@@ -414,9 +416,11 @@ impl<R: BufRead> Parser<R> {
 /// The featured image goes first: our articles have no separate place for it.
 fn add_featured(entry: &mut Entry, url: &str) {
     let already = entry.draft.body.iter().any(|b| matches!(b, Block::Image { src, .. } if src == url));
-    let safe = url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/');
-    if !already && safe && !url.contains(char::is_whitespace) {
-        entry.draft.body.insert(0, Block::Image { src: url.to_string(), alt: entry.draft.headline.as_str().to_string(), caption: None });
+    if already {
+        return;
+    }
+    if let Some(src) = html::safe_src(url) {
+        entry.draft.body.insert(0, Block::Image { src, alt: entry.draft.headline.as_str().to_string(), caption: None });
     }
 }
 

@@ -70,21 +70,21 @@ pub async fn is_resident(store: &Store) -> StoreResult<bool> {
     Ok(engines.iter().any(|(k, _)| *k == id))
 }
 
-/// Allocators keep freed memory for reuse; hand it back so RSS falls after a big pass. The
-/// binary allocates with mimalloc (collected here); C libraries such as SQLite use glibc's
-/// malloc (trimmed here).
+/// How freed memory goes back to the operating system after a big pass (allocators keep it
+/// for reuse, so RSS would stay high). The binary chooses the allocator, so the binary says
+/// how: it installs this hook at start (`main.rs`); the library calls no allocator itself,
+/// and without a hook (tests, examples) nothing is released.
+static MEMORY_RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Installs the hook that returns freed memory to the OS (see [`MEMORY_RELEASE`]); the first
+/// call wins.
+pub fn set_memory_release_hook(release: fn()) {
+    let _ = MEMORY_RELEASE.set(release);
+}
+
 fn give_back_memory() {
-    #[allow(unsafe_code)]
-    // SAFETY: mi_collect only returns free pages of mimalloc's heaps to the OS; it takes no
-    // pointers and is safe to call from any thread, with or without mimalloc as the allocator.
-    unsafe {
-        libmimalloc_sys::mi_collect(true);
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[allow(unsafe_code)]
-    // SAFETY: malloc_trim only releases free memory held by the allocator; it takes no pointers.
-    unsafe {
-        libc::malloc_trim(0);
+    if let Some(release) = MEMORY_RELEASE.get() {
+        release();
     }
 }
 

@@ -54,18 +54,21 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
     Ok(Some(refreshed))
 }
 
-/// Runs [`pass`] forever; failures are logged and retried.
-pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
+/// Runs [`pass`] until `stop`; failures are logged and retried. Started by `tasks`.
+pub async fn run(store: Store, stop: tokio_util::sync::CancellationToken) {
     let mut salt = [0u8; 4];
     let _ = getrandom::getrandom(&mut salt);
     let owner = format!("{}-{}-{:x}", hostname(), std::process::id(), u32::from_le_bytes(salt));
-    tokio::spawn(async move {
+    {
         let mut ticker = tokio::time::interval(POLL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Idle passes are one read: the lease (a write) is only taken when the log moved.
         let mut seen = None;
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.cancelled() => return,
+            }
             let last = match store.last_change_seq().await {
                 Ok(last) => last,
                 Err(e) => {
@@ -77,9 +80,12 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                 continue;
             }
             // The seconds of computation inside a pass leave the worker through `cpu_bound`
-            // (engine.rs); the pass itself stays async so that a runtime shutting down can
-            // drop it at any await.
-            let result = pass(&store, &owner).await;
+            // (engine.rs); the pass itself stays async so that shutdown can drop it at any
+            // await: its writes are transactions, and the leased cursor only moves at the end.
+            let result = tokio::select! {
+                result = pass(&store, &owner) => result,
+                _ = stop.cancelled() => return,
+            };
             match result {
                 Ok(Some(0)) => seen = Some(last),
                 Ok(Some(_)) => {
@@ -87,7 +93,10 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                     if !super::engine::is_resident(&store).await.unwrap_or(true) {
                         // A big archive rebuilds its index for each pass: let publications
                         // gather for a while rather than rebuild for every one of them.
-                        tokio::time::sleep(LARGE_ARCHIVE_PAUSE).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(LARGE_ARCHIVE_PAUSE) => {}
+                            _ = stop.cancelled() => return,
+                        }
                     }
                 }
                 // Another node leads; look again next tick in case it stops.
@@ -95,7 +104,7 @@ pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "related articles not refreshed; will retry"),
             }
         }
-    })
+    }
 }
 
 fn hostname() -> String {

@@ -444,20 +444,23 @@ pub async fn fill_snippets(store: &Store, query: &query::ParsedQuery, results: &
     Ok(())
 }
 
-/// Follows the store's change log in the background, so that what is published through any
-/// process (the editor, an import, another node) becomes searchable within a second.
-pub fn spawn_follower(index: Arc<SearchIndex>, store: Store) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(std::time::Duration::from_millis(500));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            match index.catch_up(&store).await {
-                // Something changed, perhaps in another process: pages may show it.
-                Ok(applied) if applied > 0 => store.bump_epoch(),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "search index could not catch up; will retry"),
-            }
+/// Follows the store's change log until `stop`, so that what is published through any
+/// process (the editor, an import, another node) becomes searchable within a second. It also
+/// invalidates this node's page cache when another process wrote. Started by `tasks`.
+pub async fn follow(index: Arc<SearchIndex>, store: Store, stop: tokio_util::sync::CancellationToken) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(500));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.cancelled() => return,
         }
-    })
+        // A catch-up is left to finish: it commits the index with its sequence number.
+        match index.catch_up(&store).await {
+            // Something changed, perhaps in another process: pages may show it.
+            Ok(applied) if applied > 0 => store.bump_epoch(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "search index could not catch up; will retry"),
+        }
+    }
 }

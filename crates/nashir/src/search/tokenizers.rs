@@ -82,7 +82,7 @@ mod tests {
         let text = "والعلاقات التركية مع إردوغان";
         assert_eq!(texts(NormalizedTokenizer::default().token_stream(text)), ["والعلاقات", "التركيه", "مع", "اردوغان"]);
         let stems = texts(StemmedTokenizer::default().token_stream(text));
-        assert_eq!(stems[0], arabic::stem("العلاقات"));
+        assert_eq!(stems[0], "علاق", "و and ال and the plural ات go");
         assert!(!stems.contains(&"مع".to_string()), "stopword dropped");
         assert_eq!(stems.last().unwrap(), "اردوغان");
     }

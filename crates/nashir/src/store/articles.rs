@@ -332,6 +332,9 @@ async fn upsert_cached(
     draft: &ArticleDraft,
     cache: &mut TaxonomyCache,
 ) -> StoreResult<(i64, UpsertOutcome)> {
+    // Every importer and the editor write through here: control characters stop at the door.
+    let clean = draft.sanitized();
+    let draft: &ArticleDraft = &clean;
     let now = now_secs();
     let section_id = match &draft.section {
         Some(name) if !name.trim().is_empty() => Some(get_or_create_cached(tx, Taxonomy::Section, name, cache).await?),

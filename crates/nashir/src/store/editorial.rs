@@ -126,6 +126,43 @@ async fn add_revision(tx: &mut Transaction<'_, Any>, id: i64, version: i64, user
     Ok(())
 }
 
+/// The article as a snapshot, read inside a write transaction (so it sees that
+/// transaction's own changes).
+async fn snapshot_in(tx: &mut Transaction<'_, Any>, id: i64) -> StoreResult<Option<Snapshot>> {
+    let row = sqlx::query(
+        "SELECT a.headline, a.lead, a.body_json, a.slug, a.status, a.published_at, s.name AS section_name \
+         FROM articles a LEFT JOIN sections s ON s.id = a.section_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let body_json: String = row.try_get("body_json")?;
+    let status: String = row.try_get("status")?;
+    let authors: Vec<String> = sqlx::query_scalar(
+        "SELECT au.name FROM article_authors aa JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = $1 ORDER BY aa.position",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let tags: Vec<String> =
+        sqlx::query_scalar("SELECT t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = $1 ORDER BY t.name")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(Some(Snapshot {
+        headline: row.try_get("headline")?,
+        lead: row.try_get("lead")?,
+        body: serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {id} body: {e}")))?,
+        section: row.try_get("section_name")?,
+        tags,
+        authors,
+        slug: row.try_get("slug")?,
+        status: Status::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        published_at: row.try_get("published_at")?,
+    }))
+}
+
 fn meta_from_row(row: &AnyRow) -> StoreResult<ArticleMeta> {
     let status: String = row.try_get("status")?;
     Ok(ArticleMeta {
@@ -140,7 +177,7 @@ fn meta_from_row(row: &AnyRow) -> StoreResult<ArticleMeta> {
 impl Store {
     /// A new article written in the editor, owned by `user_id`. Returns its id.
     pub async fn create_article(&self, draft: &ArticleDraft, user_id: Option<i64>) -> Result<i64, EditError> {
-        let mut draft = draft.clone();
+        let mut draft = draft.sanitized().into_owned();
         draft.source_key = None;
         let mut tx = self.begin_logged_write().await?;
         let (id, _) = upsert_in(&mut tx, &draft).await?;
@@ -171,6 +208,8 @@ impl Store {
         user_id: Option<i64>,
         submitted: Option<bool>,
     ) -> Result<i64, EditError> {
+        let clean = draft.sanitized();
+        let draft: &ArticleDraft = &clean;
         let mut tx = self.begin_logged_write().await?;
         let current: Option<(String, i64)> = sqlx::query("SELECT slug, version FROM articles WHERE id = $1")
             .bind(id)
@@ -262,15 +301,13 @@ impl Store {
             Status::Published => "published",
         };
         log_change(&mut tx, id, kind).await?;
+        // The revision records the state after the change, like any save, in the same
+        // transaction: a crash between two commits used to leave a status change without its
+        // revision (and a version the revisions page did not know).
+        let snapshot = snapshot_in(&mut tx, id).await?.ok_or(EditError::NotFound)?;
+        add_revision(&mut tx, id, version, user_id, &snapshot).await?;
         tx.commit().await?;
         self.bump_epoch();
-        // The revision records the state after the change, like any save.
-        if let Some(snapshot) = self.current_snapshot(id).await? {
-            let mut tx = self.begin_write().await?;
-            add_revision(&mut tx, id, version, user_id, &snapshot).await?;
-            tx.commit().await?;
-            self.bump_epoch();
-        }
         Ok(version)
     }
 
@@ -432,6 +469,11 @@ impl Store {
         .await?;
         for id in &ids {
             log_change(&mut tx, *id, "published").await?;
+            // Like a publish from the API: the version the publication made has its revision.
+            if let Some(snapshot) = snapshot_in(&mut tx, *id).await? {
+                let version: i64 = sqlx::query_scalar("SELECT version FROM articles WHERE id = $1").bind(*id).fetch_one(&mut *tx).await?;
+                add_revision(&mut tx, *id, version, None, &snapshot).await?;
+            }
         }
         tx.commit().await?;
         self.bump_epoch();

@@ -29,7 +29,7 @@ pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, Edi
 pub use redirects::redirect_key;
 pub(crate) use taxonomy::short_hash;
 pub use taxonomy::{Author, Section, Tag};
-pub use users::{ApiTokenInfo, SessionInfo};
+pub use users::{ApiTokenInfo, LoginAttempt, SessionInfo, UserListing};
 
 use crate::config::redact_url;
 

@@ -57,6 +57,14 @@ impl Taxonomy {
     }
 }
 
+/// The name as stored (whitespace collapsed) and the key that finds it.
+fn name_and_key(name: &str) -> (String, String) {
+    let name = crate::domain::collapse_whitespace(name);
+    let key = title_key(&name);
+    let key = if key.is_empty() { name.clone() } else { key };
+    (name, key)
+}
+
 /// Finds a named row by its normalized key, creating it (with a unique slug) when missing.
 /// `preferred_slug` wins over the slug derived from the name when it is free.
 pub(crate) async fn get_or_create(
@@ -66,9 +74,7 @@ pub(crate) async fn get_or_create(
     preferred_slug: Option<&str>,
 ) -> StoreResult<i64> {
     let table = kind.table();
-    let name = crate::domain::collapse_whitespace(name);
-    let key = title_key(&name);
-    let key = if key.is_empty() { name.clone() } else { key };
+    let (name, key) = name_and_key(name);
     if let Some(id) =
         sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM {table} WHERE name_key = $1")).bind(&key).fetch_optional(&mut **tx).await?
     {
@@ -131,10 +137,30 @@ fn section_from_row(row: &AnyRow) -> StoreResult<Section> {
 }
 
 impl Store {
-    /// Sections in display order, with at least one published article or an explicit position.
+    /// Sections readers see (navigation, lists, sitemaps, sign-up choices), in display order:
+    /// only those with at least one published article, so a name typed into a draft is never
+    /// public before an editor publishes it.
     pub async fn sections(&self) -> StoreResult<Vec<Section>> {
+        let rows = sqlx::query(
+            "SELECT id, slug, name, description FROM sections s WHERE EXISTS \
+             (SELECT 1 FROM articles a WHERE a.section_id = s.id AND a.status = 'published') ORDER BY position, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(section_from_row).collect()
+    }
+
+    /// Every section, published articles or not, for the newsroom's own pages.
+    pub async fn all_sections(&self) -> StoreResult<Vec<Section>> {
         let rows = sqlx::query("SELECT id, slug, name, description FROM sections ORDER BY position, id").fetch_all(&self.pool).await?;
         rows.iter().map(section_from_row).collect()
+    }
+
+    /// Whether a section of this name (compared as sections are matched: normalized) exists.
+    pub async fn section_exists(&self, name: &str) -> StoreResult<bool> {
+        let (_, key) = name_and_key(name);
+        let n = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sections WHERE name_key = $1").bind(&key).fetch_one(&self.pool).await?;
+        Ok(n > 0)
     }
 
     pub async fn section_by_slug(&self, slug: &str) -> StoreResult<Option<Section>> {
@@ -175,8 +201,23 @@ impl Store {
             .transpose()
     }
 
+    /// Authors readers see: only those named on at least one published article.
     pub async fn authors(&self) -> StoreResult<Vec<Author>> {
-        let rows = sqlx::query("SELECT id, slug, name, bio FROM authors ORDER BY name").fetch_all(&self.pool).await?;
+        self.authors_where(
+            "WHERE EXISTS (SELECT 1 FROM article_authors aa JOIN articles a ON a.id = aa.article_id \
+             WHERE aa.author_id = authors.id AND a.status = 'published')",
+        )
+        .await
+    }
+
+    /// Every author, for the newsroom's own pages.
+    pub async fn all_authors(&self) -> StoreResult<Vec<Author>> {
+        self.authors_where("").await
+    }
+
+    /// `filter` is one of the constant clauses above, never input.
+    async fn authors_where(&self, filter: &str) -> StoreResult<Vec<Author>> {
+        let rows = sqlx::query(&format!("SELECT id, slug, name, bio FROM authors {filter} ORDER BY name")).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? })
@@ -184,8 +225,23 @@ impl Store {
             .collect()
     }
 
+    /// Tags readers see: only those on at least one published article.
     pub async fn tags(&self) -> StoreResult<Vec<Tag>> {
-        let rows = sqlx::query("SELECT id, slug, name FROM tags ORDER BY name").fetch_all(&self.pool).await?;
+        self.tags_where(
+            "WHERE EXISTS (SELECT 1 FROM article_tags t JOIN articles a ON a.id = t.article_id \
+             WHERE t.tag_id = tags.id AND a.status = 'published')",
+        )
+        .await
+    }
+
+    /// Every tag, for the newsroom's own pages.
+    pub async fn all_tags(&self) -> StoreResult<Vec<Tag>> {
+        self.tags_where("").await
+    }
+
+    /// `filter` is one of the constant clauses above, never input.
+    async fn tags_where(&self, filter: &str) -> StoreResult<Vec<Tag>> {
+        let rows = sqlx::query(&format!("SELECT id, slug, name FROM tags {filter} ORDER BY name")).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok(Tag { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")? })).collect()
     }
 

@@ -15,6 +15,23 @@ pub struct SessionInfo {
     pub expires_at: i64,
 }
 
+/// A person as the owner's account list shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserListing {
+    pub user: User,
+    /// When access was taken away (`nashir user disable`, or the owner's button); `None` while active.
+    pub disabled_at: Option<i64>,
+}
+
+/// One login attempt counted against a throttle key, before the password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempt {
+    /// Attempts in the current window, this one included.
+    pub attempts: i64,
+    /// Seconds until the window ends and the count starts again (at least 1).
+    pub retry_after: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiTokenInfo {
     pub id: i64,
@@ -49,9 +66,9 @@ impl Store {
         .await?)
     }
 
-    /// The user and their password hash, by (normalized) email.
+    /// The user and their password hash, by (normalized) email; a disabled user is not found.
     pub async fn user_for_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
-        let row = sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1")
+        let row = sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1 AND disabled_at IS NULL")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
@@ -67,6 +84,47 @@ impl Store {
     pub async fn users(&self) -> StoreResult<Vec<User>> {
         let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
+    }
+
+    /// Every account with whether it is disabled, for the owner's list.
+    pub async fn user_listing(&self) -> StoreResult<Vec<UserListing>> {
+        let rows = sqlx::query("SELECT id, email, name, role, disabled_at FROM users ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(UserListing { user: user_from_row(r)?, disabled_at: r.try_get("disabled_at")? })).collect()
+    }
+
+    /// The id of the account with this (normalized) email, disabled or not.
+    pub async fn user_id_by_email(&self, email: &str) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&self.pool).await?)
+    }
+
+    /// Takes access away from a person (`disabled = true`) or gives it back. Disabling ends all
+    /// of their sessions and revokes all of their API tokens in the same transaction, so no
+    /// request after the commit is served as them; enabling lets them sign in again but brings
+    /// no token back (they make new ones). False when there is no such user.
+    pub async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> StoreResult<bool> {
+        let now = now_secs();
+        let mut tx = self.pool.begin().await?;
+        let done = if disabled {
+            // COALESCE keeps the first disabling time when it is done twice.
+            sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2").bind(now).bind(user_id)
+        } else {
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1").bind(user_id)
+        }
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn set_user_role(&self, id: i64, role: Role) -> StoreResult<bool> {
@@ -102,11 +160,11 @@ impl Store {
         Ok(())
     }
 
-    /// A live (unexpired) session.
+    /// A live (unexpired) session of an account that is not disabled.
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionInfo>> {
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(now_secs())
@@ -121,30 +179,36 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins for `key` in the current window (a window older than `window` restarts).
-    pub async fn login_failures(&self, key: &str, window: i64) -> StoreResult<i64> {
-        let row =
-            sqlx::query("SELECT failures, window_start FROM login_failures WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
-        Ok(match row {
-            Some(r) if r.try_get::<i64, _>("window_start")? > now_secs() - window => r.try_get("failures")?,
-            _ => 0,
-        })
-    }
-
-    pub async fn record_login_failure(&self, key: &str, window: i64) -> StoreResult<()> {
+    /// Counts one login attempt against `key` and returns the count in the current window,
+    /// this attempt included, in one statement: concurrent attempts each see a distinct count,
+    /// so a burst of guesses cannot all pass a check made before any of them was recorded.
+    /// The window is fixed from its first attempt: later attempts, refused ones included,
+    /// never extend it, so a lock-out ends at most `window` seconds after it began.
+    pub async fn count_login_attempt(&self, key: &str, window: i64) -> StoreResult<LoginAttempt> {
         let now = now_secs();
         // Keys include the typed email, so stale ones are swept to keep the table small.
         sqlx::query("DELETE FROM login_failures WHERE window_start <= $1").bind(now - window).execute(&self.pool).await?;
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET \
              failures = CASE WHEN login_failures.window_start > $3 THEN login_failures.failures + 1 ELSE 1 END, \
-             window_start = CASE WHEN login_failures.window_start > $3 THEN login_failures.window_start ELSE $2 END",
+             window_start = CASE WHEN login_failures.window_start > $3 THEN login_failures.window_start ELSE $2 END \
+             RETURNING failures, window_start",
         )
         .bind(key)
         .bind(now)
         .bind(now - window)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
+        let window_start: i64 = row.try_get("window_start")?;
+        Ok(LoginAttempt { attempts: row.try_get("failures")?, retry_after: (window_start + window - now).max(1) })
+    }
+
+    /// Takes back one counted attempt (a login that succeeded), never below zero.
+    pub async fn forgive_login_attempt(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -198,7 +262,7 @@ impl Store {
     pub async fn user_for_api_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.email, u.name, u.role, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)

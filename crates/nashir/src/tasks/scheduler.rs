@@ -14,12 +14,15 @@ pub async fn publish_due_now(store: &Store) -> crate::store::StoreResult<Vec<i64
     Ok(ids)
 }
 
-/// Loops forever; a failed pass is logged and retried at the next tick.
-pub async fn run(store: Store, every: Duration) {
+/// Loops until `stop`; a failed pass is logged and retried at the next tick. Started by `tasks`.
+pub async fn run(store: Store, every: Duration, stop: tokio_util::sync::CancellationToken) {
     let mut ticker = tokio::time::interval(every.max(Duration::from_millis(200)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.cancelled() => return,
+        }
         if let Err(e) = publish_due_now(&store).await {
             tracing::warn!(error = %e, "scheduled publishing failed; will retry");
         }

@@ -11,8 +11,15 @@ use super::pages::Listing;
 use super::view::ArticleView;
 use super::{AppState, PageError};
 use crate::domain::Article;
-use crate::render::{absolute_url, escape_html as esc, paths};
+use crate::render::{absolute_url, escape_html, paths};
 use crate::store::ListQuery;
+
+/// Escapes for XML and drops the characters XML cannot carry. Input is cleaned when stored;
+/// this second wall keeps every feed and sitemap well-formed even for rows written before
+/// that (or by a path that forgot), since one bad character breaks the whole document.
+fn esc(s: &str) -> String {
+    escape_html(&crate::domain::strip_controls(s))
+}
 
 /// URLs per sitemap file: the protocol allows 50,000, but a file of 50,000 Arabic (percent-encoded)
 /// URLs is over 10 MB; 10,000 keeps every sitemap small enough to cache and quick to fetch.

@@ -3,6 +3,7 @@
 pub mod admin;
 mod api;
 mod cache;
+pub mod client_ip;
 mod error;
 mod feeds;
 mod newsletter;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub base_url: Arc<str>,
     pub newsletter: crate::newsletter::Newsletter,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Background tasks, started by `run_until` and awaited at shutdown.
+    pub tasks: crate::tasks::Tasks,
 }
 
 /// Every route of the site and the API, in one place.
@@ -103,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        // Outside the body limit and the timeout, so their answers are translated too.
+        .layer(axum::middleware::from_fn(humane_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path())),
@@ -128,6 +133,60 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
     response
+}
+
+/// Whether a URL's path or query, decoded, holds a control character. No slug, token or query
+/// a person types has one, and a NUL reaching PostgreSQL is an error ("invalid byte sequence").
+fn has_control_characters(uri: &axum::http::Uri) -> bool {
+    let decoded = |s: &str| percent_encoding::percent_decode_str(s).any(|b| b < 0x20 || b == 0x7f);
+    decoded(uri.path()) || uri.query().is_some_and(|q| decoded(&q.replace('+', " ")))
+}
+
+/// An error answer in the reader's language: JSON with a stable code under `/api/`, the
+/// Arabic error page elsewhere. Never cached.
+fn error_answer(api: bool, status: StatusCode, code: &'static str, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let no_store = (axum::http::header::CACHE_CONTROL, "private, no-store");
+    if api {
+        (status, [no_store], axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+    } else {
+        let title = if status.is_server_error() { "خطأ في الخادم" } else { "طلب غير صالح" };
+        (status, [no_store], axum::response::Html(error_page(status.as_u16(), title, message))).into_response()
+    }
+}
+
+/// Rejections made below the handlers — axum's extractors (a path that is not UTF-8, a form
+/// that is not a form), the body limit, the timeout — come as English plain text or nothing;
+/// they become the Arabic page, or a JSON error with a stable code, that every other error is.
+async fn humane_errors(request: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let api = request.uri().path().starts_with("/api/");
+    if has_control_characters(request.uri()) {
+        return error_answer(api, StatusCode::BAD_REQUEST, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة.");
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "الطلب أكبر من الحد المسموح به."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "نوع المحتوى المرسل غير مقبول هنا."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان."),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً."),
+        StatusCode::NOT_FOUND => ("not_found", "الصفحة أو المورد غير موجود."),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً."),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ("forbidden", "غير مسموح."),
+        _ => ("bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة."),
+    };
+    let mut answer = error_answer(api, status, code, message);
+    // Keep what the client needs to act: which methods are allowed, when to come back.
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER, axum::http::header::WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }
 
 /// The answer to a request whose handler panicked: the panic is logged (it is a bug), the
@@ -199,6 +258,13 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
         let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
+        // Originals uploaded before they were kept apart leave the served folder (the media
+        // route would not answer them anyway; this is so their variants can be made).
+        match crate::editor::imaging::secure_originals(&config.data_dir.join("media")) {
+            Ok(0) => {}
+            Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
+            Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
+        }
         let dates = DateStyle::from_config(&config)?;
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
@@ -218,7 +284,6 @@ impl Application {
         let addr = listener.local_addr()?;
         let base_url =
             if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
-        crate::search::spawn_follower(Arc::clone(&search), store.clone());
         let config = Arc::new(config);
         let mut newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -233,6 +298,7 @@ impl Application {
             cache: Arc::new(cache::PageCache::new(32 * 1024 * 1024)),
             base_url: base_url.into(),
             metrics,
+            tasks: crate::tasks::Tasks::new(),
         }));
         Ok(Application { router: router(state.clone()), listener, state, _lock: lock })
     }
@@ -251,29 +317,21 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        // Scheduled articles are published by every running server; the first pass, at
-        // start-up, catches those whose time passed while none was running.
-        let every = Duration::from_secs(self.state.config.editor.schedule_interval_secs.max(1));
-        let scheduler = tokio::spawn(crate::tasks::scheduler::run(self.state.store.clone(), every));
-        let worker = crate::newsletter::worker::spawn(self.state.newsletter.clone());
-        let related = crate::related::follower::spawn(self.state.store.clone());
-        // At the signal the worker stops starting messages while requests drain, so a restart
-        // waits for the longer of the two, not their sum.
-        let stop_worker = worker.as_ref().map(|w| w.stopper());
+        let state = self.state.clone();
+        let tasks = state.tasks.clone();
+        crate::tasks::start(
+            &tasks,
+            crate::tasks::Background { store: &state.store, config: &state.config, search: &state.search, newsletter: &state.newsletter },
+        );
+        // At the signal every background task is told to stop while requests drain, so a
+        // restart waits for the longer of the two, not their sum.
+        let stopping = tasks.clone();
         let shutdown = async move {
             shutdown.await;
-            if let Some(stop) = stop_worker {
-                stop();
-            }
+            stopping.cancel();
         };
         let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
-        scheduler.abort();
-        related.abort();
-        if let Some(worker) = worker {
-            // A message being handed to the SMTP server is finished and recorded, so a restart
-            // neither loses it nor sends it twice.
-            worker.stop(Duration::from_secs(self.state.config.smtp.timeout_secs + 5)).await;
-        }
+        tasks.shutdown(Duration::from_secs(state.config.smtp.timeout_secs + 10)).await;
         served
     }
 }
@@ -283,10 +341,9 @@ mod tests {
     use super::*;
     use tower::ServiceExt;
 
-    // A named handler: a closure that only panics has no return type to infer, which newer
-    // compilers refuse (never type fallback).
-    async fn boom() -> &'static str {
-        panic!("division by zero")
+    async fn boom() -> String {
+        let divisor = std::hint::black_box(0u32);
+        (1 / divisor).to_string()
     }
 
     /// A handler that panics answers a 500 page; without the layer the connection would drop.

@@ -73,20 +73,14 @@ async fn message_page(state: &AppState, heading: &str, messages: &[&str], link: 
     )?))
 }
 
-fn csrf_cookie(nonce: &str) -> String {
-    format!("{CSRF_COOKIE}={nonce}; Path=/newsletter; HttpOnly; SameSite=Strict; Max-Age=21600")
-}
-
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+/// The form's double-submit cookie; `Secure` when the site is served over https.
+fn csrf_cookie(state: &AppState, nonce: &str) -> String {
+    super::admin::private_cookie(CSRF_COOKIE, nonce, "/newsletter", cookie::SameSite::Strict, 21600, super::admin::secure_cookies(state))
 }
 
 async fn check_csrf(nl: &Newsletter, headers: &HeaderMap, pairs: &[(String, String)]) -> Result<(), PageError> {
     let signer = nl.signer().await?;
-    if signer.check_form(cookie_value(headers, CSRF_COOKIE), field(pairs, "csrf").unwrap_or(""), now()) {
+    if signer.check_form(super::admin::cookie_value(headers, CSRF_COOKIE).as_deref(), field(pairs, "csrf").unwrap_or(""), now()) {
         Ok(())
     } else {
         Err(PageError::BadRequest("انتهت صلاحية النموذج أو أن ملفات تعريف الارتباط معطلة. أعد فتح الرابط من الرسالة وحاول مجدداً.".into()))
@@ -103,17 +97,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
         (Some(origin), Some(host)) => origin.split("://").nth(1).is_some_and(|h| h.eq_ignore_ascii_case(host)),
         (Some(_), None) => false,
         (None, _) => true,
-    }
-}
-
-/// The reader's address for rate limits. Behind a reverse proxy on the same host every peer
-/// is 127.0.0.1, so there the proxy's `X-Forwarded-For` (its last entry) is used instead.
-fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
-    let forwarded = || headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next().map(|s| s.trim().to_string());
-    match peer {
-        Some(addr) if addr.ip().is_loopback() => forwarded().filter(|s| !s.is_empty()).unwrap_or_else(|| addr.ip().to_string()),
-        Some(addr) => addr.ip().to_string(),
-        None => String::new(),
     }
 }
 
@@ -167,7 +150,9 @@ pub async fn subscribe(
         tracing::info!("newsletter sign-up dropped by the honeypot");
         return done().await;
     }
-    let ip = client_ip(connect.map(|Extension(ConnectInfo(addr))| addr), &headers);
+    // The same address as the login limits count (see `server.trusted_proxies`).
+    let peer = connect.map(|Extension(ConnectInfo(addr))| addr);
+    let ip = super::client_ip::client_ip(peer, &headers, &state.config.server.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
     if !nl.ip_limiter.allow(&format!("ip:{ip}")) {
         let page = error_page(429, "طلبات كثيرة", "أرسلت طلبات اشتراك كثيرة في وقت قصير. حاول مجدداً بعد ساعة.");
         return Ok((StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response());
@@ -176,12 +161,12 @@ pub async fn subscribe(
     let (subscriber, due) = nl.store.request_subscription(&email, frequency).await?;
     // The per-address limit is silent: the answer must not tell whether the address is known.
     if due && nl.address_limiter.allow(email.as_str()) {
-        send_confirmation(nl, subscriber.id, email).await?;
+        send_confirmation(nl, &state.tasks, subscriber.id, email).await?;
     }
     done().await
 }
 
-async fn send_confirmation(nl: &Newsletter, subscriber_id: i64, email: Email) -> Result<(), PageError> {
+async fn send_confirmation(nl: &Newsletter, tasks: &crate::tasks::Tasks, subscriber_id: i64, email: Email) -> Result<(), PageError> {
     let signer = nl.signer().await?;
     let ttl_hours = nl.config.newsletter.confirm_ttl_hours;
     let token = signer.sign(Purpose::Confirm, &subscriber_id.to_string(), now() + ttl_hours * 3600);
@@ -192,9 +177,13 @@ async fn send_confirmation(nl: &Newsletter, subscriber_id: i64, email: Email) ->
     let message = nl.mailer.compose(&email, &rendered, None)?;
     let mailer = nl.mailer.clone();
     // Sent in the background so the answer does not depend on (or reveal) the mail server.
-    tokio::spawn(async move {
+    // At shutdown the retries stop (the reader can ask again); a send under way finishes.
+    tasks.spawn("confirmation mail", move |stop| async move {
         for delay in [0u64, 2, 10, 60] {
-            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(delay)) => {}
+                _ = stop.cancelled() => return,
+            }
             match mailer.send(message.clone()).await {
                 Ok(()) => return,
                 Err(crate::mail::SendError::Permanent(e)) => {
@@ -220,7 +209,7 @@ pub async fn confirm_page(State(state): State<AppState>, RawQuery(raw): RawQuery
     let html = state
         .templates
         .render("newsletter/confirm.html", json!({ "site": site, "email": subscriber.email, "token": token, "csrf": csrf }))?;
-    Ok(([(header::SET_COOKIE, csrf_cookie(&nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
+    Ok(([(header::SET_COOKIE, csrf_cookie(&state, &nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
 }
 
 pub async fn confirm(State(state): State<AppState>, headers: HeaderMap, body: String) -> Result<Response, PageError> {
@@ -260,7 +249,7 @@ async fn preferences_response(state: &AppState, subscriber: &Subscriber, token: 
         "newsletter/preferences.html",
         json!({ "site": site, "subscriber": subscriber, "token": token, "csrf": csrf, "sections": sections, "saved": saved }),
     )?;
-    Ok(([(header::SET_COOKIE, csrf_cookie(&nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
+    Ok(([(header::SET_COOKIE, csrf_cookie(state, &nonce)), (header::CACHE_CONTROL, "no-store".into())], Html(html)).into_response())
 }
 
 pub async fn preferences_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, PageError> {

@@ -85,6 +85,9 @@ impl ArticleView {
         let blocks = article
             .body
             .iter()
+            // Stored before addresses were checked with the `url` crate (or written to the
+            // database by hand): an image at `//host` or `javascript:` is not shown.
+            .filter(|block| !matches!(block, Block::Image { src, .. } if crate::domain::link::image_src(src).is_none()))
             .map(|block| match block {
                 Block::Paragraph { text } => BlockView::Paragraph { text: text.clone() },
                 Block::Subheading { text } => {

@@ -1,4 +1,4 @@
-use crate::helpers::{seed_path, TestApp};
+use crate::helpers::{fixture_path, TestApp};
 use crate::storage_test;
 
 async fn import_command_reports_bad_files_and_keeps_good_ones(app: TestApp) {
@@ -11,7 +11,7 @@ async fn import_command_reports_bad_files_and_keeps_good_ones(app: TestApp) {
     std::fs::write(&binary, [0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0xff]).unwrap();
     std::fs::write(&latin1, b"caf\xe9 au lait\n\nd\xe9j\xe0 vu").unwrap();
     std::fs::write(&headline_only, "عنوان بلا نص").unwrap();
-    let seed = seed_path();
+    let seed = fixture_path("seed-shaped.txt");
     let missing = dir.path().join("missing.txt");
     let args: Vec<&str> = ["import", "--published-at", "2021-12-03", "--section", "سياسة"]
         .into_iter()

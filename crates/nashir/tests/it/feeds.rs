@@ -69,8 +69,22 @@ async fn news_sitemap_lists_fresh_articles(app: TestApp) {
     let path = dir.path().join("fresh.txt");
     std::fs::write(&path, "خبر عاجل من دمشق اليوم\n\nمقدمة الخبر العاجل.\n\nتفاصيل الخبر.").unwrap();
     nashir::ingest::import_text_file(&app.store, &path, &Default::default()).await.unwrap();
+    // The window is two days: one article just inside it, one just outside.
+    for (name, headline, hours_ago) in [("inside.txt", "خبر من حلب قبل يوم ونصف", 36), ("outside.txt", "خبر قديم من حمص قبل ثلاثة أيام", 72)]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{headline}\n\nمقدمة الخبر.\n\nتفاصيل الخبر.")).unwrap();
+        let options = nashir::ingest::ImportOptions {
+            published_at: Some(chrono::Utc::now() - chrono::Duration::hours(hours_ago)),
+            ..Default::default()
+        };
+        nashir::ingest::import_text_file(&app.store, &path, &options).await.unwrap();
+    }
     let news = app.get_text("/sitemaps/news.xml").await.1;
     assert!(news.contains("<news:title>خبر عاجل من دمشق اليوم</news:title>"));
+    assert!(news.contains("<news:title>خبر من حلب قبل يوم ونصف</news:title>"), "{news}");
+    assert!(!news.contains("خبر قديم من حمص"), "older than two days: {news}");
+    assert!(app.get_text("/sitemaps/articles-1.xml").await.1.contains("/news/"), "the old one is in the full sitemap");
     assert!(news.contains("<news:language>ar</news:language>"));
     assert!(news.contains("<news:publication_date>"));
 }

@@ -3,8 +3,10 @@
 
 mod helpers;
 
+mod accounts;
 mod api;
 mod archives;
+mod bounded;
 mod cli;
 mod editor;
 mod entities;
@@ -17,4 +19,5 @@ mod ops;
 mod privacy;
 mod related;
 mod search;
+mod security;
 mod site;

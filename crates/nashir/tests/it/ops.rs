@@ -12,16 +12,16 @@ use nashir::domain::Frequency;
 use nashir::ingest::{self, ImportOptions};
 use nashir::{Application, Store};
 
-use crate::helpers::{seed_path, Backend, TestApp};
+use crate::helpers::{fixture_path, Backend, TestApp};
 use crate::storage_test;
 
-async fn import_seed(app: &TestApp) -> i64 {
+async fn import_fixture(app: &TestApp) -> i64 {
     let options = ImportOptions {
         section: Some("سياسة".into()),
         published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
         ..Default::default()
     };
-    ingest::import_text_file(&app.store, &seed_path(), &options).await.unwrap().id
+    ingest::import_text_file(&app.store, &fixture_path("seed-shaped.txt"), &options).await.unwrap().id
 }
 
 fn backend(app: &TestApp) -> Backend {
@@ -39,7 +39,7 @@ fn text(out: &std::process::Output) -> String {
 async fn health_and_readiness(app: TestApp) {
     let (status, body) = app.get_text("/healthz").await;
     assert_eq!((status, body.as_str()), (200, "ok"));
-    import_seed(&app).await;
+    import_fixture(&app).await;
     app.sync_search().await;
     let (status, json) = app.get_json("/readyz").await;
     assert_eq!(status, 200, "{json}");
@@ -67,7 +67,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 }
 
 async fn metrics_count_routes_statuses_and_cache(app: TestApp) {
-    let id = import_seed(&app).await;
+    let id = import_fixture(&app).await;
     app.sync_search().await;
     let resp = app.get(&format!("/news/{id}")).await;
     assert_eq!(resp.status(), 308);
@@ -139,10 +139,14 @@ async fn metrics_token_is_required(app: TestApp) {
 storage_test!(metrics_token_is_required, metrics_with_token);
 
 async fn backup_then_restore(app: TestApp) {
-    let id = import_seed(&app).await;
+    let id = import_fixture(&app).await;
     let media = app.data_dir().join("media");
     std::fs::create_dir_all(&media).unwrap();
     std::fs::write(media.join("abc123.png"), b"\x89PNG fake image").unwrap();
+    // Originals are kept apart from what is served, and backed up all the same.
+    let original = "0123456789abcdef0123-2x1.jpg";
+    std::fs::create_dir_all(media.join("originals")).unwrap();
+    std::fs::write(media.join("originals").join(original), b"\xFF\xD8\xFF original with EXIF").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backups/nashir-backup.db");
     let file_arg = file.to_str().unwrap();
@@ -162,7 +166,7 @@ async fn backup_then_restore(app: TestApp) {
     // Online: the server keeps running (and holds the database open) during the backup.
     let out = app.nashir(&["backup", file_arg]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("1 media files"), "{}", text(&out));
+    assert!(text(&out).contains("2 media files"), "{}", text(&out));
     let out = app.nashir(&["backup", file_arg]);
     assert!(!out.status.success(), "an existing backup is not overwritten");
     assert!(text(&out).contains("--force"));
@@ -187,14 +191,15 @@ async fn backup_then_restore(app: TestApp) {
     };
     let out = restore(&["restore", file_arg]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("1 articles, 1 media files"), "{}", text(&out));
+    assert!(text(&out).contains("1 articles, 2 media files"), "{}", text(&out));
     assert_eq!(std::fs::read(target.join("media/abc123.png")).unwrap(), b"\x89PNG fake image");
+    assert_eq!(std::fs::read(target.join("media/originals").join(original)).unwrap(), b"\xFF\xD8\xFF original with EXIF");
     let out = restore(&["restore", file_arg]);
     assert!(!out.status.success(), "a database with articles is not replaced without --force");
     assert!(text(&out).contains("--force"), "{}", text(&out));
     let out = restore(&["restore", "--force", file_arg]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = restore(&["restore", "--force", seed_path().to_str().unwrap()]);
+    let out = restore(&["restore", "--force", fixture_path("seed-shaped.txt").to_str().unwrap()]);
     assert!(!out.status.success(), "a text file is not a backup");
 
     // The restored newsroom serves the article, and finds it: the index is rebuilt at start.
@@ -410,7 +415,7 @@ storage_test!(shutdown_finishes_the_mail_in_flight, metrics_on);
 /// The move from one machine to several nodes: a SQLite newsroom copied into PostgreSQL keeps
 /// its articles, ids and addresses, and the PostgreSQL side goes on numbering after them.
 async fn copy_sqlite_newsroom_to_postgres(app: TestApp) {
-    let id = import_seed(&app).await;
+    let id = import_fixture(&app).await;
     let emails = [Email::parse("reader@example.org").unwrap()];
     app.store.import_active_subscribers(&emails, Frequency::Weekly).await.unwrap();
     if backend(&app) == Backend::Postgres {
@@ -420,6 +425,14 @@ async fn copy_sqlite_newsroom_to_postgres(app: TestApp) {
         return;
     }
     let Some(_) = crate::helpers::postgres_admin_url() else { return };
+    // The server's related follower writes a derived change for the import: copy after it, or
+    // the SQLite side gains that row after the copy and the counts below differ (seen 1 vs 2).
+    for _ in 0..100 {
+        if app.store.changes_since(0, 100).await.unwrap().iter().any(|c| c.kind == nashir::store::ChangeKind::Derived) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let url = crate::helpers::fresh_database(Backend::Postgres, dir.path()).await.unwrap();
     let out = app.nashir(&["copy-to", &url]);
@@ -430,14 +443,17 @@ async fn copy_sqlite_newsroom_to_postgres(app: TestApp) {
     assert!(text(&out).contains("not empty"), "{}", text(&out));
 
     let pg = Store::connect(&url).await.unwrap();
-    for table in ["articles", "changes", "sections", "subscribers", "article_blocks", "deliveries"] {
+    // Every table named here exists on both sides (a missing one is a failure, not a skip),
+    // and the ones the newsroom above filled are not compared empty against empty.
+    for (table, filled) in [("articles", true), ("changes", true), ("sections", true), ("subscribers", true), ("deliveries", false)] {
         let count = |store: &Store| {
             let store = store.clone();
             let sql = format!("SELECT COUNT(*) FROM {table}");
-            async move { sqlx::query_scalar::<_, i64>(&sql).fetch_one(store.pool()).await }
+            async move { sqlx::query_scalar::<_, i64>(&sql).fetch_one(store.pool()).await.unwrap_or_else(|e| panic!("{table}: {e}")) }
         };
-        let Ok(before) = count(&app.store).await else { continue };
-        assert_eq!(count(&pg).await.unwrap(), before, "{table}");
+        let before = count(&app.store).await;
+        assert!(!filled || before > 0, "{table} has rows to copy");
+        assert_eq!(count(&pg).await, before, "{table}");
     }
     let original = app.store.article_by_id(id).await.unwrap().unwrap();
     let copied = pg.article_by_id(id).await.unwrap().expect("same id");

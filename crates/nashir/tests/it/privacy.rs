@@ -137,3 +137,23 @@ async fn readyz_hides_internals(app: TestApp) {
     assert_eq!(body, serde_json::json!({ "ready": false, "database": "unreachable" }), "{text}");
 }
 storage_test!(readyz_hides_internals);
+
+/// A burst of readers on a page nobody has cached yet: one rendering, the others wait for it.
+async fn a_cold_burst_renders_once(app: TestApp) {
+    let (published, _) = newsroom(&app).await;
+    let misses = |metrics: &str| -> f64 {
+        metrics.lines().find_map(|l| l.strip_prefix("nashir_page_cache_misses_total ")).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    let (_, article) = app.get_json(&format!("/api/v1/articles/{published}")).await;
+    let path = article["url"].as_str().unwrap().strip_prefix(&app.base).unwrap().to_string();
+    let before = misses(&app.get_text("/metrics").await.1);
+    let requests = (0..32).map(|_| {
+        let (client, url) = (app.client.clone(), format!("{}{path}", app.base));
+        tokio::spawn(async move { client.get(url).header("accept-encoding", "br").send().await.unwrap().status().as_u16() })
+    });
+    for request in requests.collect::<Vec<_>>() {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    assert_eq!(misses(&app.get_text("/metrics").await.1) - before, 1.0, "the page was rendered more than once");
+}
+storage_test!(a_cold_burst_renders_once, with_tokens);

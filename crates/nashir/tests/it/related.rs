@@ -8,10 +8,10 @@ use nashir::Store;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{fresh_database, seed_path, Backend, TestApp};
+use crate::helpers::{fixture_path, fresh_database, Backend, TestApp};
 use crate::storage_test;
 
-const TOKEN: &str = "test-admin-token";
+const TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// Original test articles: three on Russian–Turkish talks, three on football, one on olive oil.
 const ARTICLES: &[(&str, &[&str])] = &[
@@ -243,7 +243,7 @@ async fn seed_page_shows_read_also_entities_and_topics(app: TestApp) {
         published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
         ..Default::default()
     };
-    let seed = ingest::import_text_file(&app.store, &seed_path(), &options).await.unwrap();
+    let seed = ingest::import_text_file(&app.store, &fixture_path("seed-shaped.txt"), &options).await.unwrap();
     // The server's follower computes the imported article's suggestions and entities.
     let json = refilled(&app, seed.id, |r| r.len() >= 3).await;
     let rel = related_ids(&json);
@@ -290,6 +290,10 @@ storage_test!(seed_page_shows_read_also_entities_and_topics);
 
 async fn unpublished_articles_leave_the_suggestions(app: TestApp) {
     let ids = newsroom(&app.store).await;
+    // Precondition: while published, the article is among the suggestions (else the final
+    // check would pass whatever unpublishing did).
+    let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
+    assert!(related_ids(&json).contains(&ids[1]), "{json}");
     let (headline, paragraphs) = ARTICLES[1];
     let mut d = draft("1", headline, paragraphs);
     d.status = nashir::domain::Status::Draft;
@@ -297,7 +301,8 @@ async fn unpublished_articles_leave_the_suggestions(app: TestApp) {
     related::refresh(&app.store, ids[1]).await.unwrap();
     related::refresh(&app.store, ids[0]).await.unwrap();
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[0])).await;
-    assert!(!related_ids(&json).contains(&ids[1]));
+    assert!(!related_ids(&json).contains(&ids[1]), "{json}");
+    assert!(!related_ids(&json).is_empty(), "the other suggestions stay");
 }
 storage_test!(unpublished_articles_leave_the_suggestions);
 

@@ -120,13 +120,27 @@ fn forbidden(message: &str) -> ApiFailure {
     fail(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
-fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailure> {
+fn too_large(message: impl Into<String>) -> ApiFailure {
+    fail(StatusCode::UNPROCESSABLE_ENTITY, "article_too_large", message)
+}
+
+async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailure> {
+    let limits = state.config.editor.article_limits();
+    // Before anything is parsed: an oversized body costs no more than reading it.
+    limits.check_chars(&[&input.headline, &input.lead, &input.body]).map_err(|e| too_large(e.to_string()))?;
     let mut d = ArticleDraft::new(Headline::parse(&input.headline).map_err(|e| invalid(e.to_string()))?);
     d.lead = input.lead.trim().to_string();
-    d.body = markup::parse(&input.body);
+    if let Some(src) = crate::ingest::plaintext::refused_image(&input.body) {
+        return Err(invalid(super::articles::refused_image_message(&src)));
+    }
+    d.body = markup::parse_off_worker(&input.body).await.map_err(|e| {
+        tracing::error!(error = %e, "admin api failed");
+        fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي")
+    })?;
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));
     }
+    limits.check_blocks(d.body.len()).map_err(|e| too_large(e.to_string()))?;
     d.section = input.section.clone().filter(|s| !s.trim().is_empty());
     d.tags = input.tags.clone();
     d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };
@@ -158,6 +172,14 @@ fn to_draft(input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailur
     Ok(d)
 }
 
+/// Writers choose among existing sections (`invalid_article` otherwise).
+async fn check_section(state: &AppState, user: &User, draft: &ArticleDraft) -> Result<(), ApiFailure> {
+    match super::section_refusal(state, user, draft.section.as_deref()).await? {
+        Some(msg) => Err(invalid(msg)),
+        None => Ok(()),
+    }
+}
+
 fn check_alt(body: &[Block]) -> Result<(), ApiFailure> {
     if body.iter().any(|b| matches!(b, Block::Image { alt, .. } if alt.trim().is_empty())) {
         return Err(invalid("لا يُنشر مقال فيه صورة بلا نص بديل (alt)"));
@@ -184,7 +206,7 @@ fn parse_id(raw: &str) -> Result<i64, ApiFailure> {
         (status = 401, description = "Missing, wrong or revoked token", body = Error),
         (status = 403, description = "A writer may not publish or schedule", body = Error),
         (status = 409, description = "The slug is taken (`slug_taken`)", body = Error),
-        (status = 422, description = "Invalid article (`invalid_article`)", body = Error),
+        (status = 422, description = "Invalid article (`invalid_article`), or longer than the newsroom's limits (`article_too_large`)", body = Error),
     ))]
 pub async fn api_create(
     State(state): State<AppState>,
@@ -192,7 +214,8 @@ pub async fn api_create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiFailure> {
     let input = parse_input(&body)?;
-    let draft = to_draft(&input, &user)?;
+    let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let id = state.store.create_article(&draft, Some(user.id)).await?;
     Ok((StatusCode::CREATED, Json(summary(&state, id).await?)))
 }
@@ -208,7 +231,7 @@ pub async fn api_create(
         (status = 403, description = "Not allowed for this role", body = Error),
         (status = 404, description = "No such article", body = Error),
         (status = 409, description = "Changed since it was read (`version_conflict`) or slug taken (`slug_taken`)", body = Error),
-        (status = 422, description = "Invalid article, or no version (`invalid_article`)", body = Error),
+        (status = 422, description = "Invalid article, or no version (`invalid_article`), or too large (`article_too_large`)", body = Error),
     ))]
 pub async fn api_update(
     State(state): State<AppState>,
@@ -223,7 +246,8 @@ pub async fn api_update(
         return Err(forbidden("يستطيع الكاتب تعديل مسوداته فقط"));
     }
     let version = input.version.ok_or_else(|| invalid("أرسل version: رقم النسخة التي عدّلتها"))?;
-    let draft = to_draft(&input, &user)?;
+    let draft = to_draft(&state, &input, &user).await?;
+    check_section(&state, &user, &draft).await?;
     let submitted = (draft.status != Status::Draft).then_some(false);
     state.store.update_article(id, version, &draft, Some(user.id), submitted).await?;
     Ok(Json(summary(&state, id).await?))

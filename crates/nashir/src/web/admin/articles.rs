@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
-use super::diff::diff_lines;
+use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
 use crate::editor::accounts::Role;
-use crate::editor::media::dimensions_of;
+use crate::editor::media::responsive;
 use crate::ingest::markup;
 use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
@@ -54,8 +54,8 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
             })
         })
         .collect();
-    let sections: Vec<Value> = state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
-    let authors: Vec<Value> = state.store.authors().await?.into_iter().map(|a| json!({ "slug": a.slug, "name": a.name })).collect();
+    let sections: Vec<Value> = state.store.all_sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name })).collect();
+    let authors: Vec<Value> = state.store.all_authors().await?.into_iter().map(|a| json!({ "slug": a.slug, "name": a.name })).collect();
     Ok(render(
         &state,
         Some(&session),
@@ -104,8 +104,10 @@ fn preview_blocks(blocks: &[Block]) -> Vec<Value> {
         .iter()
         .map(|b| {
             let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            // Our uploads show as their largest variant: originals are never served.
             if let Block::Image { src, .. } = b {
-                if let Some((w, h)) = dimensions_of(src) {
+                if let Some((largest, _, w, h)) = responsive(src) {
+                    v["src"] = json!(largest);
                     v["width"] = json!(w);
                     v["height"] = json!(h);
                 }
@@ -124,7 +126,7 @@ async fn editor_page(
     values: Value,
     extra: Value,
 ) -> AdminResult<Response> {
-    let sections: Vec<String> = state.store.sections().await?.into_iter().map(|s| s.name).collect();
+    let sections: Vec<String> = state.store.all_sections().await?.into_iter().map(|s| s.name).collect();
     let mut ctx = json!({
         "id": id, "a": values, "sections": sections,
         "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
@@ -174,14 +176,42 @@ pub async fn edit_form(
     editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), form_values(&state, &snapshot), extra).await
 }
 
+/// The body's blocks, after the size limit on what was typed (`Ok(Err(message))` when the
+/// article is too long); a big body is parsed off the async workers.
+async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Result<Vec<Block>, String>> {
+    let body = fields.get("body").unwrap_or("");
+    let typed = [fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or(""), body];
+    if let Err(e) = state.config.editor.article_limits().check_chars(&typed) {
+        return Ok(Err(e.to_string()));
+    }
+    Ok(Ok(markup::parse_off_worker(body).await?))
+}
+
+/// Why an image line of the body was refused, naming its address (shortened, and without
+/// control characters, which the page would otherwise show as they are).
+pub(crate) fn refused_image_message(src: &str) -> String {
+    format!(
+        "رابط الصورة «{}» غير مقبول: يُقبل رابط يبدأ بـ https:// أو http://، أو مسار على هذا الموقع يبدأ بشرطة واحدة مثل /media/…",
+        src.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
+    )
+}
+
 /// The form's fields as a draft, or an Arabic message naming the first problem.
-fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Option<i64>) -> Result<(ArticleDraft, Status), String> {
+fn draft_from_fields(
+    state: &AppState,
+    fields: &Fields,
+    body: Vec<Block>,
+    current_published_at: Option<i64>,
+) -> Result<(ArticleDraft, Status), String> {
     let headline = Headline::parse(&fields.text("headline")).map_err(|e| e.to_string())?;
     let status = Status::parse(fields.get("status").unwrap_or("draft")).map_err(|e| e.to_string())?;
     let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
     let mut draft = ArticleDraft::new(headline);
     draft.lead = fields.text("lead");
-    draft.body = markup::parse(fields.get("body").unwrap_or(""));
+    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
+        return Err(refused_image_message(&src));
+    }
+    draft.body = body;
     let featured = fields.text("featured_src");
     if !featured.is_empty() {
         // The same URL rules as images in the body: http(s) or a local path, nothing else.
@@ -191,7 +221,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
             None => {
                 return Err(format!(
                     "رابط الصورة الرئيسية «{}» غير مقبول: ارفع الصورة من صفحة الصور أو استعمل رابط https.",
-                    featured.chars().take(80).collect::<String>()
+                    featured.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
                 ))
             }
         }
@@ -199,6 +229,7 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
     if draft.body.is_empty() && draft.lead.is_empty() {
         return Err(DomainError::EmptyBody.to_string());
     }
+    state.config.editor.article_limits().check_blocks(draft.body.len()).map_err(|e| e.to_string())?;
     let names = |name: &str| -> Vec<String> {
         fields.text(name).split([',', '،']).map(crate::domain::collapse_whitespace).filter(|s| !s.is_empty()).collect()
     };
@@ -226,7 +257,8 @@ fn draft_from_fields(state: &AppState, fields: &Fields, current_published_at: Op
 pub async fn create(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
     session.check_csrf(&fields)?;
     let action = fields.text("action");
-    let (mut draft, status) = match draft_from_fields(&state, &fields, None) {
+    let parsed = body_from_fields(&state, &fields).await?.and_then(|body| draft_from_fields(&state, &fields, body, None));
+    let (mut draft, status) = match parsed {
         Ok(d) => d,
         Err(msg) => {
             return editor_page(
@@ -242,6 +274,10 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
         }
     };
     can_set_status(&session, status)?;
+    if let Some(msg) = super::section_refusal(&state, &session.user, draft.section.as_deref()).await? {
+        let extra = json!({ "error": msg });
+        return editor_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, None, typed_values(&fields), extra).await;
+    }
     if action == "preview" {
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, None, None, typed_values(&fields), json!({ "preview": blocks })).await;
@@ -279,7 +315,8 @@ pub async fn save(
     can_edit(&session, &meta)?;
     let action = fields.text("action");
     let current_published = state.store.current_snapshot(id).await?.and_then(|s| s.published_at);
-    let (draft, status) = match draft_from_fields(&state, &fields, current_published) {
+    let parsed = body_from_fields(&state, &fields).await?.and_then(|body| draft_from_fields(&state, &fields, body, current_published));
+    let (draft, status) = match parsed {
         Ok(d) => d,
         Err(msg) => {
             return editor_page(
@@ -295,6 +332,10 @@ pub async fn save(
         }
     };
     can_set_status(&session, status)?;
+    if let Some(msg) = super::section_refusal(&state, &session.user, draft.section.as_deref()).await? {
+        let extra = json!({ "error": msg });
+        return editor_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some(id), Some(&meta), typed_values(&fields), extra).await;
+    }
     if action == "preview" {
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), typed_values(&fields), json!({ "preview": blocks }))
@@ -376,13 +417,36 @@ pub async fn revision_diff(
     let meta = viewable(&state, &session, id).await?;
     let (info, old) = state.store.revision(id, rev).await?.ok_or(AdminError::NotFound)?;
     let current = state.store.current_snapshot(id).await?.ok_or(AdminError::NotFound)?;
-    let lines = diff_lines(&snapshot_text(&state, &old), &snapshot_text(&state, &current));
+    let (old_text, new_text) = (snapshot_text(&state, &old), snapshot_text(&state, &current));
+    let limits = DiffLimits {
+        max_lines: state.config.editor.max_diff_lines,
+        // A line diff of more than 8 MiB of text is unreadable anyway; the bound keeps one
+        // request's memory small whatever the lines' lengths.
+        max_bytes: 8 << 20,
+        deadline: std::time::Duration::from_secs(2),
+    };
+    // Off the async workers: even bounded, a diff is seconds of one core at worst.
+    let diff = tokio::task::spawn_blocking(move || diff_lines(&old_text, &new_text, limits))
+        .await
+        .map_err(|e| AdminError::Internal(anyhow::anyhow!("diff task failed: {e}")))?;
+    // Too large: still 200, with the versions' metadata and the restore button, and a message
+    // in place of the lines (the revision is fine; only its comparison is not shown).
+    let (lines, too_large) = match diff {
+        Diff::Lines(lines) => (lines, None),
+        Diff::TooLarge { lines, .. } => (
+            Vec::new(),
+            Some(format!(
+                "الفرق بين النسختين أكبر من أن يُعرض ({lines} سطراً، والحد {} سطر). يمكنك استعادة النسخة أو فتح كل منهما في المحرر.",
+                limits.max_lines
+            )),
+        ),
+    };
     Ok(render(
         &state,
         Some(&session),
         "admin/diff.html",
         json!({ "id": id, "rev": info.id, "rev_version": info.version, "version": meta.version, "headline": current.headline,
-                "at": local_time(&state, info.created_at), "user": info.user_name, "lines": lines }),
+                "at": local_time(&state, info.created_at), "user": info.user_name, "lines": lines, "too_large": too_large }),
     )?
     .into_response())
 }

@@ -1,18 +1,19 @@
 //! Login, logout and password change. A wrong password and an unknown email get the same
-//! answer in the same time; failures are throttled per client address and email.
+//! answer in the same time; attempts are counted per account and per client address before
+//! the password is checked.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, RawQuery, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
-use super::{cookie_value, render, secure_cookies, AdminError, AdminForm, AdminResult, Session, SESSION_COOKIE};
+use super::{cookie_value, private_cookie, render, secure_cookies, AdminError, AdminForm, AdminResult, Session, SESSION_COOKIE};
 use crate::editor::accounts::{
-    check_password_strength, constant_time_eq, dummy_hash, hash_password, parse_email, random_token, token_hash, verify_password,
+    check_password_strength, constant_time_eq, dummy_hash, hash_password_bounded, parse_email, random_token, token_hash,
+    verify_password_bounded,
 };
+use crate::store::LoginAttempt;
+use crate::web::client_ip::ClientIp;
 use crate::web::pages::query_param;
 use crate::web::AppState;
 
@@ -24,13 +25,11 @@ const BAD_LOGIN: &str = "البريد الإلكتروني أو كلمة الم�
 const LOGIN_COOKIE: &str = "nashir_login";
 
 pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    private_cookie(SESSION_COOKIE, token, "/admin", cookie::SameSite::Lax, max_age, secure)
 }
 
 fn login_cookie(token: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{LOGIN_COOKIE}={token}; Path=/admin/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
+    private_cookie(LOGIN_COOKIE, token, "/admin/login", cookie::SameSite::Strict, 3600, secure)
 }
 
 /// The login form with a fresh double-submit token.
@@ -40,16 +39,6 @@ fn login_page(state: &AppState, status: StatusCode, ctx: serde_json::Value) -> A
     ctx["login_csrf"] = json!(token);
     let html = render(state, None, "admin/login.html", ctx)?;
     Ok((status, [(header::SET_COOKIE, login_cookie(&token, secure_cookies(state)))], html).into_response())
-}
-
-/// The client's address as the server saw it (no proxy headers are trusted).
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())))
-    }
 }
 
 /// Only local admin paths are followed after login, so the form cannot redirect elsewhere.
@@ -82,30 +71,52 @@ pub async fn login(
     let password = fields.get("password").unwrap_or("").to_string();
     let next = safe_next(fields.get("next"));
     let email = parse_email(&email_raw).unwrap_or_else(|_| email_raw.to_lowercase());
-    let key = format!("{ip}|{email}");
-    let window = state.config.editor.login_window_secs as i64;
-    if state.store.login_failures(&key, window).await? >= i64::from(state.config.editor.login_max_failures) {
-        return Err(AdminError::TooMany(format!(
-            "محاولات دخول فاشلة كثيرة لهذا الحساب من عنوانك. انتظر {} دقيقة ثم حاول مجدداً.",
-            (window + 59) / 60
-        )));
+    let editor = &state.config.editor;
+    let window = editor.login_window_secs as i64;
+    // Every attempt is counted before the password is checked, each in one statement that
+    // returns the new count, so concurrent guesses cannot all slip under the limit.
+    //
+    // Two limits, counted apart. Per address: one client cannot try many accounts (behind a
+    // reverse proxy this needs `server.trusted_proxies`, or every client is the proxy). Per
+    // account, from all addresses together: a botnet cannot try many passwords on one editor.
+    // The per-account limit is what lets a stranger delay a real editor, so it only slows
+    // down: its window is fixed from the first attempt and refused attempts never extend it,
+    // so the editor waits at most `login_window_secs` (told in Retry-After), never longer
+    // however many guesses arrive meanwhile; a successful login starts the count over.
+    let account_key = format!("account|{email}");
+    let address_key = format!("address|{ip}");
+    let address = state.store.count_login_attempt(&address_key, window).await?;
+    let account = state.store.count_login_attempt(&account_key, window).await?;
+    if address.attempts > i64::from(editor.login_max_failures_per_address) {
+        return Ok(too_many("محاولات دخول فاشلة كثيرة من عنوانك.", address));
+    }
+    if account.attempts > i64::from(editor.login_max_failures) {
+        return Ok(too_many("محاولات دخول فاشلة كثيرة لهذا الحساب.", account));
     }
     let found = state.store.user_for_login(&email).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(anyhow::Error::from)?;
+    let ok = verify_password_bounded(password, hash).await?;
     let user = match (ok, found) {
         (true, Some((user, _))) => user,
-        _ => {
-            state.store.record_login_failure(&key, window).await?;
-            return login_page(&state, StatusCode::UNAUTHORIZED, json!({ "next": next, "email": email_raw, "error": BAD_LOGIN }));
-        }
+        _ => return login_page(&state, StatusCode::UNAUTHORIZED, json!({ "next": next, "email": email_raw, "error": BAD_LOGIN })),
     };
-    state.store.clear_login_failures(&key).await?;
+    // The account starts over; the address only gets this attempt back, so that signing in
+    // to one's own account between guesses at others does not reset the address's count.
+    state.store.clear_login_failures(&account_key).await?;
+    state.store.forgive_login_attempt(&address_key).await?;
     let token = random_token();
     let ttl = state.config.editor.session_hours as i64 * 3600;
     state.store.create_session(&token_hash(&token), user.id, &random_token(), chrono::Utc::now().timestamp() + ttl).await?;
     let cookie = session_cookie(&token, ttl, secure_cookies(&state));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+}
+
+/// 429 with the wait in minutes and in `Retry-After`.
+fn too_many(why: &str, attempt: LoginAttempt) -> Response {
+    let minutes = (attempt.retry_after + 59) / 60;
+    let mut resp = AdminError::TooMany(format!("{why} انتظر {minutes} دقيقة ثم حاول مجدداً.")).into_response();
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(attempt.retry_after));
+    resp
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session, AdminForm(fields): AdminForm) -> AdminResult<Response> {
@@ -134,11 +145,10 @@ pub async fn change_password(State(state): State<AppState>, session: Session, Ad
         return fail(&msg);
     }
     let (_, hash) = state.store.user_by_id(session.user.id).await?.ok_or(AdminError::LoginRequired)?;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash)).await.map_err(anyhow::Error::from)?;
-    if !ok {
+    if !verify_password_bounded(current, hash).await? {
         return fail("كلمة المرور الحالية غير صحيحة.");
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(anyhow::Error::from)??;
+    let hash = hash_password_bounded(new).await?;
     state.store.set_user_password(session.user.id, &hash, Some(&session.token_hash)).await?;
     Ok(render(&state, Some(&session), "admin/password.html", json!({ "done": true }))?.into_response())
 }
@@ -150,9 +160,11 @@ mod tests {
     #[test]
     fn cookies_are_locked_down() {
         let c = session_cookie("abc", 60, true);
-        assert_eq!(c, "nashir_session=abc; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        let mut parts: Vec<&str> = c.split("; ").collect();
+        parts.sort();
+        assert_eq!(parts, ["HttpOnly", "Max-Age=60", "Path=/admin", "SameSite=Lax", "Secure", "nashir_session=abc"]);
         assert!(!session_cookie("abc", 60, false).contains("Secure"));
-        assert!(login_cookie("t", true).contains("SameSite=Strict") && login_cookie("t", true).ends_with("; Secure"));
+        assert!(login_cookie("t", true).contains("SameSite=Strict") && login_cookie("t", true).contains("; Secure"));
     }
 
     #[test]

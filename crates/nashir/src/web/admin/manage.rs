@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
 use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
-use crate::editor::accounts::{check_password_strength, hash_password, parse_email, random_token, token_hash, Role};
+use crate::editor::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash, Role};
 use crate::editor::imaging::{self, ImagingError};
-use crate::editor::media::{check, original_of_variant, parse_media_name, variants_of, UploadError};
+use crate::editor::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::AppState;
 
@@ -20,10 +20,15 @@ pub async fn users(State(state): State<AppState>, session: Session) -> AdminResu
 async fn users_page(state: &AppState, session: &Session, status: StatusCode, extra: Value) -> AdminResult<Response> {
     let users: Vec<Value> = state
         .store
-        .users()
+        .user_listing()
         .await?
         .iter()
-        .map(|u| json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "role_label": u.role.label() }))
+        .map(|l| {
+            let u = &l.user;
+            json!({ "id": u.id, "email": u.email, "name": u.name, "role": u.role, "role_label": u.role.label(),
+                    "disabled": l.disabled_at.is_some(), "disabled_at": l.disabled_at.map(|t| local_time(state, t)),
+                    "is_me": u.id == session.user.id })
+        })
         .collect();
     let mut ctx = json!({ "users": users });
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
@@ -49,7 +54,7 @@ pub async fn add_user(State(state): State<AppState>, session: Session, AdminForm
     }
     let name =
         Some(fields.text("name")).filter(|n| !n.is_empty()).unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    let hash = hash_password_bounded(password).await?;
     match state.store.create_user(&email, &name, role, &hash).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(StoreError::Conflict(_)) => fail(format!("يوجد حساب بالبريد {email}.")).await,
@@ -75,6 +80,32 @@ pub async fn set_role(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// `POST /admin/users/{id}/access` with `action=disable` or `action=enable`: the owner takes
+/// access away from a person (their sessions end and their API tokens are revoked at once) or
+/// gives it back. Not on oneself: an owner cannot lock themselves out by a stray click.
+pub async fn set_access(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    AdminForm(fields): AdminForm,
+) -> AdminResult<Response> {
+    session.check_csrf(&fields)?;
+    session.require(Role::Owner, "إيقاف الحسابات")?;
+    let disable = match fields.text("action").as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(AdminError::BadRequest("اختر «أوقف» أو «أعد التفعيل».".into())),
+    };
+    if id == session.user.id {
+        return Err(AdminError::BadRequest("لا يمكنك إيقاف حسابك بنفسك؛ اطلب ذلك من مالك آخر.".into()));
+    }
+    if !state.store.set_user_disabled(id, disable).await? {
+        return Err(AdminError::NotFound);
+    }
+    tracing::info!(user = id, by = session.user.id, disabled = disable, "account access changed");
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
 pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
     session.require(Role::Editor, "إدارة الأقسام والوسوم")?;
     taxonomy_page(&state, &session, StatusCode::OK, None).await
@@ -82,8 +113,9 @@ pub async fn taxonomy(State(state): State<AppState>, session: Session) -> AdminR
 
 async fn taxonomy_page(state: &AppState, session: &Session, status: StatusCode, error: Option<String>) -> AdminResult<Response> {
     let sections: Vec<Value> =
-        state.store.sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
-    let tags: Vec<Value> = state.store.tags().await?.into_iter().map(|t| json!({ "id": t.id, "slug": t.slug, "name": t.name })).collect();
+        state.store.all_sections().await?.iter().map(|s| json!({ "slug": s.slug, "name": s.name, "description": s.description })).collect();
+    let tags: Vec<Value> =
+        state.store.all_tags().await?.into_iter().map(|t| json!({ "id": t.id, "slug": t.slug, "name": t.name })).collect();
     Ok((status, render(state, Some(session), "admin/sections.html", json!({ "sections": sections, "tags": tags, "error": error }))?)
         .into_response())
 }
@@ -179,7 +211,8 @@ async fn media_page(state: &AppState, session: &Session, status: StatusCode, ext
         .iter()
         .map(|m: &MediaRecord| {
             let variants = variants_of(&m.file_name).unwrap_or_default();
-            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_else(|| format!("/media/{}", m.file_name));
+            // Originals are never served: the smallest variant is the thumbnail.
+            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_default();
             let widths: Vec<String> = variants.iter().map(|v| v.width.to_string()).collect();
             json!({ "src": thumb, "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
                     "widths": widths.join("، "), "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
@@ -266,33 +299,46 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
     media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
 }
 
-/// `GET /media/{name}`: uploaded images and their variants, public and immutable (the name
-/// holds their hash). A variant missing because its original was uploaded before variants
-/// existed is made now; if that fails, the original answers in its place.
+/// `GET /media/{name}`: the variants of uploaded images, public and immutable (the name holds
+/// their hash). Nothing else: originals, with their EXIF metadata (a photographer's GPS
+/// position, a camera's serial), are kept in `media/originals` and never answered here, and a
+/// name that is not exactly a variant of an upload is a 404. A variant missing because its
+/// original was uploaded before variants existed is made now; if that fails, 404.
 pub async fn serve_media(State(state): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let not_found = || crate::web::PageError::NotFound.into_response();
     let dir = state.config.data_dir.join("media");
-    if let Some((_, _, kind)) = parse_media_name(&name) {
-        return match tokio::fs::read(dir.join(&name)).await {
-            Ok(bytes) => media_response(kind.mime(), bytes),
-            Err(_) => crate::web::PageError::NotFound.into_response(),
-        };
+    // Checked by the name rules below as well; said here so no later change can open a path.
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        return not_found();
     }
-    let Some(originals) = original_of_variant(&name) else { return crate::web::PageError::NotFound.into_response() };
+    let Some(originals) = original_of_variant(&name) else { return not_found() };
+    let mime = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
     if let Ok(bytes) = tokio::fs::read(dir.join(&name)).await {
-        let mime = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
         return media_response(mime, bytes);
     }
     for original in originals {
-        let Ok(bytes) = tokio::fs::read(dir.join(&original)).await else { continue };
+        // An original left in the served folder by an older node during an upgrade.
+        let (d, o) = (dir.clone(), original.clone());
+        match tokio::task::spawn_blocking(move || imaging::secure_original(&d, &o)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, original, "cannot move an original out of the media folder");
+                return not_found();
+            }
+            Err(_) => return not_found(),
+        }
+        if !tokio::fs::try_exists(imaging::originals_dir(&dir).join(&original)).await.unwrap_or(false) {
+            continue;
+        }
         if let Err(e) = imaging::backfill_async(dir.clone(), original.clone()).await {
-            tracing::warn!(error = %e, original, "cannot make the variants of an older upload; serving it whole");
+            tracing::warn!(error = %e, original, "cannot make the variants of an older upload");
         }
         return match tokio::fs::read(dir.join(&name)).await {
-            Ok(variant) => media_response(if name.ends_with(".png") { "image/png" } else { "image/jpeg" }, variant),
-            Err(_) => media_response(parse_media_name(&original).map(|(_, _, k)| k.mime()).unwrap_or("application/octet-stream"), bytes),
+            Ok(variant) => media_response(mime, variant),
+            Err(_) => not_found(),
         };
     }
-    crate::web::PageError::NotFound.into_response()
+    not_found()
 }
 
 fn media_response(mime: &'static str, bytes: Vec<u8>) -> Response {

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/articles/{id}/revisions/{rev}/restore", post(articles::restore))
         .route("/users", get(manage::users).post(manage::add_user))
         .route("/users/{id}/role", post(manage::set_role))
+        .route("/users/{id}/access", post(manage::set_access))
         .route("/sections", get(manage::taxonomy).post(manage::add_section))
         .route("/tags/{id}", post(manage::rename_tag))
         .route("/tokens", get(manage::tokens).post(manage::create_token))
@@ -151,11 +152,30 @@ impl Session {
     }
 }
 
+/// The value of the request's cookie `name`, parsed by the `cookie` crate (malformed pairs
+/// are skipped, not fatal).
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// A `Set-Cookie` value for a cookie scripts cannot read (`HttpOnly`), limited to `path`, that
+/// browsers send back only over https when `secure`.
+pub fn private_cookie(name: &str, value: &str, path: &str, same_site: cookie::SameSite, max_age_secs: i64, secure: bool) -> String {
+    cookie::Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(same_site)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 async fn session_from(parts: &Parts, state: &AppState) -> AdminResult<Option<Session>> {
@@ -176,6 +196,17 @@ impl OptionalFromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         session_from(parts, state).await
     }
+}
+
+/// Why `user` may not file an article under `section`, if they may not: writers choose among
+/// the existing sections (a new name in a draft would otherwise become a public section when
+/// the draft is published); editors and owners may name a new one.
+pub(crate) async fn section_refusal(state: &AppState, user: &User, section: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(section) = section.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    if user.role >= Role::Editor || state.store.section_exists(section).await? {
+        return Ok(None);
+    }
+    Ok(Some(format!("القسم «{}» غير موجود. اختر قسماً من القائمة؛ إضافة الأقسام للمحررين.", section.chars().take(80).collect::<String>())))
 }
 
 /// A path parameter; one that does not parse (`/admin/articles/abc`) is simply not found.

@@ -1,10 +1,10 @@
 //! Uploaded images are resized to a few widths at upload, re-encoded without their metadata,
 //! and pages offer them in `srcset`; pixel bombs are refused; older uploads still show.
 
-use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use nashir::editor::accounts::Role;
 
-use super::{add_user, article_fields, Admin};
+use super::{add_user, article_count, article_fields, Admin};
 use crate::helpers::TestApp;
 use crate::storage_test;
 
@@ -187,8 +187,10 @@ async fn pixel_bombs_and_broken_images_are_refused(app: TestApp) {
 }
 storage_test!(pixel_bombs_and_broken_images_are_refused);
 
-/// Uploads stored before there were variants: pages offer the variants all the same, and the
-/// first request makes them; an original that cannot be resized is served in their place.
+/// Uploads stored before there were variants (and before originals were kept apart), put in
+/// the media folder while the server runs: pages offer the variants all the same, the first
+/// request moves the original out of the served folder and makes them; an original that
+/// cannot be resized is not served in their place.
 async fn older_uploads_still_show(app: TestApp) {
     add_user(&app, "e@example.org", "محرر", Role::Editor).await;
     let e = Admin::login(&app, "e@example.org").await;
@@ -198,7 +200,7 @@ async fn older_uploads_still_show(app: TestApp) {
     let mut bytes = std::io::Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(RgbImage::from_pixel(1000, 500, Rgb([10, 120, 200]))).write_to(&mut bytes, ImageFormat::Png).unwrap();
     std::fs::write(dir.join(old), bytes.into_inner()).unwrap();
-    // Named as a JPEG of 900×600, but not one: resizing fails, the bytes are served as they are.
+    // Named as a JPEG of 900×600, but not one: resizing fails, and its bytes are not served.
     let broken = "fedcba9876543210fedc-900x600.jpg";
     std::fs::write(dir.join(broken), b"\xFF\xD8\xFF not really a jpeg").unwrap();
 
@@ -217,14 +219,233 @@ async fn older_uploads_still_show(app: TestApp) {
     let img = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
     assert_eq!(img.dimensions(), (480, 240));
     assert!(dir.join(format!("{stem}-960w.png")).exists(), "all of its variants were made at once");
+    assert!(!dir.join(old).exists() && dir.join("originals").join(old).exists(), "the original left the served folder");
 
-    let resp = app.get(&format!("/media/{}-900w.jpg", broken.trim_end_matches(".jpg"))).await;
+    // A phone photo stored by its sideways dimensions (names were not upright then): its
+    // variants are made upright, at the widths the page asks for, without its EXIF.
+    let sideways = "00112233445566778899-600x400.jpg";
+    std::fs::write(dir.join(sideways), jpeg_rotated(600, 400)).unwrap();
+    let resp = app.get("/media/00112233445566778899-600x400-480w.jpg").await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"\xFF\xD8\xFF not really a jpeg");
-    // The original itself is still served for what already links it.
-    assert_eq!(app.get(&format!("/media/{old}")).await.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "no EXIF in the variant");
+    assert_eq!(image::load_from_memory(&bytes).unwrap().dimensions(), (480, 720), "upright");
+
+    assert_eq!(app.get(&format!("/media/{}-900w.jpg", broken.trim_end_matches(".jpg"))).await.status(), 404);
+    // Originals are not served, even those that were before.
+    assert_eq!(app.get(&format!("/media/{old}")).await.status(), 404);
+    assert_eq!(app.get(&format!("/media/{broken}")).await.status(), 404);
 }
 storage_test!(older_uploads_still_show);
+
+/// A JPEG as a phone writes it: an EXIF block with the GPS position (33°30'51.38"N) and the
+/// camera's serial number, beside the comment `jpeg` adds.
+fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
+    let plain = jpeg(width, height);
+    // Big-endian TIFF: IFD0 at 8 with GPSInfo (0x8825) pointing at the GPS IFD at 38 and
+    // BodySerialNumber (0xA431, ASCII at 92); the GPS IFD holds GPSLatitudeRef "N" and
+    // GPSLatitude (three rationals at 68).
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
+    tiff.extend_from_slice(&[0xA4, 0x31, 0, 2, 0, 0, 0, 16, 0, 0, 0, 92]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(tiff.len(), 38);
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0, 1, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 68]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(tiff.len(), 68);
+    for (num, den) in [(33u32, 1u32), (30, 1), (5138, 100)] {
+        tiff.extend_from_slice(&num.to_be_bytes());
+        tiff.extend_from_slice(&den.to_be_bytes());
+    }
+    assert_eq!(tiff.len(), 92);
+    tiff.extend_from_slice(b"CAMSERIAL-73519\0");
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// What in a file gives away where and with what it was taken.
+fn carries_metadata(bytes: &[u8]) -> bool {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"Exif\0\0") || has(b"CAMSERIAL") || has(b"secret-source")
+}
+
+/// Finding 2 of issue 15: an upload's original (EXIF, GPS, camera serial) was served under
+/// its own name. Now only metadata-free variants are public; the original is kept in
+/// `media/originals` (for backups and for new variant widths); and an original that an older
+/// version left in the served folder stops being public at the next start.
+async fn originals_are_never_public(app: TestApp) {
+    add_user(&app, "e@example.org", "محرر", Role::Editor).await;
+    let e = Admin::login(&app, "e@example.org").await;
+    let photo = jpeg_with_gps(1200, 800);
+    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&photo)).unwrap();
+    assert!(decoder.exif_metadata().unwrap().is_some_and(|exif| exif.windows(9).any(|w| w == b"CAMSERIAL")), "the test photo has EXIF");
+
+    let (status, html) = e.upload("gps.jpg", "image/jpeg", &photo, "مكان المصدر").await;
+    assert_eq!(status, 201, "{html}");
+    let src = uploaded_src(&html);
+    let name = src.trim_start_matches("/media/").to_string();
+    let stem = name.trim_end_matches(".jpg").to_string();
+    assert_eq!(app.get(&src).await.status(), 404, "the original is not public");
+    for path in [
+        format!("/media/originals%2F{name}"),
+        format!("/media/originals/{name}"),
+        format!("/media/..%2Fmedia%2Foriginals%2F{name}"),
+        format!("/media/{stem}.webp"),
+        format!("/media/{stem}.JPG"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+    let kept = std::fs::read(media_dir(&app).join("originals").join(&name)).expect("the original is kept, apart");
+    assert_eq!(kept, photo, "kept as uploaded, for backups");
+    assert!(!media_dir(&app).join(&name).exists(), "nothing of the original in the served folder");
+    for w in [480, 960, 1200] {
+        let resp = app.get(&format!("/media/{stem}-{w}w.jpg")).await;
+        assert_eq!(resp.status(), 200, "{w}");
+        let bytes = resp.bytes().await.unwrap();
+        assert!(!carries_metadata(&bytes), "variant {w}w carries the original's metadata");
+        assert_eq!(image::load_from_memory(&bytes).unwrap().width(), w);
+    }
+
+    // An upload made the old way: the original in the served folder, no variants. A node
+    // starting on that folder moves it out; its variants are made, without metadata.
+    let old_photo = jpeg_with_gps(1000, 600);
+    let old = format!("{}-1000x600.jpg", hex_hash(&old_photo));
+    let mut config = app.config.clone();
+    config.data_dir = app.config.data_dir.join("restarted");
+    let old_media = config.data_dir.join("media");
+    std::fs::create_dir_all(&old_media).unwrap();
+    std::fs::write(old_media.join(&old), &old_photo).unwrap();
+    let restarted = nashir::Application::build(config, app.store.clone()).await.unwrap();
+    let base = restarted.base_url().to_string();
+    tokio::spawn(restarted.run_until(std::future::pending()));
+    assert!(!old_media.join(&old).exists(), "moved out of the served folder at start");
+    assert_eq!(std::fs::read(old_media.join("originals").join(&old)).unwrap(), old_photo, "kept for backups");
+    let get = |path: String| app.client.get(format!("{base}{path}")).send();
+    assert_eq!(get(format!("/media/{old}")).await.unwrap().status(), 404, "an old original stops being public");
+    let resp = get(format!("/media/{}-480w.jpg", old.trim_end_matches(".jpg"))).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(!carries_metadata(&resp.bytes().await.unwrap()));
+    assert_eq!(get(format!("/media/{old}")).await.unwrap().status(), 404, "still not, once its variants exist");
+}
+storage_test!(originals_are_never_public);
+
+fn hex_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Finding 5 of issue 15: `GET /media/0123456789abcdef0123-0x0-0w.jpg` divided by zero and
+/// dropped the connection; an image with such a name in a body made its page, the feeds and
+/// the API panic on every request.
+async fn zero_sized_image_names_do_not_crash(app: TestApp) {
+    for name in [
+        "0123456789abcdef0123-0x0-0w.jpg",
+        "0123456789abcdef0123-0x5-480w.jpg",
+        "0123456789abcdef0123-5x0-5w.png",
+        "0123456789abcdef0123-0x0.jpg",
+        "0123456789abcdef0123-99999999999x1-480w.jpg",
+        "0123456789abcdef0123-4294967295x4294967295-1600w.jpg",
+        "0123456789abcdef0123-16001x10-1600w.jpg",
+    ] {
+        let resp = app.client.get(format!("{}/media/{name}", app.base)).send().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(resp.status(), 404, "{name}");
+    }
+    let mut draft = nashir::domain::ArticleDraft::new(nashir::domain::Headline::parse("خبر بصورة مستوردة غريبة").unwrap());
+    draft.body = vec![
+        nashir::domain::Block::Paragraph { text: "فقرة.".into() },
+        nashir::domain::Block::Image { src: "/media/0123456789abcdef0123-0x0.jpg".into(), alt: "صورة".into(), caption: None },
+        nashir::domain::Block::Image { src: "/media/0123456789abcdef0123-5x0.png".into(), alt: "أخرى".into(), caption: None },
+    ];
+    draft.source_key = Some("test:zero".into());
+    draft.published_at = Some(chrono::Utc::now());
+    let (id, _) = app.store.upsert_article(&draft).await.unwrap();
+    let slug = app.store.article_by_id(id).await.unwrap().unwrap().slug;
+    for path in [
+        format!("/news/{slug}"),
+        "/feed.xml".into(),
+        "/feed.atom".into(),
+        "/feed.json".into(),
+        format!("/api/v1/articles/{id}"),
+        "/".into(),
+    ] {
+        let resp = app.client.get(format!("{}{path}", app.base)).send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(resp.status(), 200, "{path}");
+        let text = resp.text().await.unwrap();
+        if path.contains(slug.as_str()) || path.contains("api") {
+            assert!(text.contains("0123456789abcdef0123-0x0.jpg"), "{path} shows the image as written: {text}");
+        }
+    }
+}
+storage_test!(zero_sized_image_names_do_not_crash);
+
+/// Finding 8 of issue 15 (image addresses): `//host` and `/\host` were taken for paths on
+/// this site. The editor and the API refuse such an image with an Arabic 422; one already
+/// stored (an older import) is not shown.
+async fn image_addresses_are_parsed(app: TestApp) {
+    add_user(&app, "e@example.org", "محرر", Role::Editor).await;
+    let e = Admin::login(&app, "e@example.org").await;
+    for src in [
+        "//evil.example/a.jpg",
+        "/\\evil.example/a.jpg",
+        "\\\\evil.example/a.jpg",
+        "javascript:alert(1)",
+        "http:evil.example/a.jpg",
+        "data:image/png;base64,AAAA",
+    ] {
+        let body = format!("فقرة.\n\n![صورة]({src})");
+        let (status, html) = e.post("/admin/articles", &article_fields("خبر بصورة من موقع آخر", &body, "draft")).await;
+        assert_eq!(status, 422, "{src}");
+        assert!(html.contains("رابط الصورة") && html.contains("غير مقبول"), "{src}: {html}");
+        let mut featured = article_fields("خبر بصورة رئيسية من موقع آخر", "فقرة.", "draft");
+        featured.push(("featured_src", src));
+        featured.push(("featured_alt", "وصف"));
+        assert_eq!(e.post("/admin/articles", &featured).await.0, 422, "featured {src}");
+    }
+    assert_eq!(article_count(&app).await, 0, "nothing saved");
+
+    let (status, html) = e.post("/admin/tokens", &[("name", "سكربت")]).await;
+    assert_eq!(status, 200);
+    let at = html.find("nsr_").unwrap();
+    let token = html[at..at + 68].to_string();
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/articles", app.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "headline": "خبر من سكربت", "body": "فقرة.\n\n![صورة](//evil.example/a.jpg)" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let json: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "invalid_article", "{json}");
+
+    // Stored before the check (an older import): the page, the feeds and the API leave it out.
+    let mut draft = nashir::domain::ArticleDraft::new(nashir::domain::Headline::parse("خبر مستورد قديم").unwrap());
+    draft.body = vec![
+        nashir::domain::Block::Paragraph { text: "فقرة.".into() },
+        nashir::domain::Block::Image { src: "//evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None },
+        nashir::domain::Block::Image { src: "/\\evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None },
+    ];
+    draft.source_key = Some("test:old-import".into());
+    draft.published_at = Some(chrono::Utc::now());
+    let (id, _) = app.store.upsert_article(&draft).await.unwrap();
+    let slug = app.store.article_by_id(id).await.unwrap().unwrap().slug;
+    for path in [format!("/news/{slug}"), "/feed.xml".into(), "/feed.json".into(), format!("/api/v1/articles/{id}")] {
+        let (status, text) = app.get_text(&path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!text.contains("evil.example"), "{path}: {text}");
+    }
+}
+storage_test!(image_addresses_are_parsed);
 
 /// How long a camera-sized upload takes to store (decode, three resizes, three encodes):
 /// `cargo test -p nashir --test it -- --ignored upload_timing --nocapture`.

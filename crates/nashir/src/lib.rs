@@ -2,17 +2,18 @@
 //! library so tests drive exactly what production runs.
 //!
 //! The modules are layered: each uses only modules below it (domain, entities, metrics;
-//! config; store, render; editor, search; related, mail; ingest, newsletter; demo, tasks;
+//! config; store, render; accounts, media, search; related, mail; ingest, newsletter; demo, tasks;
 //! web; cli). The order and the test that enforces it are in `src/layers.rs`.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
-pub mod editor;
 pub mod entities;
 pub mod ingest;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod newsletter;
 pub mod related;

@@ -260,7 +260,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
         // Originals uploaded before they were kept apart leave the served folder (the media
         // route would not answer them anyway; this is so their variants can be made).
-        match crate::editor::imaging::secure_originals(&config.data_dir.join("media")) {
+        match crate::media::imaging::secure_originals(&config.data_dir.join("media")) {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),

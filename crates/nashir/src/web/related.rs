@@ -142,11 +142,11 @@ async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'stat
         return Err("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …");
     };
     let expected = state.config.api.admin_token.as_str();
-    if !expected.is_empty() && crate::editor::accounts::constant_time_eq(given, expected) {
+    if !expected.is_empty() && crate::accounts::constant_time_eq(given, expected) {
         return Ok(());
     }
-    match state.store.user_for_api_token(&crate::editor::accounts::token_hash(given)).await {
-        Ok(Some(user)) if user.role >= crate::editor::accounts::Role::Editor => Ok(()),
+    match state.store.user_for_api_token(&crate::accounts::token_hash(given)).await {
+        Ok(Some(user)) if user.role >= crate::domain::Role::Editor => Ok(()),
         Ok(Some(_)) => Err("تعديل المقالات المقترحة للمحررين فقط"),
         Ok(None) => Err("رمز API مفقود أو غير صحيح"),
         Err(_) => Err("تعذّر التحقق من الرمز الآن؛ أعد المحاولة"),

@@ -102,7 +102,7 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => match crate::editor::media::responsive(src) {
+                Block::Image { src, alt, caption } => match crate::media::responsive(src) {
                     Some((largest, srcset, width, height)) => BlockView::Image {
                         src: largest,
                         alt: alt.clone(),

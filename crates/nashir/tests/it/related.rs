@@ -310,7 +310,8 @@ storage_test!(unpublished_articles_leave_the_suggestions);
 /// work on the JSON endpoint without the site-wide admin token.
 async fn editors_curate_suggestions_in_the_admin(app: TestApp) {
     use crate::editor::{add_user, Admin};
-    use nashir::editor::accounts::{random_token, token_hash, Role};
+    use nashir::accounts::{random_token, token_hash};
+    use nashir::domain::Role;
     let ids = newsroom(&app.store).await;
     let editor_id = add_user(&app, "desk@example.org", "مكتب التحرير", Role::Editor).await;
     let writer_id = add_user(&app, "writer@example.org", "كاتب", Role::Writer).await;

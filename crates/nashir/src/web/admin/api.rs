@@ -13,8 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use crate::accounts::token_hash;
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
-use crate::editor::accounts::{token_hash, Role, User};
+use crate::domain::{Role, User};
 use crate::ingest::markup;
 use crate::store::{EditError, StoreError};
 use crate::web::openapi::{ArticleState, EditableArticle, Error};

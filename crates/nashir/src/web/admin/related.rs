@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use super::{render, AdminError, AdminForm, AdminPath, AdminResult, Session};
-use crate::editor::accounts::Role;
+use crate::domain::Role;
 use crate::related::EditorAction;
 use crate::store::related as store_related;
 use crate::web::AppState;

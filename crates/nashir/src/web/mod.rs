@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod api;
+mod api_types;
 mod cache;
 pub mod client_ip;
 mod error;
@@ -142,26 +143,29 @@ fn has_control_characters(uri: &axum::http::Uri) -> bool {
     decoded(uri.path()) || uri.query().is_some_and(|q| decoded(&q.replace('+', " ")))
 }
 
-/// An error answer in the reader's language: JSON with a stable code under `/api/`, the
-/// Arabic error page elsewhere. Never cached.
-fn error_answer(api: bool, status: StatusCode, code: &'static str, message: &str) -> axum::response::Response {
+/// An error answer in the reader's language: JSON with the table's stable code under
+/// `/api/`, the Arabic error page elsewhere. Never cached.
+fn error_answer(api: bool, code: error::ErrorCode) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let no_store = (axum::http::header::CACHE_CONTROL, "private, no-store");
-    if api {
-        (status, [no_store], axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+    let mut response = if api {
+        ApiError::new(code).into_response()
     } else {
+        let status = code.status();
         let title = if status.is_server_error() { "خطأ في الخادم" } else { "طلب غير صالح" };
-        (status, [no_store], axum::response::Html(error_page(status.as_u16(), title, message))).into_response()
-    }
+        (status, axum::response::Html(error_page(status.as_u16(), title, code.message()))).into_response()
+    };
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private, no-store"));
+    response
 }
 
 /// Rejections made below the handlers — axum's extractors (a path that is not UTF-8, a form
 /// that is not a form), the body limit, the timeout — come as English plain text or nothing;
-/// they become the Arabic page, or a JSON error with a stable code, that every other error is.
+/// they become the Arabic page, or a JSON error from the one table, that every other error is.
 async fn humane_errors(request: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    use error::ErrorCode;
     let api = request.uri().path().starts_with("/api/");
     if has_control_characters(request.uri()) {
-        return error_answer(api, StatusCode::BAD_REQUEST, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة.");
+        return error_answer(api, ErrorCode::InvalidCharacters);
     }
     let response = next.run(request).await;
     let status = response.status();
@@ -169,17 +173,18 @@ async fn humane_errors(request: Request<axum::body::Body>, next: axum::middlewar
     if !status.is_client_error() || !plain {
         return response;
     }
-    let (code, message) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "الطلب أكبر من الحد المسموح به."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "نوع المحتوى المرسل غير مقبول هنا."),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان."),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً."),
-        StatusCode::NOT_FOUND => ("not_found", "الصفحة أو المورد غير موجود."),
-        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً."),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ("forbidden", "غير مسموح."),
-        _ => ("bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة."),
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        _ => ErrorCode::BadRequest,
     };
-    let mut answer = error_answer(api, status, code, message);
+    let mut answer = error_answer(api, code);
     // Keep what the client needs to act: which methods are allowed, when to come back.
     for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER, axum::http::header::WWW_AUTHENTICATE] {
         if let Some(value) = response.headers().get(&name) {

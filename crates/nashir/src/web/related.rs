@@ -3,12 +3,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Html;
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::api_types::{EntityLink, RelatedArticle, RelatedEditorView};
+use super::error::ErrorCode;
 use super::pages::{query_param, site_view};
 use super::view::{BlockView, SummaryView};
 use super::{ApiError, AppState, PageError};
@@ -85,12 +87,12 @@ pub fn inline_position(blocks: &[BlockView]) -> Option<usize> {
     None
 }
 
-/// The JSON the article API adds.
-pub fn api_fields(extras: &Extras) -> (Value, Value) {
-    let related: Vec<Value> = extras.related.iter().map(|r| json!({ "id": r.id, "headline": r.headline, "url": r.url })).collect();
-    let entities: Vec<Value> =
-        extras.entities.iter().map(|e| json!({ "name": e.name, "kind": e.kind, "slug": e.slug, "url": e.url })).collect();
-    (Value::Array(related), Value::Array(entities))
+/// What the article API adds: the suggestions and entities without their relative paths.
+pub fn api_fields(extras: Extras) -> (Vec<RelatedArticle>, Vec<EntityLink>) {
+    let related = extras.related.into_iter().map(|r| RelatedArticle { id: r.id, headline: r.headline, url: r.url }).collect();
+    let entities =
+        extras.entities.into_iter().map(|e| EntityLink { name: e.name, kind: e.kind.into(), slug: e.slug, url: e.url }).collect();
+    (related, entities)
 }
 
 const KIND_LABELS: [(crate::entities::Kind, &str); 3] =
@@ -137,24 +139,22 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
 
 /// Editors only: an editor's or owner's API token (created in the admin), or the site-wide
 /// `api.admin_token` for scripts that predate accounts. With neither, the endpoint is closed.
-async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
+/// A missing or wrong token is answered `forbidden` (403), not `unauthorized`: so it has
+/// always been, and scripts depend on it.
+async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let forbidden = |message: &'static str| ApiError::with_message(ErrorCode::Forbidden, message);
     let Some(given) = super::admin::api::bearer_token(headers) else {
-        return Err("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …");
+        return Err(forbidden("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …"));
     };
     let expected = state.config.api.admin_token.as_str();
     if !expected.is_empty() && crate::accounts::constant_time_eq(given, expected) {
         return Ok(());
     }
-    match state.store.user_for_api_token(&crate::accounts::token_hash(given)).await {
-        Ok(Some(user)) if user.role >= crate::domain::Role::Editor => Ok(()),
-        Ok(Some(_)) => Err("تعديل المقالات المقترحة للمحررين فقط"),
-        Ok(None) => Err("رمز API مفقود أو غير صحيح"),
-        Err(_) => Err("تعذّر التحقق من الرمز الآن؛ أعد المحاولة"),
+    match state.store.user_for_api_token(&crate::accounts::token_hash(given)).await? {
+        Some(user) if user.role >= crate::domain::Role::Editor => Ok(()),
+        Some(_) => Err(forbidden("تعديل المقالات المقترحة للمحررين فقط")),
+        None => Err(forbidden("رمز API مفقود أو غير صحيح")),
     }
-}
-
-fn forbidden(message: &str) -> Response {
-    (StatusCode::FORBIDDEN, Json(json!({ "error": { "code": "forbidden", "message": message } }))).into_response()
 }
 
 async fn article_id(state: &AppState, id_or_slug: &str) -> Result<i64, ApiError> {
@@ -162,13 +162,13 @@ async fn article_id(state: &AppState, id_or_slug: &str) -> Result<i64, ApiError>
         Ok(id) => state.store.article_by_id(id).await?,
         Err(_) => state.store.published_article(id_or_slug).await?,
     };
-    Ok(found.ok_or(ApiError::NotFound("المقال"))?.id)
+    Ok(found.ok_or_else(|| ApiError::not_found("المقال"))?.id)
 }
 
-async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError> {
-    let suggestions = store_related::suggestions(&state.store, id).await?;
+async fn editor_view(state: &AppState, id: i64) -> Result<Json<RelatedEditorView>, ApiError> {
+    let suggestions = store_related::suggestions(&state.store, id).await?.into_iter().map(Into::into).collect();
     let duplicates = store_related::duplicates_of(&state.store, id).await?;
-    Ok(Json(json!({ "article_id": id, "suggestions": suggestions, "duplicates": duplicates })))
+    Ok(Json(RelatedEditorView { article_id: id, suggestions, duplicates }))
 }
 
 /// `GET /api/v1/articles/{id}/related`: every suggestion with the editor's flags, and the
@@ -176,43 +176,43 @@ async fn editor_view(state: &AppState, id: i64) -> Result<Json<Value>, ApiError>
 #[utoipa::path(get, path = "/articles/{id_or_slug}/related", tag = "related", security(("bearer" = []), ("admin_token" = [])),
     params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),
     responses(
-        (status = 200, description = "Suggestions with the editors' flags, and near-duplicates", body = super::openapi::RelatedEditorView),
-        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::openapi::Error),
-        (status = 404, description = "No such article", body = super::openapi::Error),
+        (status = 200, description = "Suggestions with the editors' flags, and near-duplicates", body = RelatedEditorView),
+        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::error::Error),
+        (status = 404, description = "No such article", body = super::error::Error),
     ))]
-pub async fn get_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>) -> Response {
-    if let Err(message) = check_admin(&state, &headers).await {
-        return forbidden(message);
-    }
-    match article_id(&state, &id_or_slug).await {
-        Ok(id) => editor_view(&state, id).await.into_response(),
-        Err(e) => e.into_response(),
-    }
+pub async fn get_suggestions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id_or_slug): Path<String>,
+) -> Result<Json<RelatedEditorView>, ApiError> {
+    check_admin(&state, &headers).await?;
+    let id = article_id(&state, &id_or_slug).await?;
+    editor_view(&state, id).await
 }
 
 /// `POST /api/v1/articles/{id}/related` with `{"pin": id}`, `{"remove": id}`, `{"unpin": id}`
 /// or `{"restore": id}`.
 #[utoipa::path(post, path = "/articles/{id_or_slug}/related", tag = "related", security(("bearer" = []), ("admin_token" = [])),
     params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),
-    request_body = super::openapi::RelatedAction,
+    request_body = super::api_types::RelatedAction,
     responses(
-        (status = 200, description = "The suggestions after the change", body = super::openapi::RelatedEditorView),
-        (status = 400, description = "Not one of pin, remove, unpin, restore with a positive id (`invalid_body`)", body = super::openapi::Error),
-        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::openapi::Error),
-        (status = 404, description = "No such article", body = super::openapi::Error),
+        (status = 200, description = "The suggestions after the change", body = RelatedEditorView),
+        (status = 400, description = "Not one of pin, remove, unpin, restore with a positive id (`invalid_body`)", body = super::error::Error),
+        (status = 403, description = "No token, a wrong one, or a writer's (editors and owners only)", body = super::error::Error),
+        (status = 404, description = "No such article", body = super::error::Error),
     ))]
-pub async fn edit_suggestions(State(state): State<AppState>, headers: HeaderMap, Path(id_or_slug): Path<String>, body: Bytes) -> Response {
-    if let Err(message) = check_admin(&state, &headers).await {
-        return forbidden(message);
-    }
-    match edit(&state, &id_or_slug, &body).await {
-        Ok(v) => v.into_response(),
-        Err(e) => e.into_response(),
-    }
+pub async fn edit_suggestions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id_or_slug): Path<String>,
+    body: Bytes,
+) -> Result<Json<RelatedEditorView>, ApiError> {
+    check_admin(&state, &headers).await?;
+    edit(&state, &id_or_slug, &body).await
 }
 
-async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Value>, ApiError> {
-    let bad = |message: &str| ApiError::BadRequest { code: "invalid_body", message: message.to_string() };
+async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<RelatedEditorView>, ApiError> {
+    let bad = |message: &'static str| ApiError::with_message(ErrorCode::InvalidBody, message);
     let value: Value = serde_json::from_slice(body).map_err(|_| bad("الطلب يجب أن يكون JSON مثل {\"pin\": 12} أو {\"remove\": 12}"))?;
     let obj = value.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("أرسل حقلاً واحداً: pin أو remove أو unpin أو restore"))?;
     let (key, target) = obj.iter().next().expect("one field");
@@ -229,7 +229,7 @@ async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Va
         return Err(bad("لا يمكن اقتراح المقال على نفسه"));
     }
     if state.store.article_by_id(target).await?.is_none() {
-        return Err(ApiError::NotFound("المقال المقترح"));
+        return Err(ApiError::not_found("المقال المقترح"));
     }
     // Pages show the pin or removal at once; the related follower refills the list.
     store_related::apply_editor_action(&state.store, id, target, action).await?;

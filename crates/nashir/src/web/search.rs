@@ -6,6 +6,8 @@ use axum::Json;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
+use super::api_types::{SearchHit, SearchResults as SearchAnswer};
+use super::error::{Error, ErrorCode};
 use super::pages::{site_view, url_pairs};
 use super::{ApiError, AppState, PageError};
 use crate::render::{absolute_url, paths};
@@ -126,12 +128,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         ("offset" = Option<u64>, Query, description = "Hits to skip, 0–10000"),
     ),
     responses(
-        (status = 200, description = "Hits, best first", body = super::openapi::SearchResults),
-        (status = 400, description = "Unknown parameter, bad date or number, query too long (`invalid_query`)", body = super::openapi::Error),
+        (status = 200, description = "Hits, best first", body = SearchAnswer),
+        (status = 400, description = "Unknown parameter, bad date or number, query too long (`invalid_query`)", body = Error),
     ))]
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchAnswer>, ApiError> {
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
-    let bad = |message: String| ApiError::BadRequest { code: "invalid_query", message };
+    let bad = |message: String| ApiError::with_message(ErrorCode::InvalidQuery, message);
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !["q", "section", "from", "to", "limit", "offset"].contains(&k.as_str())) {
         return Err(bad(format!("معامل غير معروف: {}", unknown.chars().take(40).collect::<String>())));
     }
@@ -147,20 +149,18 @@ pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resu
     let limit = number("limit", 10, 100)?.max(1);
     let offset = number("offset", 0, 10_000)?;
     let (_, results) = run(&state, &p, limit, offset).await?;
-    let hits: Vec<Value> = results
+    let hits = results
         .hits
-        .iter()
-        .map(|h| {
-            json!({
-                "id": h.id,
-                "headline": h.headline,
-                "url": absolute_url(&state.base_url, &paths::article(&h.slug)),
-                "published_at": h.published_at.map(|t| t.to_rfc3339()),
-                "section": h.section,
-                "snippet": h.snippet,
-                "score": h.score,
-            })
+        .into_iter()
+        .map(|h| SearchHit {
+            id: h.id,
+            url: absolute_url(&state.base_url, &paths::article(&h.slug)),
+            headline: h.headline,
+            published_at: h.published_at.map(|t| t.to_rfc3339()),
+            section: h.section,
+            snippet: h.snippet,
+            score: f64::from(h.score),
         })
         .collect();
-    Ok(Json(json!({ "query": p.q, "total": results.total, "limit": limit, "offset": offset, "hits": hits })))
+    Ok(Json(SearchAnswer { query: p.q, total: results.total as u64, limit: limit as u64, offset: offset as u64, hits }))
 }

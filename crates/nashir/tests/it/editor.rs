@@ -152,7 +152,7 @@ async fn sessions_and_login(app: TestApp) {
     let resp = app.get("/admin/login").await;
     assert_eq!(
         (resp.headers()["cache-control"].to_str().unwrap(), resp.headers()["x-frame-options"].to_str().unwrap()),
-        ("no-store", "DENY")
+        ("private, no-store", "DENY")
     );
 
     // Unknown email and wrong password look the same.

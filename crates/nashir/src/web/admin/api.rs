@@ -6,59 +6,18 @@ use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::DateTime;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::accounts::token_hash;
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 use crate::domain::{Role, User};
 use crate::ingest::markup;
-use crate::store::{EditError, StoreError};
-use crate::web::openapi::{ArticleState, EditableArticle, Error};
-use crate::web::AppState;
-
-#[derive(Debug)]
-pub struct ApiFailure {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-fn fail(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiFailure {
-    ApiFailure { status, code, message: message.into() }
-}
-
-impl From<StoreError> for ApiFailure {
-    fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "admin api failed");
-        fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي")
-    }
-}
-
-impl From<EditError> for ApiFailure {
-    fn from(e: EditError) -> Self {
-        match e {
-            EditError::NotFound => fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"),
-            EditError::VersionConflict { .. } => fail(StatusCode::CONFLICT, "version_conflict", e.to_string()),
-            EditError::SlugTaken(_) => fail(StatusCode::CONFLICT, "slug_taken", e.to_string()),
-            EditError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl IntoResponse for ApiFailure {
-    fn into_response(self) -> Response {
-        let mut resp = (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        }
-        resp
-    }
-}
+use crate::web::api_types::{ArticleState, EditableArticle};
+use crate::web::error::{Error, ErrorCode};
+use crate::web::{ApiError, AppState};
 
 /// The token of an `Authorization: Bearer …` header, when one is sent and not blank.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -74,12 +33,11 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 pub struct ApiUser(pub User);
 
 impl FromRequestParts<AppState> for ApiUser {
-    type Rejection = ApiFailure;
+    type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers)
-            .ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "أرسل رمز API في الترويسة Authorization: Bearer …"))?;
+        let token = bearer_token(&parts.headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
         let user = state.store.user_for_api_token(&token_hash(token)).await?;
-        user.map(ApiUser).ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "unauthorized", "رمز API غير صالح أو أُلغي"))
+        user.map(ApiUser).ok_or_else(|| ApiError::with_message(ErrorCode::Unauthorized, "رمز API غير صالح أو أُلغي"))
     }
 }
 
@@ -108,48 +66,47 @@ pub struct ArticleInput {
     pub version: Option<i64>,
 }
 
-fn parse_input(bytes: &[u8]) -> Result<ArticleInput, ApiFailure> {
+fn parse_input(bytes: &[u8]) -> Result<ArticleInput, ApiError> {
     serde_json::from_slice(bytes)
-        .map_err(|e| fail(StatusCode::BAD_REQUEST, "invalid_json", format!("جسم الطلب ليس JSON صالحاً للمقال: {e}")))
+        .map_err(|e| ApiError::with_message(ErrorCode::InvalidJson, format!("جسم الطلب ليس JSON صالحاً للمقال: {e}")))
 }
 
-fn invalid(message: impl Into<String>) -> ApiFailure {
-    fail(StatusCode::UNPROCESSABLE_ENTITY, "invalid_article", message)
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
+    ApiError::with_message(ErrorCode::InvalidArticle, message)
 }
 
-fn forbidden(message: &str) -> ApiFailure {
-    fail(StatusCode::FORBIDDEN, "forbidden", message)
+fn forbidden(message: &'static str) -> ApiError {
+    ApiError::with_message(ErrorCode::Forbidden, message)
 }
 
-fn too_large(message: impl Into<String>) -> ApiFailure {
-    fail(StatusCode::UNPROCESSABLE_ENTITY, "article_too_large", message)
+fn article_not_found() -> ApiError {
+    ApiError::not_found("المقال")
 }
 
-async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiFailure> {
+async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiError> {
     let limits = state.config.editor.article_limits();
     // Before anything is parsed: an oversized body costs no more than reading it.
-    limits.check_chars(&[&input.headline, &input.lead, &input.body]).map_err(|e| too_large(e.to_string()))?;
-    let mut d = ArticleDraft::new(Headline::parse(&input.headline).map_err(|e| invalid(e.to_string()))?);
+    limits
+        .check_chars(&[&input.headline, &input.lead, &input.body])
+        .map_err(|e| ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string()))?;
+    let mut d = ArticleDraft::new(Headline::parse(&input.headline)?);
     d.lead = input.lead.trim().to_string();
     if let Some(src) = crate::ingest::plaintext::refused_image(&input.body) {
         return Err(invalid(super::articles::refused_image_message(&src)));
     }
-    d.body = markup::parse_off_worker(&input.body).await.map_err(|e| {
-        tracing::error!(error = %e, "admin api failed");
-        fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي")
-    })?;
+    d.body = markup::parse_off_worker(&input.body).await.map_err(ApiError::internal)?;
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));
     }
-    limits.check_blocks(d.body.len()).map_err(|e| too_large(e.to_string()))?;
+    limits.check_blocks(d.body.len())?;
     d.section = input.section.clone().filter(|s| !s.trim().is_empty());
     d.tags = input.tags.clone();
     d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };
     d.slug = match input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(Slug::parse(s).map_err(|e| invalid(e.to_string()))?),
+        Some(s) => Some(Slug::parse(s)?),
         None => None,
     };
-    d.status = Status::parse(input.status.as_deref().unwrap_or("draft")).map_err(|e| invalid(e.to_string()))?;
+    d.status = Status::parse(input.status.as_deref().unwrap_or("draft"))?;
     d.published_at = match input.published_at.as_deref() {
         Some(t) => Some(
             DateTime::parse_from_rfc3339(t)
@@ -174,28 +131,34 @@ async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result
 }
 
 /// Writers choose among existing sections (`invalid_article` otherwise).
-async fn check_section(state: &AppState, user: &User, draft: &ArticleDraft) -> Result<(), ApiFailure> {
+async fn check_section(state: &AppState, user: &User, draft: &ArticleDraft) -> Result<(), ApiError> {
     match super::section_refusal(state, user, draft.section.as_deref()).await? {
         Some(msg) => Err(invalid(msg)),
         None => Ok(()),
     }
 }
 
-fn check_alt(body: &[Block]) -> Result<(), ApiFailure> {
+fn check_alt(body: &[Block]) -> Result<(), ApiError> {
     if body.iter().any(|b| matches!(b, Block::Image { alt, .. } if alt.trim().is_empty())) {
         return Err(invalid("لا يُنشر مقال فيه صورة بلا نص بديل (alt)"));
     }
     Ok(())
 }
 
-async fn summary(state: &AppState, id: i64) -> Result<Value, ApiFailure> {
-    let a = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
-    Ok(json!({ "id": a.id, "slug": a.slug, "status": a.status, "version": a.version,
-               "published_at": a.published_at.map(|t| t.to_rfc3339()), "headline": a.headline }))
+async fn summary(state: &AppState, id: i64) -> Result<ArticleState, ApiError> {
+    let a = state.store.article_by_id(id).await?.ok_or_else(article_not_found)?;
+    Ok(ArticleState {
+        id: a.id,
+        slug: a.slug.to_string(),
+        status: a.status.into(),
+        version: a.version,
+        published_at: a.published_at.map(|t| t.to_rfc3339()),
+        headline: a.headline,
+    })
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiFailure> {
-    raw.parse::<i64>().map_err(|_| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود (استعمل المعرّف الرقمي)"))
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| ApiError::with_message(ErrorCode::NotFound, "المقال غير موجود (استعمل المعرّف الرقمي)"))
 }
 
 /// Creates an article (a draft unless an editor says otherwise).
@@ -213,7 +176,7 @@ pub async fn api_create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiFailure> {
+) -> Result<(StatusCode, Json<ArticleState>), ApiError> {
     let input = parse_input(&body)?;
     let draft = to_draft(&state, &input, &user).await?;
     check_section(&state, &user, &draft).await?;
@@ -239,10 +202,10 @@ pub async fn api_update(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiFailure> {
+) -> Result<Json<ArticleState>, ApiError> {
     let id = parse_id(&id)?;
     let input = parse_input(&body)?;
-    let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    let meta = state.store.article_meta(id).await?.ok_or_else(article_not_found)?;
     if user.role < Role::Editor && !(meta.created_by == Some(user.id) && meta.status == Status::Draft) {
         return Err(forbidden("يستطيع الكاتب تعديل مسوداته فقط"));
     }
@@ -264,18 +227,30 @@ pub async fn api_update(
         (status = 403, description = "A writer's token, someone else's article", body = Error),
         (status = 404, description = "No such article", body = Error),
     ))]
-pub async fn api_edit(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiFailure> {
+pub async fn api_edit(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<EditableArticle>, ApiError> {
     let id = parse_id(&id)?;
-    let meta = state.store.article_meta(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    let meta = state.store.article_meta(id).await?.ok_or_else(article_not_found)?;
     if user.role < Role::Editor && meta.created_by != Some(user.id) {
         return Err(forbidden("هذا المقال ليس لك"));
     }
-    let s = state.store.current_snapshot(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
-    Ok(Json(json!({
-        "id": id, "version": meta.version, "headline": s.headline, "lead": s.lead, "body": markup::serialize(&s.body),
-        "section": s.section, "tags": s.tags, "authors": s.authors, "slug": s.slug, "status": s.status,
-        "published_at": s.published_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
-    })))
+    let s = state.store.current_snapshot(id).await?.ok_or_else(article_not_found)?;
+    Ok(Json(EditableArticle {
+        id,
+        version: meta.version,
+        headline: s.headline,
+        lead: s.lead,
+        body: markup::serialize(&s.body),
+        section: s.section,
+        tags: s.tags,
+        authors: s.authors,
+        slug: s.slug,
+        status: s.status.into(),
+        published_at: s.published_at.and_then(|t| DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -302,7 +277,7 @@ pub async fn api_publish(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiFailure> {
+) -> Result<Json<ArticleState>, ApiError> {
     let id = parse_id(&id)?;
     if user.role < Role::Editor {
         return Err(forbidden("النشر للمحررين فقط"));
@@ -310,9 +285,9 @@ pub async fn api_publish(
     let input: PublishInput = if body.iter().all(u8::is_ascii_whitespace) {
         PublishInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| fail(StatusCode::BAD_REQUEST, "invalid_json", format!("جسم الطلب غير صالح: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::with_message(ErrorCode::InvalidJson, format!("جسم الطلب غير صالح: {e}")))?
     };
-    let article = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    let article = state.store.article_by_id(id).await?.ok_or_else(article_not_found)?;
     check_alt(&article.body)?;
     let now = chrono::Utc::now().timestamp();
     let at = match input.published_at.as_deref() {
@@ -337,12 +312,12 @@ pub async fn api_unpublish(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiFailure> {
+) -> Result<Json<ArticleState>, ApiError> {
     let id = parse_id(&id)?;
     if user.role < Role::Editor {
         return Err(forbidden("إلغاء النشر للمحررين فقط"));
     }
-    let article = state.store.article_by_id(id).await?.ok_or_else(|| fail(StatusCode::NOT_FOUND, "not_found", "المقال غير موجود"))?;
+    let article = state.store.article_by_id(id).await?.ok_or_else(article_not_found)?;
     state.store.set_article_status(id, Status::Draft, article.published_at.map(|t| t.timestamp()), Some(user.id)).await?;
     Ok(Json(summary(&state, id).await?))
 }

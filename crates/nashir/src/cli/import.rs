@@ -8,7 +8,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::ingest::bulk::{self, Defaults, Format, ParseOptions, Summary};
+use crate::ingest::bulk::{self, Defaults, Format, Summary};
+use crate::ingest::record::ParseOptions;
 use crate::ingest::{self, plaintext, ImportOptions};
 use crate::store::{Store, UpsertOutcome};
 

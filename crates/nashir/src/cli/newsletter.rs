@@ -10,10 +10,11 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
+use crate::domain::Frequency;
 use crate::domain::{Email, HeaderText};
 use crate::newsletter::digest::IssueRequest;
 use crate::newsletter::worker::Worker;
-use crate::newsletter::{Frequency, Newsletter};
+use crate::newsletter::Newsletter;
 
 #[derive(Args, Debug)]
 pub struct NewsletterArgs {

@@ -9,7 +9,7 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
-pub async fn serve(config: Config, store: crate::Store) -> anyhow::Result<ExitCode> {
+pub async fn serve(config: Config, store: crate::store::Store) -> anyhow::Result<ExitCode> {
     let database = redact_url(&config.effective_database_url());
     let app = Application::build(config, store).await?;
     tracing::info!(addr = %app.local_addr(), %database, "serving");

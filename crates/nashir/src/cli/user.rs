@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use crate::accounts::{check_password_strength, hash_password, parse_email};
 use crate::config::Config;
-use crate::editor::accounts::{check_password_strength, hash_password, parse_email, Role};
+use crate::domain::Role;
 use crate::store::StoreError;
 
 #[derive(Args, Debug)]

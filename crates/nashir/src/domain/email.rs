@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use anyhow::Context;
+
 /// Longest input a form field may carry; longer ones are refused before any parsing.
 pub const MAX_INPUT_CHARS: usize = 10_000;
 
@@ -115,6 +117,18 @@ impl HeaderText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `Name <addr>` or `addr`, with the name free of line breaks and the address valid.
+pub fn parse_mailbox(s: &str) -> anyhow::Result<lettre::message::Mailbox> {
+    HeaderText::parse(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (name, addr) = match (s.find('<'), s.rfind('>')) {
+        (Some(l), Some(r)) if l < r => (Some(s[..l].trim().trim_matches('"').to_string()), &s[l + 1..r]),
+        _ => (None, s),
+    };
+    let email = Email::parse(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let address: lettre::Address = email.as_str().parse().context("address")?;
+    Ok(lettre::message::Mailbox::new(name.filter(|n| !n.is_empty()), address))
 }
 
 #[cfg(test)]

@@ -3,14 +3,18 @@
 
 mod article;
 mod email;
+mod frequency;
 pub mod link;
 mod slug;
 mod text;
+mod user;
 
 pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};
-pub use email::{Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
+pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
+pub use frequency::Frequency;
 pub use slug::Slug;
 pub use text::{is_unwanted_char, strip_controls, strip_controls_in};
+pub use user::{Role, User};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DomainError {

@@ -9,8 +9,8 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::bulk::{parse_date, Entry, ParseOptions, Record};
 use super::html;
+use super::record::{parse_date, Entry, ParseOptions, Record};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -182,7 +182,7 @@ fn to_entry(
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    crate::render::escape_html(s)
 }
 
 /// Minimal HTML of a post that has only its editor document.

@@ -7,8 +7,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::bulk::{parse_date, Entry, Record};
 use super::plaintext;
+use super::record::{parse_date, Entry, Record};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 #[derive(Debug, Deserialize)]

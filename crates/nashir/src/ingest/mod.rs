@@ -6,6 +6,7 @@ pub mod html;
 pub mod jsonl;
 pub mod markup;
 pub mod plaintext;
+pub mod record;
 pub mod sample;
 pub mod wxr;
 

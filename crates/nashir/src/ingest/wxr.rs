@@ -10,8 +10,8 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::bulk::{parse_date, Entry, ParseOptions, Record};
 use super::html;
+use super::record::{parse_date, Entry, ParseOptions, Record};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 /// A `BufRead` that knows the line and column of what the XML reader has consumed, for

@@ -36,22 +36,7 @@ pub struct MailTemplates {
 
 impl MailTemplates {
     pub fn new() -> anyhow::Result<MailTemplates> {
-        let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source).with_context(|| format!("mail template {name}"))?;
-        }
-        env.add_filter("truncate", crate::web::truncate_text);
-        // As on the site: escape what HTML needs, not '/', so links stay readable and intact.
-        env.set_formatter(|out, state, value| {
-            if !value.is_safe() && matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
-                if let Some(s) = value.as_str() {
-                    return out
-                        .write_str(&crate::web::escape_html(s))
-                        .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"));
-                }
-            }
-            minijinja::escape_formatter(out, state, value)
-        });
+        let env = crate::render::environment(TEMPLATES)?;
         Ok(MailTemplates { env })
     }
 
@@ -99,7 +84,7 @@ impl Mailer {
     pub fn new(config: &Config, base_url: &str) -> anyhow::Result<Mailer> {
         let nl = &config.newsletter;
         let from = nl.from_mailbox()?;
-        let reply_to = if nl.reply_to.is_empty() { None } else { Some(crate::newsletter::parse_mailbox(&nl.reply_to)?) };
+        let reply_to = if nl.reply_to.is_empty() { None } else { Some(crate::domain::parse_mailbox(&nl.reply_to)?) };
         let transport = if config.smtp.url.is_empty() {
             None
         } else {

@@ -4,14 +4,13 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
-use super::store::NewIssue;
-use super::{Frequency, Newsletter};
-use crate::domain::HeaderText;
+use super::Newsletter;
+use crate::domain::{Frequency, HeaderText};
 use crate::mail::Rendered;
+use crate::render::{absolute_url, paths};
 use crate::store::from_secs;
-use crate::web::view::{absolute_url, paths};
+use crate::store::newsletter::{DigestRow, NewIssue};
 
 /// Most articles one issue carries; a newsroom that published more links the archive.
 const MAX_ARTICLES: i64 = 60;
@@ -53,27 +52,14 @@ pub fn frequency_name(frequency: &str) -> &'static str {
 impl Newsletter {
     /// Published articles in `(start, end]`, grouped by section in display order.
     pub async fn digest_groups(&self, start: i64, end: i64) -> anyhow::Result<Vec<DigestGroup>> {
-        let rows = sqlx::query(
-            "SELECT a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name \
-             FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
-             WHERE a.status = 'published' AND a.published_at > $1 AND a.published_at <= $2 \
-             ORDER BY COALESCE(s.position, 1000000), s.id, a.published_at DESC, a.id DESC LIMIT $3",
-        )
-        .bind(start)
-        .bind(end)
-        .bind(MAX_ARTICLES)
-        .fetch_all(self.store.pool())
-        .await?;
+        let rows = self.store.digest_articles(start, end, MAX_ARTICLES).await?;
         let mut groups: Vec<DigestGroup> = Vec::new();
         for row in rows {
-            let slug: String = row.try_get("slug")?;
-            let section_slug: Option<String> = row.try_get("section_slug")?;
-            let section_name: Option<String> = row.try_get("section_name")?;
-            let published_at: Option<i64> = row.try_get("published_at")?;
+            let DigestRow { id, slug, headline, lead, published_at, section_slug, section_name } = row;
             let article = DigestArticle {
-                id: row.try_get("id")?,
-                headline: row.try_get("headline")?,
-                lead: row.try_get("lead")?,
+                id,
+                headline,
+                lead,
                 url: absolute_url(&self.base_url, &paths::article(&slug)),
                 date: published_at.map(|t| self.dates.long(from_secs(t))),
             };

@@ -1,23 +1,20 @@
 //! The newsletter: subscribers who confirmed by a signed link, digest issues built from
 //! what was published, and a delivery queue that a worker drains over SMTP.
 
-mod config;
 pub mod digest;
 pub mod limiter;
-pub mod store;
 pub mod tokens;
 pub mod worker;
 
 use std::sync::Arc;
 
-pub use config::{parse_mailbox, Frequency, NewsletterConfig, SmtpConfig};
-pub use store::{DeliveryCounts, IssueRow, Subscriber, SubscriberStatus};
+pub use crate::store::newsletter::{DeliveryCounts, IssueRow, Subscriber, SubscriberStatus};
 pub use tokens::{Purpose, Signer, TokenError};
 
 use crate::config::Config;
 use crate::mail::{MailTemplates, Mailer};
+use crate::render::DateStyle;
 use crate::store::{Store, StoreResult};
-use crate::web::view::DateStyle;
 
 /// Lifetime of the preferences/unsubscribe link in each mail: long, because people
 /// unsubscribe from old mails, and RFC 8058 asks that the link keep working.
@@ -44,11 +41,7 @@ pub struct Newsletter {
 impl Newsletter {
     pub fn new(store: Store, config: Arc<Config>, base_url: &str) -> anyhow::Result<Newsletter> {
         let base_url = base_url.trim_end_matches('/');
-        let dates = DateStyle {
-            tz: config.timezone()?,
-            names: config.month_names()?,
-            digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
-        };
+        let dates = DateStyle::from_config(&config)?;
         let (ip_limiter, address_limiter) = (
             Arc::new(limiter::RateLimiter::new(config.newsletter.subscribe_per_ip_per_hour)),
             Arc::new(limiter::RateLimiter::new(config.newsletter.subscribe_per_address_per_hour)),

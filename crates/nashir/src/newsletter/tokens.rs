@@ -57,12 +57,7 @@ impl Signer {
     pub async fn load_or_create(store: &Store) -> StoreResult<Signer> {
         let mut fresh = [0u8; 32];
         getrandom::getrandom(&mut fresh).map_err(|e| crate::store::StoreError::Corrupt(format!("no randomness: {e}")))?;
-        sqlx::query("INSERT INTO newsletter_secrets (name, value) VALUES ('token_key', $1) ON CONFLICT (name) DO NOTHING")
-            .bind(hex::encode(fresh))
-            .execute(store.pool())
-            .await?;
-        let value: String =
-            sqlx::query_scalar("SELECT value FROM newsletter_secrets WHERE name = 'token_key'").fetch_one(store.pool()).await?;
+        let value = store.newsletter_token_key(&hex::encode(fresh)).await?;
         let key = hex::decode(value).map_err(|_| crate::store::StoreError::Corrupt("newsletter token key is not hex".into()))?;
         Ok(Signer::new(&key))
     }

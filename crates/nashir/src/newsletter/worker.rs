@@ -10,10 +10,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::digest::DigestGroup;
-use super::store::Leased;
 use super::{IssueRow, Newsletter, Signer, SubscriberStatus};
 use crate::domain::Email;
 use crate::mail::{ListLinks, Rendered, SendError};
+use crate::store::newsletter::Leased;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(30);

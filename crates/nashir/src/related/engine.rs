@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use tokio::sync::Mutex;
 
-use super::db::{self, Computed, Source};
 use super::index::{features, parallel_map, Doc, Features, Params, RelatedIndex};
 use super::prepare::Prepared;
 use crate::entities;
+use crate::store::related::{self as db, Computed, Source};
 use crate::store::{ChangeKind, Store, StoreResult};
 
 /// Suggestions stored per article: a few more than shown, so a removal leaves enough.

@@ -11,10 +11,10 @@ use std::thread::JoinHandle;
 
 use rustc_hash::FxHashMap;
 
-use super::db::{article_text, Source};
 use super::index::{features, Features};
 use crate::domain::{ArticleDraft, Status};
 use crate::entities::{self, Found};
+use crate::store::related::{article_text, Source};
 
 pub(crate) struct Analysed {
     fingerprint: u64,

@@ -111,7 +111,7 @@ fn mark(text: &str, start: usize, end: usize, matches: &[(usize, usize, String)]
 }
 
 fn escape(s: &str) -> String {
-    crate::web::escape_html(s)
+    crate::render::escape_html(s)
 }
 
 #[cfg(test)]

@@ -289,10 +289,8 @@ impl Store {
         // Idempotent: publishing what is already published (a script retrying after a lost
         // answer or a crash), or repeating the same schedule, changes nothing and makes no
         // revision. The write lock taken above makes this read-then-write safe.
-        let current: Option<(String, Option<i64>, i64)> = sqlx::query_as("SELECT status, published_at, version FROM articles WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<(String, Option<i64>, i64)> =
+            sqlx::query_as("SELECT status, published_at, version FROM articles WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         let Some((current_status, current_published_at, current_version)) = current else { return Err(EditError::NotFound) };
         if current_status == status.as_str() && (status == Status::Published || current_published_at == published_at) {
             return Ok(current_version);

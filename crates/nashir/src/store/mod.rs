@@ -7,8 +7,10 @@ mod changes;
 pub mod copy;
 mod editorial;
 mod jobs;
+pub mod newsletter;
 pub mod ops;
 mod redirects;
+pub mod related;
 mod taxonomy;
 mod users;
 

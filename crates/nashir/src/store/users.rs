@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{now_secs, Store, StoreError, StoreResult};
-use crate::editor::accounts::{Role, User};
+use crate::domain::{Role, User};
 
 /// A session found by its token hash, with the CSRF token its forms must carry.
 #[derive(Debug, Clone)]

@@ -5,6 +5,8 @@
 //! request; that is what lets a SIGTERM end the process within a bound, with nothing cut off
 //! in the middle of a write.
 
+pub mod scheduler;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +86,7 @@ pub fn start(tasks: &Tasks, on: Background<'_>) {
     // start-up, catches those whose time passed while none was running.
     let every = Duration::from_secs(on.config.editor.schedule_interval_secs.max(1));
     let store = on.store.clone();
-    tasks.spawn("scheduler", move |stop| crate::editor::scheduler::run(store, every, stop));
+    tasks.spawn("scheduler", move |stop| scheduler::run(store, every, stop));
     if let Some(worker) = crate::newsletter::worker::spawn(on.newsletter.clone()) {
         // At the signal the worker stops starting messages while requests drain; a message
         // being handed to the SMTP server is finished and recorded, so a restart neither

@@ -8,9 +8,10 @@ use axum::Json;
 use super::api_types::{ArticleDetail, ArticleList, NamedRef};
 use super::error::{Error, ErrorCode};
 use super::pages::url_pairs;
-use super::view::{absolute_url, ArticleView, BlockView, SummaryView};
+use super::view::{ArticleView, BlockView, SummaryView};
 use super::{ApiError, AppState};
 use crate::domain::Block;
+use crate::render::absolute_url;
 use crate::store::ListQuery;
 
 /// Parses an integer query parameter within bounds, naming it in the error.

@@ -201,9 +201,9 @@ pub struct SuggestionState {
     pub removed: bool,
 }
 
-impl From<crate::related::db::Suggestion> for SuggestionState {
-    fn from(s: crate::related::db::Suggestion) -> Self {
-        let crate::related::db::Suggestion { id, headline, score, pinned, removed } = s;
+impl From<crate::store::related::Suggestion> for SuggestionState {
+    fn from(s: crate::store::related::Suggestion) -> Self {
+        let crate::store::related::Suggestion { id, headline, score, pinned, removed } = s;
         SuggestionState { id, headline, score, pinned, removed }
     }
 }

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pages::Listing;
-use super::templates::escape_html;
-use super::view::{absolute_url, paths, ArticleView};
+use super::view::ArticleView;
 use super::{AppState, PageError};
 use crate::domain::Article;
+use crate::render::{absolute_url, escape_html, paths};
 use crate::store::ListQuery;
 
 /// Escapes for XML and drops the characters XML cannot carry. Input is cleaned when stored;
@@ -240,7 +240,7 @@ pub async fn listing_feed(State(state): State<AppState>, Path((kind, file)): Pat
     let listing = Listing::find(&state, &kind, slug).await?;
     let items = items(&state, listing.query.clone()).await?;
     let title = format!("{} — {}", listing.heading, state.config.site.title);
-    let feed_path = format!("/feed/{kind}/{}.{ext}", super::view::encode_segment(slug));
+    let feed_path = format!("/feed/{kind}/{}.{ext}", crate::render::encode_segment(slug));
     Ok(render(&state, format, &title, &listing.path, &feed_path, &items))
 }
 

@@ -33,13 +33,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{error_page, ApiError, PageError};
-pub use templates::{escape_html, truncate as truncate_text};
 
 use crate::config::Config;
+use crate::render::DateStyle;
 use crate::search::SearchIndex;
 use crate::store::Store;
 use templates::Templates;
-use view::DateStyle;
 
 /// Everything a handler needs. One pointer: axum clones the state for every extractor and
 /// middleware of every request, and a dozen reference counts per clone showed in the profile.
@@ -267,16 +266,12 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
         // Originals uploaded before they were kept apart leave the served folder (the media
         // route would not answer them anyway; this is so their variants can be made).
-        match crate::editor::imaging::secure_originals(&config.data_dir.join("media")) {
+        match crate::media::imaging::secure_originals(&config.data_dir.join("media")) {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
         }
-        let dates = DateStyle {
-            tz: config.timezone()?,
-            names: config.month_names()?,
-            digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
-        };
+        let dates = DateStyle::from_config(&config)?;
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;

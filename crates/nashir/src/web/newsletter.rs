@@ -12,9 +12,10 @@ use serde_json::json;
 
 use super::pages::{query_param, site_view, url_pairs};
 use super::{error_page, AppState, PageError};
+use crate::domain::Frequency;
 use crate::domain::{Email, MailInputError, MAX_INPUT_CHARS};
 use crate::newsletter::digest::{frequency_name, DigestGroup};
-use crate::newsletter::{Frequency, Newsletter, Purpose, Subscriber, SubscriberStatus, TokenError};
+use crate::newsletter::{Newsletter, Purpose, Subscriber, SubscriberStatus, TokenError};
 use crate::store::from_secs;
 
 const CSRF_COOKIE: &str = "nashir_nl_csrf";

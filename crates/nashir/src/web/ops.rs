@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, PageError};
-use crate::editor::accounts::constant_time_eq;
+use crate::accounts::constant_time_eq;
 use crate::metrics::Gauges;
 
 pub async fn metrics(State(state): State<AppState>, request: Request) -> Result<Response, PageError> {

@@ -7,9 +7,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::view::{paths, ArticleView, BlockView, Link, SummaryView};
+use super::view::{ArticleView, BlockView, Link, SummaryView};
 use super::{AppState, PageError};
 use crate::domain::Block;
+use crate::render::{absolute_url, encode_segment, paths};
 use crate::store::ListQuery;
 
 #[derive(Serialize)]
@@ -92,14 +93,14 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     let article = state.store.published_article(&id_or_slug).await?.ok_or(PageError::NotFound)?;
     if article.slug.as_str() != id_or_slug {
         // The id-based address is stable; the slug one is canonical.
-        return Ok(Redirect::permanent(&super::view::absolute_url("", &paths::article(article.slug.as_str()))).into_response());
+        return Ok(Redirect::permanent(&absolute_url("", &paths::article(article.slug.as_str()))).into_response());
     }
     let titles: Vec<&str> =
         article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
     let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
     let image = view.blocks.iter().find_map(|b| match b {
-        BlockView::Image { src, .. } if src.starts_with('/') => Some(super::view::absolute_url(&state.base_url, src)),
+        BlockView::Image { src, .. } if src.starts_with('/') => Some(absolute_url(&state.base_url, src)),
         BlockView::Image { src, .. } => Some(src.clone()),
         _ => None,
     });
@@ -132,21 +133,21 @@ impl Listing {
             "section" => store.section_by_slug(slug).await?.map(|s| Listing {
                 intro: Some(s.description).filter(|d| !d.is_empty()),
                 path: paths::section(&s.slug),
-                feed_path: format!("/feed/section/{}.xml", super::view::encode_segment(&s.slug)),
+                feed_path: format!("/feed/section/{}.xml", encode_segment(&s.slug)),
                 query: ListQuery { section_id: Some(s.id), ..Default::default() },
                 heading: s.name,
             }),
             "author" => store.author_by_slug(slug).await?.map(|a| Listing {
                 intro: Some(a.bio).filter(|b| !b.is_empty()),
                 path: paths::author(&a.slug),
-                feed_path: format!("/feed/author/{}.xml", super::view::encode_segment(&a.slug)),
+                feed_path: format!("/feed/author/{}.xml", encode_segment(&a.slug)),
                 query: ListQuery { author_id: Some(a.id), ..Default::default() },
                 heading: a.name,
             }),
             "tag" => store.tag_by_slug(slug).await?.map(|t| Listing {
                 intro: None,
                 path: paths::tag(&t.slug),
-                feed_path: format!("/feed/tag/{}.xml", super::view::encode_segment(&t.slug)),
+                feed_path: format!("/feed/tag/{}.xml", encode_segment(&t.slug)),
                 query: ListQuery { tag_id: Some(t.id), ..Default::default() },
                 heading: format!("وسم: {}", t.name),
             }),
@@ -158,7 +159,7 @@ impl Listing {
 
 /// schema.org `NewsArticle` and `BreadcrumbList` as JSON-LD, safe to place in a <script>.
 fn structured_data(state: &AppState, view: &ArticleView, image: Option<&str>) -> String {
-    let abs = |path: &str| super::view::absolute_url(&state.base_url, path);
+    let abs = |path: &str| absolute_url(&state.base_url, path);
     let logo = if state.config.site.logo_url.is_empty() { abs("/favicon.svg") } else { state.config.site.logo_url.clone() };
     let mut crumbs = vec![json!({"@type": "ListItem", "position": 1, "name": "الرئيسية", "item": abs("/")})];
     if let Some(section) = &view.section {
@@ -225,7 +226,7 @@ async fn listing_page(State(state): State<AppState>, kind: &str, slug: String, R
             "pages": pages,
             "prev_url": (page > 1).then(|| page_url(page - 1)),
             "next_url": (page < pages).then(|| page_url(page + 1)),
-            "canonical": super::view::absolute_url(&state.base_url, &page_url(page)),
+            "canonical": absolute_url(&state.base_url, &page_url(page)),
             "current_section": if kind == "section" { Some(path.clone()) } else { None },
         }),
     )?;
@@ -250,7 +251,7 @@ async fn old_address(state: &AppState, path: &str, query: Option<&str>) -> Resul
         .await?
         // 301, not 308: what search engines know as "moved permanently" for old permalinks.
         .map(|slug| {
-            let to = super::view::absolute_url("", &paths::article(&slug));
+            let to = absolute_url("", &paths::article(&slug));
             (axum::http::StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, to)]).into_response()
         }))
 }

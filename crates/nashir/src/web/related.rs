@@ -12,9 +12,11 @@ use serde_json::{json, Value};
 use super::api_types::{EntityLink, RelatedArticle, RelatedEditorView};
 use super::error::ErrorCode;
 use super::pages::{query_param, site_view};
-use super::view::{absolute_url, encode_segment, paths, BlockView, SummaryView};
+use super::view::{BlockView, SummaryView};
 use super::{ApiError, AppState, PageError};
-use crate::related::{self, EditorAction, EntityRef};
+use crate::related::{EditorAction, EntityRef};
+use crate::render::{absolute_url, encode_segment, paths};
+use crate::store::related as store_related;
 
 /// Suggestions shown at the end of an article (and returned by the API).
 const SHOWN: i64 = 5;
@@ -49,7 +51,7 @@ pub struct Extras {
 }
 
 pub async fn extras(state: &AppState, article_id: i64) -> Result<Extras, crate::store::StoreError> {
-    let related = related::db::related_links(&state.store, article_id, SHOWN)
+    let related = store_related::related_links(&state.store, article_id, SHOWN)
         .await?
         .into_iter()
         .map(|r| {
@@ -57,7 +59,8 @@ pub async fn extras(state: &AppState, article_id: i64) -> Result<Extras, crate::
             RelatedView { id: r.id, headline: r.headline, url: absolute_url(&state.base_url, &path), path }
         })
         .collect();
-    let entities = related::db::article_entities(&state.store, article_id, 12).await?.into_iter().map(|e| entity_view(state, e)).collect();
+    let entities =
+        store_related::article_entities(&state.store, article_id, 12).await?.into_iter().map(|e| entity_view(state, e)).collect();
     Ok(Extras { related, entities })
 }
 
@@ -106,9 +109,9 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
             ))
         })?,
     };
-    let entity = related::db::entity_by_slug(&state.store, &slug).await?.ok_or(PageError::NotFound)?;
+    let entity = store_related::entity_by_slug(&state.store, &slug).await?.ok_or(PageError::NotFound)?;
     let per_page = i64::from(state.config.site.page_size);
-    let (articles, total) = related::db::entity_articles(&state.store, entity.id, per_page, (page - 1) * per_page).await?;
+    let (articles, total) = store_related::entity_articles(&state.store, entity.id, per_page, (page - 1) * per_page).await?;
     let pages = ((total + per_page - 1) / per_page).max(1);
     if page > pages {
         return Err(PageError::NotFound);
@@ -144,11 +147,11 @@ async fn check_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr
         return Err(forbidden("أرسل رمز API لمحرر في الترويسة Authorization: Bearer …"));
     };
     let expected = state.config.api.admin_token.as_str();
-    if !expected.is_empty() && crate::editor::accounts::constant_time_eq(given, expected) {
+    if !expected.is_empty() && crate::accounts::constant_time_eq(given, expected) {
         return Ok(());
     }
-    match state.store.user_for_api_token(&crate::editor::accounts::token_hash(given)).await? {
-        Some(user) if user.role >= crate::editor::accounts::Role::Editor => Ok(()),
+    match state.store.user_for_api_token(&crate::accounts::token_hash(given)).await? {
+        Some(user) if user.role >= crate::domain::Role::Editor => Ok(()),
         Some(_) => Err(forbidden("تعديل المقالات المقترحة للمحررين فقط")),
         None => Err(forbidden("رمز API مفقود أو غير صحيح")),
     }
@@ -163,8 +166,8 @@ async fn article_id(state: &AppState, id_or_slug: &str) -> Result<i64, ApiError>
 }
 
 async fn editor_view(state: &AppState, id: i64) -> Result<Json<RelatedEditorView>, ApiError> {
-    let suggestions = related::db::suggestions(&state.store, id).await?.into_iter().map(Into::into).collect();
-    let duplicates = related::db::duplicates_of(&state.store, id).await?;
+    let suggestions = store_related::suggestions(&state.store, id).await?.into_iter().map(Into::into).collect();
+    let duplicates = store_related::duplicates_of(&state.store, id).await?;
     Ok(Json(RelatedEditorView { article_id: id, suggestions, duplicates }))
 }
 
@@ -229,6 +232,6 @@ async fn edit(state: &AppState, id_or_slug: &str, body: &[u8]) -> Result<Json<Re
         return Err(ApiError::not_found("المقال المقترح"));
     }
     // Pages show the pin or removal at once; the related follower refills the list.
-    related::db::apply_editor_action(&state.store, id, target, action).await?;
+    store_related::apply_editor_action(&state.store, id, target, action).await?;
     editor_view(state, id).await
 }

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::api_types::{SearchHit, SearchResults as SearchAnswer};
 use super::error::{Error, ErrorCode};
 use super::pages::{site_view, url_pairs};
-use super::view::{absolute_url, paths};
 use super::{ApiError, AppState, PageError};
+use crate::render::{absolute_url, paths};
 use crate::search::{query, SearchRequest, SearchResults, MAX_QUERY_CHARS};
 
 /// A reader's search parameters, validated. Errors are Arabic sentences.

@@ -50,25 +50,9 @@ pub struct Templates {
 
 impl Templates {
     pub fn new() -> anyhow::Result<Templates> {
-        let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source).with_context(|| format!("template {name}"))?;
-        }
-        env.add_filter("truncate", truncate);
+        let mut env = crate::render::environment(TEMPLATES)?;
         env.add_global("css", minijinja::Value::from_safe_string(CSS.to_string()));
         env.add_global("editor_js", minijinja::Value::from_safe_string(EDITOR_JS.to_string()));
-        // minijinja's default HTML escaping also escapes '/', which mangles URLs and dates
-        // («كانون الأول/ ديسمبر») in the page source; escaping & < > " ' is what HTML needs.
-        env.set_formatter(|out, state, value| {
-            if !value.is_safe() && matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
-                if let Some(s) = value.as_str() {
-                    return out
-                        .write_str(&escape_html(s))
-                        .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"));
-                }
-            }
-            minijinja::escape_formatter(out, state, value)
-        });
         Ok(Templates { env })
     }
 
@@ -76,33 +60,4 @@ impl Templates {
         let template = self.env.get_template(name)?;
         template.render(context).with_context(|| format!("rendering {name}"))
     }
-}
-
-/// Escapes text for HTML content and double- or single-quoted attributes.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Shortens text to at most `max` characters, cutting at a word boundary and adding «…».
-pub fn truncate(text: String, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text;
-    }
-    let cut: String = text.chars().take(max).collect();
-    let cut = match cut.rfind(char::is_whitespace) {
-        Some(i) if i > cut.len() / 2 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end_matches(|c: char| c.is_whitespace() || "،,.:؛".contains(c)))
 }

@@ -3,74 +3,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Utc};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use crate::domain::{title_key, Article, Block};
+use crate::render::{absolute_url, paths, DateStyle};
 use crate::store::{ArticleSummary, LinkTarget};
-
-/// Characters escaped in a path segment. Letters beyond ASCII stay as they are: pages link
-/// with IRIs (a third of the bytes of percent-encoded Arabic), and browsers percent-encode
-/// them on the wire.
-const SEGMENT: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
-
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii() {
-            let mut buf = [0u8; 1];
-            out.extend(utf8_percent_encode(c.encode_utf8(&mut buf), SEGMENT));
-        } else if c.is_whitespace() || c.is_control() {
-            out.extend(utf8_percent_encode(c.encode_utf8(&mut [0u8; 4]), SEGMENT));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// An absolute URL as programs expect it (API, feeds, sitemaps): pure ASCII, with
-/// non-ASCII characters percent-encoded as UTF-8.
-pub fn absolute_url(base_url: &str, path: &str) -> String {
-    const NON_ASCII_ONLY: &AsciiSet = &CONTROLS.add(b' ');
-    format!("{base_url}{}", utf8_percent_encode(path, NON_ASCII_ONLY))
-}
-
-/// How dates are written for this site.
-#[derive(Debug, Clone, Copy)]
-pub struct DateStyle {
-    pub tz: chrono_tz::Tz,
-    pub names: arabic::MonthNames,
-    pub digits: arabic::Digits,
-}
-
-impl DateStyle {
-    /// «الجمعة 3 كانون الأول/ ديسمبر 2021» in the newsroom's time zone.
-    pub fn long(&self, t: DateTime<Utc>) -> String {
-        let local = t.with_timezone(&self.tz);
-        arabic::format_date(local.year(), local.month(), local.day(), self.names, self.digits, true)
-    }
-}
-
-/// Paths of public pages, relative to the site root.
-pub mod paths {
-    use super::encode_segment;
-
-    pub fn article(slug: &str) -> String {
-        format!("/news/{}", encode_segment(slug))
-    }
-    pub fn section(slug: &str) -> String {
-        format!("/section/{}", encode_segment(slug))
-    }
-    pub fn author(slug: &str) -> String {
-        format!("/author/{}", encode_segment(slug))
-    }
-    pub fn tag(slug: &str) -> String {
-        format!("/tag/{}", encode_segment(slug))
-    }
-}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Link {
@@ -165,7 +102,7 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => match crate::editor::media::responsive(src) {
+                Block::Image { src, alt, caption } => match crate::media::responsive(src) {
                     Some((largest, srcset, width, height)) => BlockView::Image {
                         src: largest,
                         alt: alt.clone(),
@@ -216,24 +153,5 @@ impl SummaryView {
             published_at: s.published_at.map(|t| t.to_rfc3339()),
             section: s.section.as_ref().map(|sec| Link { name: sec.name.clone(), url: paths::section(&sec.slug) }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arabic_slugs_are_percent_encoded() {
-        assert_eq!(paths::article("أ-b"), "/news/أ-b");
-        assert_eq!(encode_segment("a/b?c d"), "a%2Fb%3Fc%20d");
-        assert_eq!(absolute_url("http://x", "/news/أ-b"), "http://x/news/%D8%A3-b");
-    }
-
-    #[test]
-    fn dates_follow_the_newsroom_zone() {
-        let style = DateStyle { tz: chrono_tz::Asia::Damascus, names: arabic::MonthNames::Both, digits: arabic::Digits::Western };
-        let t = DateTime::parse_from_rfc3339("2021-12-02T23:30:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(style.long(t), "الجمعة 3 كانون الأول/ ديسمبر 2021");
     }
 }

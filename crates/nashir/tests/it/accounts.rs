@@ -4,7 +4,7 @@
 //! sections, tags or authors from drafts.
 
 use nashir::config::{Config, TrustedProxy};
-use nashir::editor::accounts::Role;
+use nashir::domain::Role;
 
 use crate::editor::{add_user, csrf_of, post_login, Admin};
 use crate::helpers::TestApp;

@@ -3,9 +3,10 @@
 //! publish transaction and the import caps. Each test here failed on the code before its fix
 //! (see the comment on each).
 
+use nashir::accounts::token_hash;
 use nashir::config::Config;
+use nashir::domain::Role;
 use nashir::domain::Status;
-use nashir::editor::accounts::{token_hash, Role};
 use nashir::ingest::{html, markup, plaintext};
 
 use crate::editor::{add_user, Admin};

@@ -1,8 +1,9 @@
 //! The newsroom's editor: accounts, sessions, CSRF, roles, writing, revisions, scheduling,
 //! uploads, the admin API. Every denied action must answer 403 and change nothing.
 
+use nashir::accounts::hash_password;
 use nashir::config::Config;
-use nashir::editor::accounts::{hash_password, Role};
+use nashir::domain::Role;
 use nashir::Application;
 
 use crate::helpers::{spawn_app_with, Backend, TestApp};

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use nashir::ingest::bulk::{ParseOptions, Record};
+use nashir::ingest::record::{ParseOptions, Record};
 use nashir::ingest::{ghost, html, jsonl, sample, wxr};
 use proptest::prelude::*;
 

@@ -9,9 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Timelike, Utc};
+use nashir::accounts::{hash_password, random_token, token_hash};
+use nashir::domain::Frequency;
+use nashir::domain::Role;
 use nashir::domain::{ArticleDraft, Block, Email, Headline, Status};
-use nashir::editor::accounts::{hash_password, random_token, token_hash, Role};
-use nashir::newsletter::Frequency;
 use nashir::Store;
 use serde_json::{json, Value};
 

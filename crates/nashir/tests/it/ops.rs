@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use nashir::config::Config;
 use nashir::domain::Email;
+use nashir::domain::Frequency;
 use nashir::ingest::{self, ImportOptions};
-use nashir::newsletter::Frequency;
 use nashir::{Application, Store};
 
 use crate::helpers::{fixture_path, Backend, TestApp};

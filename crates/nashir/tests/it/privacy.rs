@@ -1,8 +1,9 @@
 //! What the page cache may keep, and the headers every answer carries: an answer made for a
 //! token or a session never reaches the next anonymous reader (issue 15, finding 1).
 
+use nashir::accounts::{hash_password, token_hash};
 use nashir::config::Config;
-use nashir::editor::accounts::{hash_password, token_hash, Role};
+use nashir::domain::Role;
 use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE};
 
 use crate::helpers::TestApp;

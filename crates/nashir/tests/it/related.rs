@@ -149,8 +149,8 @@ async fn near_duplicates_are_linked_and_never_suggested(app: TestApp) {
     let (dup, _) = app.store.upsert_article(&draft("copy", &format!("{headline} (محدّث)"), &copy_refs)).await.unwrap();
     related::refresh(&app.store, dup).await.unwrap();
 
-    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
-    assert_eq!(related::db::duplicates_of(&app.store, ids[0]).await.unwrap(), vec![dup]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, ids[0]).await.unwrap(), vec![dup]);
     for id in [ids[0], dup] {
         let (_, json) = app.get_json(&format!("/api/v1/articles/{id}")).await;
         let rel = related_ids(&json);
@@ -158,7 +158,7 @@ async fn near_duplicates_are_linked_and_never_suggested(app: TestApp) {
     }
     // Bulk recomputation agrees.
     assert_eq!(related::refresh_all(&app.store).await.unwrap(), ARTICLES.len() + 1);
-    assert_eq!(related::db::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
+    assert_eq!(nashir::store::related::duplicates_of(&app.store, dup).await.unwrap(), vec![ids[0]]);
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", ids[1])).await;
     let rel = related_ids(&json);
     assert!(rel.contains(&ids[0]) != rel.contains(&dup), "one copy of the story, not both: {rel:?}");
@@ -310,7 +310,8 @@ storage_test!(unpublished_articles_leave_the_suggestions);
 /// work on the JSON endpoint without the site-wide admin token.
 async fn editors_curate_suggestions_in_the_admin(app: TestApp) {
     use crate::editor::{add_user, Admin};
-    use nashir::editor::accounts::{random_token, token_hash, Role};
+    use nashir::accounts::{random_token, token_hash};
+    use nashir::domain::Role;
     let ids = newsroom(&app.store).await;
     let editor_id = add_user(&app, "desk@example.org", "مكتب التحرير", Role::Editor).await;
     let writer_id = add_user(&app, "writer@example.org", "كاتب", Role::Writer).await;

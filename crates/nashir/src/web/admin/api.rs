@@ -11,8 +11,9 @@ use chrono::DateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::accounts::token_hash;
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
-use crate::editor::accounts::{token_hash, Role, User};
+use crate::domain::{Role, User};
 use crate::ingest::markup;
 use crate::web::api_types::{ArticleState, EditableArticle};
 use crate::web::error::{Error, ErrorCode};

@@ -8,13 +8,13 @@ use serde_json::{json, Value};
 
 use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
+use crate::domain::Role;
 use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
-use crate::editor::accounts::Role;
-use crate::editor::media::responsive;
 use crate::ingest::markup;
+use crate::media::responsive;
+use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
 use crate::web::pages::url_pairs;
-use crate::web::view::paths;
 use crate::web::AppState;
 
 const PAGE: i64 = 50;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use super::{cookie_value, private_cookie, render, secure_cookies, AdminError, AdminForm, AdminResult, Session, SESSION_COOKIE};
-use crate::editor::accounts::{
+use crate::accounts::{
     check_password_strength, constant_time_eq, dummy_hash, hash_password_bounded, parse_email, random_token, token_hash,
     verify_password_bounded,
 };

@@ -6,9 +6,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
 use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
-use crate::editor::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash, Role};
-use crate::editor::imaging::{self, ImagingError};
-use crate::editor::media::{check, original_of_variant, variants_of, UploadError};
+use crate::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash};
+use crate::domain::Role;
+use crate::media::imaging::{self, ImagingError};
+use crate::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::AppState;
 

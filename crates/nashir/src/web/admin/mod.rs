@@ -22,7 +22,8 @@ use serde_json::{json, Value};
 pub use manage::serve_media;
 
 use super::AppState;
-use crate::editor::accounts::{constant_time_eq, token_hash, Role, User};
+use crate::accounts::{constant_time_eq, token_hash};
+use crate::domain::{Role, User};
 use crate::store::StoreError;
 
 pub const SESSION_COOKIE: &str = "nashir_session";

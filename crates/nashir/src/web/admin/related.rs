@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use super::{render, AdminError, AdminForm, AdminPath, AdminResult, Session};
-use crate::editor::accounts::Role;
-use crate::related::{self, EditorAction};
+use crate::domain::Role;
+use crate::related::EditorAction;
+use crate::store::related as store_related;
 use crate::web::AppState;
 
 fn editors_only(session: &Session) -> AdminResult<()> {
@@ -21,7 +22,7 @@ fn editors_only(session: &Session) -> AdminResult<()> {
 pub async fn page(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>) -> AdminResult<Response> {
     editors_only(&session)?;
     let article = state.store.article_by_id(id).await?.ok_or(AdminError::NotFound)?;
-    let suggestions: Vec<_> = related::db::suggestions(&state.store, id)
+    let suggestions: Vec<_> = store_related::suggestions(&state.store, id)
         .await?
         .into_iter()
         .map(
@@ -29,7 +30,7 @@ pub async fn page(State(state): State<AppState>, session: Session, AdminPath(id)
         )
         .collect();
     let mut duplicates = Vec::new();
-    for dup in related::db::duplicates_of(&state.store, id).await? {
+    for dup in store_related::duplicates_of(&state.store, id).await? {
         if let Some(a) = state.store.article_by_id(dup).await? {
             duplicates.push(json!({ "id": a.id, "headline": a.headline }));
         }
@@ -73,6 +74,6 @@ pub async fn edit(
         return Err(AdminError::BadRequest("لا يمكن اقتراح المقال على نفسه.".into()));
     }
     // Pages show the pin or removal at once; the related follower refills the list.
-    related::db::apply_editor_action(&state.store, id, target.id, action).await?;
+    store_related::apply_editor_action(&state.store, id, target.id, action).await?;
     Ok(Redirect::to(&format!("/admin/articles/{id}/related")).into_response())
 }

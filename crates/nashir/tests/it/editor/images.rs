@@ -2,7 +2,7 @@
 //! and pages offer them in `srcset`; pixel bombs are refused; older uploads still show.
 
 use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
-use nashir::editor::accounts::Role;
+use nashir::domain::Role;
 
 use super::{add_user, article_count, article_fields, Admin};
 use crate::helpers::TestApp;
@@ -454,17 +454,17 @@ storage_test!(image_addresses_are_parsed);
 fn upload_timing() {
     let photo = jpeg(6000, 4000);
     let dir = tempfile::tempdir().unwrap();
-    let checked = nashir::editor::media::check(&photo, Some("p.jpg"), None, usize::MAX).unwrap();
+    let checked = nashir::media::check(&photo, Some("p.jpg"), None, usize::MAX).unwrap();
     let started = std::time::Instant::now();
-    let img = nashir::editor::imaging::decode(&photo, checked.kind).unwrap();
+    let img = nashir::media::imaging::decode(&photo, checked.kind).unwrap();
     println!("decoded in {:?}", started.elapsed());
     let t = std::time::Instant::now();
-    let small = nashir::editor::imaging::resize(&img, 1600, 1067);
+    let small = nashir::media::imaging::resize(&img, 1600, 1067);
     println!("resized to 1600 in {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    let _ = nashir::editor::imaging::encode(&small, nashir::editor::media::ImageKind::Jpeg).unwrap();
+    let _ = nashir::media::imaging::encode(&small, nashir::media::ImageKind::Jpeg).unwrap();
     println!("encoded 1600 in {:?}", t.elapsed());
     let started = std::time::Instant::now();
-    let stored = nashir::editor::imaging::store_upload(dir.path(), &photo, &checked).unwrap();
+    let stored = nashir::media::imaging::store_upload(dir.path(), &photo, &checked).unwrap();
     println!("6000×4000 JPEG ({} KB) stored with {} variants in {:?}", photo.len() / 1024, stored.variants.len(), started.elapsed());
 }

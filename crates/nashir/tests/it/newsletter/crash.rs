@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nashir::domain::Email;
-use nashir::newsletter::Frequency;
+use nashir::domain::Frequency;
 
 use super::sink::SmtpSink;
 use crate::helpers::TestApp;

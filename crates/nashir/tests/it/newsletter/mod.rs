@@ -330,7 +330,7 @@ storage_test!(bad_input_is_refused_clearly, with_smtp);
 async fn failures_bounce_or_retry(app: TestApp) {
     let (bounce, tempfail, fine) = (unique("bounce"), unique("tempfail"), unique("fine"));
     let emails: Vec<_> = [&bounce, &tempfail, &fine].iter().map(|e| nashir::domain::Email::parse(e).unwrap()).collect();
-    app.store.import_active_subscribers(&emails, nashir::newsletter::Frequency::Daily).await.unwrap();
+    app.store.import_active_subscribers(&emails, nashir::domain::Frequency::Daily).await.unwrap();
     publish(&app, "تقرير عن موسم الزيتون", "اقتصاد", 2).await;
     let nl = newsletter(&app);
     let req = IssueRequest {
@@ -371,7 +371,7 @@ storage_test!(failures_bounce_or_retry, bounce_once);
 async fn smtp_down_keeps_the_queue(app: TestApp) {
     let reader = unique("patient");
     app.store
-        .import_active_subscribers(&[nashir::domain::Email::parse(&reader).unwrap()], nashir::newsletter::Frequency::Weekly)
+        .import_active_subscribers(&[nashir::domain::Email::parse(&reader).unwrap()], nashir::domain::Frequency::Weekly)
         .await
         .unwrap();
     publish(&app, "انقطاع الكهرباء عن أحياء المدينة", "محليات", 2).await;

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nashir::domain::Email;
-use nashir::newsletter::Frequency;
+use nashir::domain::Frequency;
 
 use super::sink::SmtpSink;
 use crate::helpers::TestApp;
@@ -79,7 +79,7 @@ async fn sigterm_mid_request_and_send(app: TestApp) {
     let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(kill.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    request.write_all(body[10..].as_bytes()).unwrap();
+    request.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     let _ = request.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 "), "the request in flight got no answer: {answer:?}");

@@ -11,8 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use nashir::accounts::{hash_password, random_token, token_hash};
 use nashir::config::Config;
-use nashir::editor::accounts::{hash_password, random_token, token_hash, Role};
+use nashir::domain::Role;
 
 use crate::helpers::TestApp;
 use crate::storage_test;

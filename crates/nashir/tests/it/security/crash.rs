@@ -199,7 +199,8 @@ async fn assert_articles_match_revisions(app: &TestApp, after: &str) {
 }
 
 async fn kill_mid_publish_then_retry(app: TestApp) {
-    use nashir::editor::accounts::{hash_password, random_token, token_hash, Role};
+    use nashir::accounts::{hash_password, random_token, token_hash};
+    use nashir::domain::Role;
     let editor =
         app.store.create_user("editor@example.org", "محرر", Role::Editor, &hash_password("كلمة-مرور-طويلة-1").unwrap()).await.unwrap();
     let token = format!("nsr_{}", random_token());

@@ -3,8 +3,9 @@
 //! must get a 4xx with a message (an Arabic sentence on HTML pages, a stable `error.code` in
 //! JSON), never a 5xx and never a dropped connection.
 
+use nashir::accounts::{hash_password, random_token, token_hash};
 use nashir::config::Config;
-use nashir::editor::accounts::{hash_password, random_token, token_hash, Role};
+use nashir::domain::Role;
 
 use crate::helpers::TestApp;
 use crate::storage_test;

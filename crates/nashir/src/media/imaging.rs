@@ -10,7 +10,7 @@ use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
-use super::media::{variants_of, CheckedImage, ImageKind, UploadError, Variant, MAX_PIXELS, MAX_SIDE};
+use super::{variants_of, CheckedImage, ImageKind, UploadError, Variant, MAX_PIXELS, MAX_SIDE};
 
 /// JPEG quality of the variants: indistinguishable from the original at reading sizes.
 const JPEG_QUALITY: u8 = 82;
@@ -132,7 +132,7 @@ fn write_variants(dir: &Path, img: &DynamicImage, original: &str) -> Result<Vec<
     // Normally the image has the dimensions its name says. An older upload named by its
     // sideways dimensions (before names were upright) is made at each variant's width with its
     // own, upright, proportions: the `srcset` widths stay true and it shows upright.
-    let as_named = super::media::parse_media_name(original).is_some_and(|(w, h, _)| (w, h) == (img.width(), img.height()));
+    let as_named = super::parse_media_name(original).is_some_and(|(w, h, _)| (w, h) == (img.width(), img.height()));
     let mut source: Option<DynamicImage> = None;
     for v in variants.iter().rev() {
         let height = if as_named {
@@ -182,7 +182,7 @@ pub fn store_upload(dir: &Path, bytes: &[u8], checked: &CheckedImage) -> Result<
 /// file system: atomic, so several nodes doing it at once on a shared mount are safe (the
 /// loser finds nothing to move), and doing it twice is harmless. Returns whether it moved it.
 pub fn secure_original(dir: &Path, name: &str) -> std::io::Result<bool> {
-    if super::media::parse_media_name(name).is_none() {
+    if super::parse_media_name(name).is_none() {
         return Ok(false);
     }
     let originals = originals_dir(dir);
@@ -238,7 +238,7 @@ pub fn backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError
 }
 
 fn make_backfill(dir: &Path, original: &str) -> Result<Vec<Variant>, ImagingError> {
-    let (width, height, kind) = super::media::parse_media_name(original).ok_or(UploadError::Unreadable)?;
+    let (width, height, kind) = super::parse_media_name(original).ok_or(UploadError::Unreadable)?;
     let bytes = std::fs::read(originals_dir(dir).join(original))?;
     let img = decode(&bytes, kind)?;
     if (img.width(), img.height()) != (width, height) && (img.height(), img.width()) != (width, height) {

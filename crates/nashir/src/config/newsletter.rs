@@ -1,7 +1,9 @@
+//! Outgoing mail and the newsletter: the `[smtp]` and `[newsletter]` sections.
+
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::HeaderText;
+use crate::domain::{parse_mailbox, HeaderText};
 
 crate::config::documented! {
     #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,55 +171,5 @@ impl NewsletterConfig {
 
     pub fn weekly_day(&self) -> anyhow::Result<chrono::Weekday> {
         self.weekly_on.parse().map_err(|_| anyhow::anyhow!("newsletter.weekly_on must be a weekday like friday (got {:?})", self.weekly_on))
-    }
-}
-
-/// `Name <addr>` or `addr`, with the name free of line breaks and the address valid.
-pub fn parse_mailbox(s: &str) -> anyhow::Result<lettre::message::Mailbox> {
-    HeaderText::parse(s).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (name, addr) = match (s.find('<'), s.rfind('>')) {
-        (Some(l), Some(r)) if l < r => (Some(s[..l].trim().trim_matches('"').to_string()), &s[l + 1..r]),
-        _ => (None, s),
-    };
-    let email = crate::domain::Email::parse(addr).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let address: lettre::Address = email.as_str().parse().context("address")?;
-    Ok(lettre::message::Mailbox::new(name.filter(|n| !n.is_empty()), address))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    Daily,
-    Weekly,
-}
-
-impl Frequency {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Frequency::Daily => "daily",
-            Frequency::Weekly => "weekly",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Frequency> {
-        match s {
-            "daily" => Some(Frequency::Daily),
-            "weekly" => Some(Frequency::Weekly),
-            _ => None,
-        }
-    }
-
-    pub fn arabic(self) -> &'static str {
-        match self {
-            Frequency::Daily => "اليومية",
-            Frequency::Weekly => "الأسبوعية",
-        }
-    }
-
-    pub fn period_secs(self) -> i64 {
-        match self {
-            Frequency::Daily => 86_400,
-            Frequency::Weekly => 7 * 86_400,
-        }
     }
 }

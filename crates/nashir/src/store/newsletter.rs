@@ -5,8 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::Frequency;
-use crate::domain::Email;
+use crate::domain::{Email, Frequency};
 use crate::store::{Backend, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -505,5 +504,58 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+}
+
+/// A published article as a digest lists it, with its section.
+#[derive(Debug, Clone)]
+pub struct DigestRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub lead: String,
+    pub published_at: Option<i64>,
+    pub section_slug: Option<String>,
+    pub section_name: Option<String>,
+}
+
+impl Store {
+    /// Published articles in `(start, end]`, at most `limit`, in display order: sections by
+    /// position (articles without one last), newest first within a section.
+    pub async fn digest_articles(&self, start: i64, end: i64, limit: i64) -> StoreResult<Vec<DigestRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name \
+             FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
+             WHERE a.status = 'published' AND a.published_at > $1 AND a.published_at <= $2 \
+             ORDER BY COALESCE(s.position, 1000000), s.id, a.published_at DESC, a.id DESC LIMIT $3",
+        )
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DigestRow {
+                    id: row.try_get("id")?,
+                    slug: row.try_get("slug")?,
+                    headline: row.try_get("headline")?,
+                    lead: row.try_get("lead")?,
+                    published_at: row.try_get("published_at")?,
+                    section_slug: row.try_get("section_slug")?,
+                    section_name: row.try_get("section_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The hex key that signs newsletter links, stored with `fresh` the first time so that
+    /// every node of a site (and every restart) shares the one kept in the database.
+    pub async fn newsletter_token_key(&self, fresh: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO newsletter_secrets (name, value) VALUES ('token_key', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(fresh)
+            .execute(self.pool())
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM newsletter_secrets WHERE name = 'token_key'").fetch_one(self.pool()).await?)
     }
 }

@@ -9,6 +9,8 @@
 //! original's, so rendering needs no query, and uploads made before variants existed get them
 //! on first request.
 
+pub mod imaging;
+
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,58 +1,12 @@
-//! Accounts: roles, password hashing (argon2id) and random tokens for sessions, CSRF and
-//! the API.
+//! Accounts: password hashing (argon2id, bounded in concurrency) and random tokens for
+//! sessions, CSRF and the API. The roles and the signed-in `User` are domain types.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
-
-/// Ordered by power: every check is `role >= needed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Writer,
-    Editor,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Writer => "writer",
-            Role::Editor => "editor",
-            Role::Owner => "owner",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s.trim() {
-            "writer" => Some(Role::Writer),
-            "editor" => Some(Role::Editor),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Writer => "كاتب",
-            Role::Editor => "محرر",
-            Role::Owner => "مالك",
-        }
-    }
-}
-
-/// A signed-in person, as handlers see them.
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-}
 
 /// A normalized email or an Arabic message saying what is wrong with it.
 pub fn parse_email(s: &str) -> Result<String, String> {
@@ -152,13 +106,6 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd") || !constant_time_eq("abc", "ab"));
         assert!(!constant_time_eq("abc", "ab") && !constant_time_eq("", "a"));
-    }
-
-    #[test]
-    fn roles_are_ordered() {
-        assert!(Role::Owner > Role::Editor && Role::Editor > Role::Writer);
-        assert_eq!(Role::parse("editor"), Some(Role::Editor));
-        assert_eq!(Role::parse("admin"), None);
     }
 
     #[test]

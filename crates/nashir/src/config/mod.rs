@@ -7,6 +7,22 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
+mod api;
+mod editor;
+mod import;
+mod metrics;
+mod newsletter;
+mod server;
+mod site;
+
+pub use api::{ApiConfig, MIN_ADMIN_TOKEN_CHARS};
+pub use editor::EditorConfig;
+pub use import::ImportConfig;
+pub use metrics::MetricsConfig;
+pub use newsletter::{NewsletterConfig, SmtpConfig};
+pub use server::{ServerConfig, TrustedProxy};
+pub use site::SiteConfig;
+
 /// Declares a settings struct whose field doc comments are also the comments of the generated
 /// `nashir.example.toml` (`nashir config default`): the settings are documented in one place.
 macro_rules! documented {
@@ -46,143 +62,15 @@ documented! {
         /// The JSON API.
         pub api: ApiConfig,
         /// Outgoing mail (newsletter confirmations and issues).
-        pub smtp: crate::newsletter::SmtpConfig,
+        pub smtp: SmtpConfig,
         /// The newsletter: sender, digest schedule, delivery pace, sign-up limits.
-        pub newsletter: crate::newsletter::NewsletterConfig,
+        pub newsletter: NewsletterConfig,
         /// Prometheus metrics at `/metrics`.
         pub metrics: MetricsConfig,
         /// Limits on `nashir import`.
         pub import: ImportConfig,
     }
 }
-
-documented! {
-    /// Limits on `nashir import`, so a hostile or broken file cannot exhaust memory or disk.
-    #[derive(Debug, Clone, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct ImportConfig {
-        /// Largest size a `.gz` file may expand to, in bytes; beyond it the file is refused.
-        pub max_gz_expanded_bytes: u64,
-        /// Longest line in a JSON Lines file, in bytes; a longer line fails alone (with its number).
-        pub max_jsonl_line_bytes: usize,
-        /// Largest Ghost JSON export, in bytes (expanded), which is read whole; larger ones are refused.
-        pub max_ghost_bytes: u64,
-    }
-}
-
-impl Default for ImportConfig {
-    fn default() -> Self {
-        ImportConfig { max_gz_expanded_bytes: 1 << 30, max_jsonl_line_bytes: 8 << 20, max_ghost_bytes: 256 << 20 }
-    }
-}
-
-documented! {
-    #[derive(Debug, Clone, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct ServerConfig {
-        /// Address and port to listen on. Also `NASHIR_ADDR` or `serve --addr`.
-        pub addr: SocketAddr,
-        /// Largest accepted request body, in bytes; larger requests get 413.
-        pub max_body_bytes: usize,
-        /// Seconds a request may take before the server answers 408.
-        pub request_timeout_secs: u64,
-        /// Reverse proxies (addresses or CIDR networks, e.g. `["127.0.0.1", "::1"]` for nginx
-        /// on the same host) whose `X-Forwarded-For` is believed. Login and sign-up limits
-        /// count per client address: a request from one of these is counted under the
-        /// right-most address of its `X-Forwarded-For` that is not itself a trusted proxy;
-        /// from anyone else the header is ignored. Empty: every client is its peer address.
-        pub trusted_proxies: Vec<TrustedProxy>,
-    }
-}
-
-/// An address or network (`10.0.0.0/8`) in `server.trusted_proxies`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TrustedProxy(pub ipnet::IpNet);
-
-impl TrustedProxy {
-    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
-        self.0.contains(&ip.to_canonical())
-    }
-}
-
-impl TryFrom<String> for TrustedProxy {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        let s = s.trim();
-        s.parse::<ipnet::IpNet>()
-            .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| ipnet::IpNet::from(ip.to_canonical())))
-            .map(TrustedProxy)
-            .map_err(|_| format!("server.trusted_proxies: {s:?} is neither an IP address nor a network like 10.0.0.0/8"))
-    }
-}
-
-impl From<TrustedProxy> for String {
-    fn from(p: TrustedProxy) -> String {
-        if p.0.prefix_len() == p.0.max_prefix_len() {
-            p.0.addr().to_string()
-        } else {
-            p.0.to_string()
-        }
-    }
-}
-
-documented! {
-    #[derive(Debug, Clone, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct SiteConfig {
-        /// Public base URL, used for canonical links and absolute URLs in the API and mail;
-        /// empty means `http://` + `server.addr`. Also `NASHIR_SITE_URL` or `serve --site-url`.
-        pub url: String,
-        /// Name of the newsroom, shown in every page title, feed and mail.
-        pub title: String,
-        /// One-line description for the home page, feeds and search engines.
-        pub description: String,
-        /// IANA time zone of the newsroom, e.g. `Asia/Damascus`; dates are shown in it.
-        pub timezone: String,
-        /// `both` («كانون الأول/ ديسمبر»), `levantine` or `standard`.
-        pub month_names: String,
-        /// Write digits as ٠١٢٣ instead of 0123 in dates.
-        pub arabic_indic_digits: bool,
-        /// Articles per page on section pages (1 to 200).
-        pub page_size: u32,
-        /// Feeds carry whole articles (true) or only their leads.
-        pub feed_full_text: bool,
-        /// URL of the newsroom's logo for structured data (defaults to the favicon).
-        pub logo_url: String,
-    }
-}
-
-documented! {
-    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct ApiConfig {
-        /// Bearer token for editor-only API calls (pinning/removing related articles) until
-        /// editor accounts exist; empty disables those calls (403). At least 32 characters
-        /// (e.g. `openssl rand -hex 32`): a shorter one is refused at start. Also
-        /// `NASHIR_API_ADMIN_TOKEN`.
-        pub admin_token: String,
-    }
-}
-
-documented! {
-    /// Who may read `/metrics`. Off by default, like Gitea's `[metrics]`; when on, scrapers
-    /// either send the token or come from the machine itself.
-    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct MetricsConfig {
-        /// Serve Prometheus metrics at `/metrics` (404 when off).
-        pub enabled: bool,
-        /// When set, scrapers must send `Authorization: Bearer <token>`; when empty, only
-        /// loopback clients (127.0.0.1, ::1) may scrape, and not through a proxy (requests
-        /// carrying X-Forwarded-For are refused). Also `NASHIR_METRICS_TOKEN`.
-        pub token: String,
-    }
-}
-
-/// The shortest `api.admin_token` accepted: it guards editor-only calls, and anyone can try
-/// guesses against it, so it must be too long to guess (32 hex digits are 128 bits).
-pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 impl Default for Config {
     fn default() -> Self {
@@ -198,86 +86,6 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             import: ImportConfig::default(),
         }
-    }
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            addr: "127.0.0.1:8080".parse().expect("valid default address"),
-            max_body_bytes: 2 * 1024 * 1024,
-            request_timeout_secs: 30,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-impl Default for SiteConfig {
-    fn default() -> Self {
-        SiteConfig {
-            url: String::new(),
-            title: "ناشر".into(),
-            description: "أخبار ومقالات بالعربية".into(),
-            timezone: "Asia/Damascus".into(),
-            month_names: "both".into(),
-            arabic_indic_digits: false,
-            page_size: 20,
-            feed_full_text: true,
-            logo_url: String::new(),
-        }
-    }
-}
-
-documented! {
-    /// The newsroom's editor: sessions, login limits, scheduling and uploads.
-    #[derive(Debug, Clone, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub struct EditorConfig {
-        /// Hours a login lasts.
-        pub session_hours: u64,
-        /// Login attempts allowed per account (email) within `login_window_secs`, from all
-        /// addresses together; more answer 429 until the window ends (a success starts over).
-        pub login_max_failures: u32,
-        /// Failed logins allowed per client address within `login_window_secs`, whatever the
-        /// accounts tried (see `server.trusted_proxies` behind a reverse proxy).
-        pub login_max_failures_per_address: u32,
-        /// Window, in seconds, over which login attempts are counted.
-        pub login_window_secs: u64,
-        /// How often the server looks for scheduled articles that are due.
-        pub schedule_interval_secs: u64,
-        /// Largest accepted image upload, in bytes (also bounded by `server.max_body_bytes`).
-        pub max_upload_bytes: usize,
-        /// Most characters an article may have (headline, lead and body together) when saved in
-        /// the editor or through the API; longer ones are refused (422, API code `article_too_large`).
-        pub max_article_chars: usize,
-        /// Most blocks (paragraphs, subheadings, quotes, images) in one article's body.
-        pub max_article_blocks: usize,
-        /// Revision diffs of more lines than this (both versions together) are not computed; the
-        /// page says the diff is too large to show.
-        pub max_diff_lines: usize,
-    }
-}
-
-impl Default for EditorConfig {
-    fn default() -> Self {
-        EditorConfig {
-            session_hours: 12,
-            login_max_failures: 5,
-            login_max_failures_per_address: 30,
-            login_window_secs: 900,
-            schedule_interval_secs: 20,
-            max_upload_bytes: 1536 * 1024,
-            max_article_chars: 200_000,
-            max_article_blocks: 2_000,
-            max_diff_lines: 20_000,
-        }
-    }
-}
-
-impl EditorConfig {
-    /// The per-article size limits the editor and the API enforce.
-    pub fn article_limits(&self) -> crate::domain::ArticleLimits {
-        crate::domain::ArticleLimits { max_chars: self.max_article_chars, max_blocks: self.max_article_blocks }
     }
 }
 
@@ -402,8 +210,8 @@ impl Config {
 /// The first lines of the generated example file.
 const EXAMPLE_HEADER: &str = "\
 # nashir.toml: every setting with its default value and what it does.
-# Generated by `nashir config default` from the settings' doc comments (src/config.rs,
-# src/newsletter/config.rs); a test fails when this file is stale. Copy it, keep the lines you
+# Generated by `nashir config default` from the settings' doc comments in src/config/;
+# a test fails when this file is stale. Copy it, keep the lines you
 # change, delete the rest. Layers: built-in defaults, then this file (`--config FILE`,
 # `NASHIR_CONFIG` or ./nashir.toml), then NASHIR_* environment variables, then flags.
 ";
@@ -451,8 +259,8 @@ fn section_docs(section: &str) -> Option<&'static [(&'static str, &'static str)]
         "site" => SiteConfig::docs(),
         "editor" => EditorConfig::docs(),
         "api" => ApiConfig::docs(),
-        "smtp" => crate::newsletter::SmtpConfig::docs(),
-        "newsletter" => crate::newsletter::NewsletterConfig::docs(),
+        "smtp" => SmtpConfig::docs(),
+        "newsletter" => NewsletterConfig::docs(),
         "metrics" => MetricsConfig::docs(),
         "import" => ImportConfig::docs(),
         _ => return None,

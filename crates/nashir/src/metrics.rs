@@ -68,7 +68,7 @@ impl Default for Metrics {
             mails_bounced: AtomicU64::new(0),
             mails_retried: AtomicU64::new(0),
             mails_skipped: AtomicU64::new(0),
-            started_at: chrono::Utc::now().timestamp(),
+            started_at: crate::domain::now_secs(),
         }
     }
 }

@@ -65,7 +65,7 @@ fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let published_at = match &args.published_at {
-        Some(v) => Some(ingest::parse_published_at(v, config.timezone()?).map_err(anyhow::Error::msg)?),
+        Some(v) => Some(ingest::parse_published_at(v, config.timezone()).map_err(anyhow::Error::msg)?),
         None => None,
     };
     let options = ImportOptions { section: args.section.clone(), authors: args.authors.clone(), tags: args.tags.clone(), published_at };
@@ -73,7 +73,7 @@ pub async fn run(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     let parse_options = ParseOptions {
         include_pages: args.include_pages,
         site_url: config.site.url.trim_end_matches('/').to_string(),
-        timezone: config.timezone()?,
+        timezone: config.timezone(),
         max_jsonl_line_bytes: config.import.max_jsonl_line_bytes,
         max_ghost_bytes: config.import.max_ghost_bytes,
     };

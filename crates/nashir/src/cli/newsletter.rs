@@ -60,7 +60,7 @@ pub async fn run(config: Config, args: &NewsletterArgs) -> anyhow::Result<ExitCo
                 Some(s) => Some(HeaderText::parse(s).map_err(|e| anyhow::anyhow!("--subject: {e}"))?).filter(|s| !s.as_str().is_empty()),
                 None => None,
             };
-            let now = chrono::Utc::now().timestamp();
+            let now = crate::domain::now_secs();
             let req = IssueRequest {
                 frequency: "all",
                 kind: "manual",

@@ -14,6 +14,7 @@ mod metrics;
 mod newsletter;
 mod server;
 mod site;
+mod types;
 
 pub use api::{ApiConfig, MIN_ADMIN_TOKEN_CHARS};
 pub use editor::EditorConfig;
@@ -22,6 +23,7 @@ pub use metrics::MetricsConfig;
 pub use newsletter::{NewsletterConfig, SmtpConfig};
 pub use server::{ServerConfig, TrustedProxy};
 pub use site::SiteConfig;
+pub use types::{ClockTime, Day, DkimAlgorithm, MonthStyle, TimeZone};
 
 /// Declares a settings struct whose field doc comments are also the comments of the generated
 /// `nashir.example.toml` (`nashir config default`): the settings are documented in one place.
@@ -153,8 +155,6 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        self.timezone()?;
-        self.month_names()?;
         if !self.database_url.is_empty()
             && !self.database_url.starts_with("sqlite:")
             && !self.database_url.starts_with("postgres://")
@@ -186,20 +186,14 @@ impl Config {
         }
     }
 
-    pub fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
-        self.site
-            .timezone
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown time zone {:?} (expected an IANA name like Asia/Damascus)", self.site.timezone))
+    /// The newsroom's time zone (`site.timezone`, parsed when the configuration was read).
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.site.timezone.0
     }
 
-    pub fn month_names(&self) -> anyhow::Result<arabic::MonthNames> {
-        Ok(match self.site.month_names.as_str() {
-            "both" => arabic::MonthNames::Both,
-            "levantine" => arabic::MonthNames::Levantine,
-            "standard" => arabic::MonthNames::Standard,
-            other => bail!("site.month_names must be both, levantine or standard (got {other:?})"),
-        })
+    /// How dates write month names (`site.month_names`).
+    pub fn month_names(&self) -> arabic::MonthNames {
+        self.site.month_names.names()
     }
 
     pub fn index_dir(&self) -> PathBuf {
@@ -353,6 +347,6 @@ mod tests {
     fn rejects_unknown_keys() {
         assert!(toml::from_str::<Config>("nope = 1").is_err());
         let c: Config = toml::from_str("[site]\ntimezone = \"Asia/Beirut\"").unwrap();
-        assert_eq!(c.site.timezone, "Asia/Beirut");
+        assert_eq!(c.timezone(), chrono_tz::Asia::Beirut);
     }
 }

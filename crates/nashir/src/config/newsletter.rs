@@ -51,9 +51,9 @@ crate::config::documented! {
         /// Address for `List-Unsubscribe: <mailto:…>`; empty means the sender's address.
         pub unsubscribe_mailto: String,
         /// Daily digest time, `HH:MM` in the site's time zone.
-        pub daily_at: String,
+        pub daily_at: super::ClockTime,
         /// Weekday of the weekly digest (english name), sent at `daily_at`.
-        pub weekly_on: String,
+        pub weekly_on: super::Day,
         /// Messages sent at the same time.
         pub concurrency: usize,
         /// Messages per second at most; 0 means as fast as the server takes them.
@@ -76,7 +76,7 @@ crate::config::documented! {
         /// DKIM signing domain; empty means the sender's domain.
         pub dkim_domain: String,
         /// `rsa` or `ed25519`.
-        pub dkim_algorithm: String,
+        pub dkim_algorithm: super::DkimAlgorithm,
         /// Sign-ups accepted per IP address per hour.
         pub subscribe_per_ip_per_hour: u32,
         /// Confirmation mails sent to one address per hour.
@@ -91,8 +91,8 @@ impl Default for NewsletterConfig {
             from: "ناشر <newsletter@localhost.localdomain>".into(),
             reply_to: String::new(),
             unsubscribe_mailto: String::new(),
-            daily_at: "07:00".into(),
-            weekly_on: "friday".into(),
+            daily_at: super::ClockTime(chrono::NaiveTime::from_hms_opt(7, 0, 0).expect("a valid time")),
+            weekly_on: super::Day(chrono::Weekday::Fri),
             concurrency: 16,
             rate_per_sec: 0.0,
             batch_size: 200,
@@ -103,7 +103,7 @@ impl Default for NewsletterConfig {
             dkim_key_file: String::new(),
             dkim_selector: "nashir".into(),
             dkim_domain: String::new(),
-            dkim_algorithm: "rsa".into(),
+            dkim_algorithm: super::DkimAlgorithm::Rsa,
             subscribe_per_ip_per_hour: 20,
             subscribe_per_address_per_hour: 3,
         }
@@ -119,8 +119,6 @@ impl NewsletterConfig {
         if !self.unsubscribe_mailto.is_empty() {
             crate::domain::Email::parse(&self.unsubscribe_mailto).map_err(|e| anyhow::anyhow!("newsletter.unsubscribe_mailto: {e}"))?;
         }
-        self.daily_time()?;
-        self.weekly_day()?;
         if !self.dkim_key_file.is_empty() {
             self.dkim()?;
         }
@@ -145,10 +143,9 @@ impl NewsletterConfig {
         if self.dkim_key_file.is_empty() {
             return Ok(None);
         }
-        let algorithm = match self.dkim_algorithm.as_str() {
-            "rsa" => DkimSigningAlgorithm::Rsa,
-            "ed25519" => DkimSigningAlgorithm::Ed25519,
-            other => bail!("newsletter.dkim_algorithm must be rsa or ed25519 (got {other:?})"),
+        let algorithm = match self.dkim_algorithm {
+            super::DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
+            super::DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
         };
         let pem = std::fs::read_to_string(&self.dkim_key_file)
             .with_context(|| format!("newsletter.dkim_key_file: cannot read {}", self.dkim_key_file))?;
@@ -164,12 +161,13 @@ impl NewsletterConfig {
         Ok(Some(DkimConfig::new(self.dkim_selector.clone(), domain, key, headers, canonicalization)))
     }
 
-    pub fn daily_time(&self) -> anyhow::Result<chrono::NaiveTime> {
-        chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M")
-            .with_context(|| format!("newsletter.daily_at must be HH:MM (got {:?})", self.daily_at))
+    /// The daily digest's time of day, in the site's time zone.
+    pub fn daily_time(&self) -> chrono::NaiveTime {
+        self.daily_at.0
     }
 
-    pub fn weekly_day(&self) -> anyhow::Result<chrono::Weekday> {
-        self.weekly_on.parse().map_err(|_| anyhow::anyhow!("newsletter.weekly_on must be a weekday like friday (got {:?})", self.weekly_on))
+    /// The weekly digest's day.
+    pub fn weekly_day(&self) -> chrono::Weekday {
+        self.weekly_on.0
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::documented;
+use super::types::{MonthStyle, TimeZone};
 
 documented! {
     #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -16,9 +17,9 @@ documented! {
         /// One-line description for the home page, feeds and search engines.
         pub description: String,
         /// IANA time zone of the newsroom, e.g. `Asia/Damascus`; dates are shown in it.
-        pub timezone: String,
+        pub timezone: TimeZone,
         /// `both` («كانون الأول/ ديسمبر»), `levantine` or `standard`.
-        pub month_names: String,
+        pub month_names: MonthStyle,
         /// Write digits as ٠١٢٣ instead of 0123 in dates.
         pub arabic_indic_digits: bool,
         /// Articles per page on section pages (1 to 200).
@@ -36,8 +37,8 @@ impl Default for SiteConfig {
             url: String::new(),
             title: "ناشر".into(),
             description: "أخبار ومقالات بالعربية".into(),
-            timezone: "Asia/Damascus".into(),
-            month_names: "both".into(),
+            timezone: TimeZone(chrono_tz::Asia::Damascus),
+            month_names: MonthStyle::Both,
             arabic_indic_digits: false,
             page_size: 20,
             feed_full_text: true,

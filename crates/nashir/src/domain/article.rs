@@ -46,7 +46,7 @@ pub fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The key under which an article is found by its title: analyzer-normalized words, so that
+/// The key under which an article is found by its title: analyser-normalized words, so that
 /// «القمة الروسية التركية… مباحثات» and «القمة الروسيه التركيه - مباحثات» meet.
 pub fn title_key(title: &str) -> String {
     arabic::tokenize(title).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")

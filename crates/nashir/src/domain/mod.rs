@@ -64,3 +64,9 @@ impl ArticleLimits {
         Ok(())
     }
 }
+
+/// The current time in Unix seconds, the unit the store, tokens and queues use. The one clock
+/// of the crate, so a test or a future mock has one place to look.
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}

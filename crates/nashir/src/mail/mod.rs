@@ -112,7 +112,7 @@ impl Mailer {
         getrandom::getrandom(&mut nonce).context("randomness")?;
         let mut builder = Message::builder().from(self.from.clone()).to(to).subject(subject.as_str()).date_now().message_id(Some(format!(
             "<{}.{}@{}>",
-            chrono::Utc::now().timestamp(),
+            crate::domain::now_secs(),
             hex::encode(nonce),
             self.id_domain
         )));
@@ -171,7 +171,7 @@ mod tests {
         let mut config = Config::default();
         config.newsletter.from = "نشرة <news@nashir.test>".into();
         config.newsletter.dkim_key_file = key.display().to_string();
-        config.newsletter.dkim_algorithm = "ed25519".into();
+        config.newsletter.dkim_algorithm = crate::config::DkimAlgorithm::Ed25519;
         config.newsletter.dkim_selector = "sel".into();
         config.validate().unwrap();
         let mailer = Mailer::new(&config, "https://news.example.org").unwrap();

@@ -163,9 +163,9 @@ impl Newsletter {
 
     /// Builds every scheduled issue whose time has come and that no node built yet.
     pub async fn run_schedule(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
-        let tz = self.config.timezone()?;
-        let at = self.config.newsletter.daily_time()?;
-        let weekday = self.config.newsletter.weekly_day()?;
+        let tz = self.config.timezone();
+        let at = self.config.newsletter.daily_time();
+        let weekday = self.config.newsletter.weekly_day();
         let mut built = Vec::new();
         for frequency in [Frequency::Daily, Frequency::Weekly] {
             let Some((slot, key)) = due_slot(frequency, now, tz, at, weekday) else { continue };

@@ -41,7 +41,7 @@ pub struct Newsletter {
 impl Newsletter {
     pub fn new(store: Store, config: Arc<Config>, base_url: &str) -> anyhow::Result<Newsletter> {
         let base_url = base_url.trim_end_matches('/');
-        let dates = DateStyle::from_config(&config)?;
+        let dates = DateStyle::from_config(&config);
         let (ip_limiter, address_limiter) = (
             Arc::new(limiter::RateLimiter::new(config.newsletter.subscribe_per_ip_per_hour)),
             Arc::new(limiter::RateLimiter::new(config.newsletter.subscribe_per_address_per_hour)),

@@ -174,7 +174,7 @@ impl Worker {
             store.mark_skipped(row.id).await?;
             return Ok(Outcome::Skipped);
         };
-        let now = chrono::Utc::now().timestamp();
+        let now = crate::domain::now_secs();
         let (manage, unsubscribe) = self.nl.manage_urls(signer, subscriber.id, now);
         let personal = Rendered {
             subject: template.subject.clone(),

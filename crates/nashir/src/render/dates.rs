@@ -20,12 +20,12 @@ impl DateStyle {
     }
 
     /// The style the configuration asks for (time zone, month names, digits).
-    pub fn from_config(config: &Config) -> anyhow::Result<DateStyle> {
-        Ok(DateStyle {
-            tz: config.timezone()?,
-            names: config.month_names()?,
+    pub fn from_config(config: &Config) -> DateStyle {
+        DateStyle {
+            tz: config.timezone(),
+            names: config.month_names(),
             digits: if config.site.arabic_indic_digits { arabic::Digits::ArabicIndic } else { arabic::Digits::Western },
-        })
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub use snippet::Highlighter;
 use crate::domain::{Article, Status};
 use crate::store::{ChangeKind, Store};
 
-/// Bump when the schema or the analyzer changes: an index of another version is rebuilt.
+/// Bump when the schema or the analyser changes: an index of another version is rebuilt.
 const SCHEMA_VERSION: u32 = 3;
 const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_QUERY_CHARS: usize = 500;

@@ -1,4 +1,4 @@
-//! Our Arabic analyzer as tantivy tokenizers. Two views of the same text: normalized words
+//! Our Arabic analyser as tantivy tokenizers. Two views of the same text: normalized words
 //! (exact spelling aside from hamza, ة/ه, ى/ي, harakat) and light stems (prefixes and
 //! suffixes stripped). Offsets point into the original text.
 

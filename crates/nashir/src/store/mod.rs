@@ -172,9 +172,7 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
 
-pub(crate) fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
-}
+pub(crate) use crate::domain::now_secs;
 
 pub(crate) fn from_secs(secs: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::domain::{Email, Frequency};
+use crate::domain::{now_secs, Email, Frequency};
 use crate::store::{Backend, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,16 +136,12 @@ impl DeliveryCounts {
     }
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 impl Store {
     /// Records a sign-up. Returns the subscriber and whether a confirmation mail is due (new,
     /// still pending, or coming back after unsubscribing); active and suppressed addresses
     /// get nothing, and the caller answers the same either way.
     pub async fn request_subscription(&self, email: &Email, frequency: Frequency) -> StoreResult<(Subscriber, bool)> {
-        let t = now();
+        let t = now_secs();
         sqlx::query(
             "INSERT INTO subscribers (email, status, frequency, sections_json, bounces, created_at, updated_at) \
              VALUES ($1, 'pending', $2, '[]', 0, $3, $3) ON CONFLICT (email) DO NOTHING",
@@ -184,7 +180,7 @@ impl Store {
     /// Activates a pending subscriber; an active one stays active. Unsubscribed and
     /// suppressed addresses are not revived by an old confirmation link.
     pub async fn confirm_subscriber(&self, id: i64) -> StoreResult<Option<Subscriber>> {
-        let t = now();
+        let t = now_secs();
         sqlx::query("UPDATE subscribers SET status = 'active', confirmed_at = $2, updated_at = $2 WHERE id = $1 AND status = 'pending'")
             .bind(id)
             .bind(t)
@@ -199,7 +195,7 @@ impl Store {
             .bind(id)
             .bind(frequency.as_str())
             .bind(json)
-            .bind(now())
+            .bind(now_secs())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -207,7 +203,7 @@ impl Store {
 
     /// Unsubscribes and drops whatever was still queued for the address.
     pub async fn unsubscribe(&self, id: i64) -> StoreResult<()> {
-        let t = now();
+        let t = now_secs();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2 WHERE id = $1 AND status <> 'suppressed'",
@@ -226,7 +222,7 @@ impl Store {
 
     /// Inserts subscribers already confirmed (imports, benchmarks). Known addresses are kept.
     pub async fn import_active_subscribers(&self, emails: &[Email], frequency: Frequency) -> StoreResult<u64> {
-        let t = now();
+        let t = now_secs();
         let mut added = 0;
         let mut tx = self.begin_write().await?;
         for email in emails {
@@ -279,7 +275,7 @@ impl Store {
         .bind(issue.body_html)
         .bind(issue.period_start)
         .bind(issue.period_end)
-        .bind(now())
+        .bind(now_secs())
         .bind(issue.slot_key)
         .fetch_one(&mut *tx)
         .await;
@@ -344,7 +340,7 @@ impl Store {
     /// Reserves up to `limit` due rows for `lease_secs`: queued rows whose retry time has
     /// come, and rows whose previous lease ran out (a worker that died mid-send).
     pub async fn lease_deliveries(&self, limit: i64, lease_secs: i64) -> StoreResult<Vec<Leased>> {
-        let t = now();
+        let t = now_secs();
         let lock = if self.backend() == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN (\
@@ -390,7 +386,7 @@ impl Store {
     pub async fn mark_sent(&self, delivery_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
             .bind(delivery_id)
-            .bind(now())
+            .bind(now_secs())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -441,7 +437,7 @@ impl Store {
         )
         .bind(subscriber_id)
         .bind(max_bounces)
-        .bind(now())
+        .bind(now_secs())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -661,10 +661,7 @@ pub async fn entity_articles(store: &Store, entity_id: i64, limit: i64, offset: 
     Ok((items, total))
 }
 
-fn short_hash(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(s.as_bytes())[..4])
-}
+use super::taxonomy::short_hash;
 
 #[cfg(test)]
 mod tests {

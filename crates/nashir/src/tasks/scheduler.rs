@@ -7,7 +7,7 @@ use crate::store::Store;
 
 /// One pass: publishes what is due now and returns the ids.
 pub async fn publish_due_now(store: &Store) -> crate::store::StoreResult<Vec<i64>> {
-    let ids = store.publish_due(chrono::Utc::now().timestamp()).await?;
+    let ids = store.publish_due(crate::domain::now_secs()).await?;
     if !ids.is_empty() {
         tracing::info!(?ids, "published scheduled articles");
     }

@@ -122,7 +122,7 @@ impl CachedPage {
     fn new(epoch: u64, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
-        let rendered_at = chrono::Utc::now().timestamp();
+        let rendered_at = crate::domain::now_secs();
         headers.remove(header::CONTENT_LENGTH);
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=60, stale-while-revalidate=300"));
         headers.insert(header::ETAG, etag.clone());

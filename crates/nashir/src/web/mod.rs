@@ -271,7 +271,7 @@ impl Application {
             Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
         }
-        let dates = DateStyle::from_config(&config)?;
+        let dates = DateStyle::from_config(&config);
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;

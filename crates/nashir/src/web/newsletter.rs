@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::pages::{query_param, site_view, url_pairs};
 use super::{error_page, AppState, PageError};
-use crate::domain::Frequency;
+use crate::domain::{now_secs, Frequency};
 use crate::domain::{Email, MailInputError, MAX_INPUT_CHARS};
 use crate::newsletter::digest::{frequency_name, DigestGroup};
 use crate::newsletter::{Newsletter, Purpose, Subscriber, SubscriberStatus, TokenError};
@@ -29,10 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/newsletter/unsubscribe", get(unsubscribe_page).post(unsubscribe))
         .route("/newsletter/archive", get(archive))
         .route("/newsletter/archive/{id}", get(issue_page))
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 fn form(body: &str) -> Result<Vec<(String, String)>, PageError> {
@@ -60,7 +56,7 @@ fn token_error(e: TokenError, what: &str) -> PageError {
 async fn subscriber_from_token(nl: &Newsletter, purpose: Purpose, token: Option<&str>, what: &str) -> Result<Subscriber, PageError> {
     let token = token.filter(|t| !t.is_empty()).ok_or_else(|| PageError::BadRequest(format!("{what} ناقص.")))?;
     let signer = nl.signer().await?;
-    let subject = signer.verify(purpose, token, now()).map_err(|e| token_error(e, what))?;
+    let subject = signer.verify(purpose, token, now_secs()).map_err(|e| token_error(e, what))?;
     let id: i64 = subject.parse().map_err(|_| token_error(TokenError::Invalid, what))?;
     nl.store.subscriber(id).await?.ok_or(PageError::NotFound)
 }
@@ -80,7 +76,7 @@ fn csrf_cookie(state: &AppState, nonce: &str) -> String {
 
 async fn check_csrf(nl: &Newsletter, headers: &HeaderMap, pairs: &[(String, String)]) -> Result<(), PageError> {
     let signer = nl.signer().await?;
-    if signer.check_form(super::admin::cookie_value(headers, CSRF_COOKIE).as_deref(), field(pairs, "csrf").unwrap_or(""), now()) {
+    if signer.check_form(super::admin::cookie_value(headers, CSRF_COOKIE).as_deref(), field(pairs, "csrf").unwrap_or(""), now_secs()) {
         Ok(())
     } else {
         Err(PageError::BadRequest("انتهت صلاحية النموذج أو أن ملفات تعريف الارتباط معطلة. أعد فتح الرابط من الرسالة وحاول مجدداً.".into()))
@@ -169,7 +165,7 @@ pub async fn subscribe(
 async fn send_confirmation(nl: &Newsletter, tasks: &crate::tasks::Tasks, subscriber_id: i64, email: Email) -> Result<(), PageError> {
     let signer = nl.signer().await?;
     let ttl_hours = nl.config.newsletter.confirm_ttl_hours;
-    let token = signer.sign(Purpose::Confirm, &subscriber_id.to_string(), now() + ttl_hours * 3600);
+    let token = signer.sign(Purpose::Confirm, &subscriber_id.to_string(), now_secs() + ttl_hours * 3600);
     let rendered = nl.templates.render(
         "confirm",
         json!({ "site": nl.site_context(), "confirm_url": format!("{}/newsletter/confirm?t={token}", nl.base_url), "ttl_hours": ttl_hours }),
@@ -204,7 +200,7 @@ pub async fn confirm_page(State(state): State<AppState>, RawQuery(raw): RawQuery
     if subscriber.status == SubscriberStatus::Active {
         return Ok(message_page(&state, "اشتراكك مؤكد", &["هذا العنوان مشترك في النشرة بالفعل."], None).await?.into_response());
     }
-    let (nonce, csrf) = nl.signer().await?.form_pair(now());
+    let (nonce, csrf) = nl.signer().await?.form_pair(now_secs());
     let site = site_view(&state).await?;
     let html = state
         .templates
@@ -219,7 +215,7 @@ pub async fn confirm(State(state): State<AppState>, headers: HeaderMap, body: St
     let subscriber = subscriber_from_token(nl, Purpose::Confirm, field(&pairs, "t"), "رابط التأكيد").await?;
     match nl.store.confirm_subscriber(subscriber.id).await? {
         Some(active) => {
-            let (manage, _) = nl.manage_urls(nl.signer().await?, active.id, now());
+            let (manage, _) = nl.manage_urls(nl.signer().await?, active.id, now_secs());
             let manage_path = manage.strip_prefix(nl.base_url.as_ref()).unwrap_or(&manage).to_string();
             Ok(message_page(
                 &state,
@@ -236,7 +232,7 @@ pub async fn confirm(State(state): State<AppState>, headers: HeaderMap, body: St
 
 async fn preferences_response(state: &AppState, subscriber: &Subscriber, token: &str, saved: bool) -> Result<Response, PageError> {
     let nl = &state.newsletter;
-    let (nonce, csrf) = nl.signer().await?.form_pair(now());
+    let (nonce, csrf) = nl.signer().await?.form_pair(now_secs());
     let sections: Vec<_> = state
         .store
         .sections()

@@ -7,7 +7,7 @@ async fn article_api(app: TestApp) {
     nashir::demo::populate(&app.store).await.unwrap();
     let options = ImportOptions {
         section: Some("سياسة".into()),
-        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
+        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone()).unwrap()),
         ..Default::default()
     };
     let seed = ingest::import_text_file(&app.store, &fixture_path("seed-shaped.txt"), &options).await.unwrap();

@@ -597,7 +597,7 @@ async fn scheduling(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |c| c.editor.schedule_interval_secs = 3600).await else { return };
     add_user(&app, "e@example.org", "محرر", Role::Editor).await;
     let e = Admin::login(&app, "e@example.org").await;
-    let tz = app.config.timezone().unwrap();
+    let tz = app.config.timezone();
     let local = |secs: i64| (chrono::Utc::now() + chrono::Duration::seconds(secs)).with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
     let future = local(3 * 3600);
     let mut fields = article_fields("خبر مجدول للغد", "نص.", "scheduled");

@@ -18,7 +18,7 @@ use crate::storage_test;
 async fn import_fixture(app: &TestApp) -> i64 {
     let options = ImportOptions {
         section: Some("سياسة".into()),
-        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
+        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone()).unwrap()),
         ..Default::default()
     };
     ingest::import_text_file(&app.store, &fixture_path("seed-shaped.txt"), &options).await.unwrap().id

@@ -240,7 +240,7 @@ storage_test!(editor_endpoint_is_closed_without_a_configured_token);
 async fn seed_page_shows_read_also_entities_and_topics(app: TestApp) {
     let ids = newsroom(&app.store).await;
     let options = ImportOptions {
-        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone().unwrap()).unwrap()),
+        published_at: Some(ingest::parse_published_at("2021-12-03", app.config.timezone()).unwrap()),
         ..Default::default()
     };
     let seed = ingest::import_text_file(&app.store, &fixture_path("seed-shaped.txt"), &options).await.unwrap();

@@ -1,4 +1,4 @@
-//! The related-articles index, in memory and free of I/O: TF-IDF vectors over the analyzer's
+//! The related-articles index, in memory and free of I/O: TF-IDF vectors over the analyser's
 //! stems, document frequencies kept up to date as articles come and go, an inverted index
 //! over each article's strongest terms for candidate generation, and MinHash buckets for
 //! near-duplicates. By concern: `features` (text → weighted stems), `vectors` (sparse vector

@@ -289,7 +289,7 @@ pub async fn api_publish(
     };
     let article = state.store.article_by_id(id).await?.ok_or_else(article_not_found)?;
     check_alt(&article.body)?;
-    let now = chrono::Utc::now().timestamp();
+    let now = crate::domain::now_secs();
     let at = match input.published_at.as_deref() {
         Some(t) => DateTime::parse_from_rfc3339(t).map_err(|_| invalid(format!("published_at «{t}» ليس وقتاً بصيغة RFC 3339")))?.timestamp(),
         None => now,

@@ -131,7 +131,7 @@ async fn editor_page(
         "id": id, "a": values, "sections": sections,
         "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
         "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
-        "tz": state.config.site.timezone,
+        "tz": state.config.site.timezone.0.name(),
     });
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
         obj.extend(extra.clone());
@@ -242,7 +242,7 @@ fn draft_from_fields(
     draft.source = Some("editor".into());
     draft.published_at = match status {
         Status::Scheduled => Some(when.ok_or("حدّد وقت النشر للمقال المجدول.")?),
-        Status::Published => Some(when.or(current_published_at).unwrap_or_else(|| chrono::Utc::now().timestamp())),
+        Status::Published => Some(when.or(current_published_at).unwrap_or_else(|| crate::domain::now_secs())),
         Status::Draft => when,
     }
     .map(crate::store::from_secs);

@@ -106,7 +106,7 @@ pub async fn login(
     state.store.forgive_login_attempt(&address_key).await?;
     let token = random_token();
     let ttl = state.config.editor.session_hours as i64 * 3600;
-    state.store.create_session(&token_hash(&token), user.id, &random_token(), chrono::Utc::now().timestamp() + ttl).await?;
+    state.store.create_session(&token_hash(&token), user.id, &random_token(), crate::domain::now_secs() + ttl).await?;
     let cookie = session_cookie(&token, ttl, secure_cookies(&state));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }

@@ -30,10 +30,10 @@ fn with_smtp(config: &mut Config) {
     config.smtp.url = SmtpSink::shared().url.clone();
     config.newsletter.from = "نشرة ناشر <news@nashir.test>".into();
     config.newsletter.reply_to = "desk@nashir.test".into();
-    let tz: chrono_tz::Tz = config.site.timezone.parse().unwrap();
+    let tz = config.timezone();
     let local = (Utc::now() + chrono::Duration::minutes(10)).with_timezone(&tz);
-    config.newsletter.daily_at = local.format("%H:%M").to_string();
-    config.newsletter.weekly_on = (local.weekday().succ().succ().succ()).to_string().to_lowercase();
+    config.newsletter.daily_at = local.format("%H:%M").to_string().parse().unwrap();
+    config.newsletter.weekly_on = nashir::config::Day(local.weekday().succ().succ().succ());
     config.newsletter.subscribe_per_ip_per_hour = 6;
 }
 

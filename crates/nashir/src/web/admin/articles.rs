@@ -242,7 +242,7 @@ fn draft_from_fields(
     draft.source = Some("editor".into());
     draft.published_at = match status {
         Status::Scheduled => Some(when.ok_or("حدّد وقت النشر للمقال المجدول.")?),
-        Status::Published => Some(when.or(current_published_at).unwrap_or_else(|| crate::domain::now_secs())),
+        Status::Published => Some(when.or(current_published_at).unwrap_or_else(crate::domain::now_secs)),
         Status::Draft => when,
     }
     .map(crate::store::from_secs);

@@ -5,8 +5,8 @@
 //!
 //! | rank | modules | what they are |
 //! |------|---------|---------------|
-//! | 0 | `domain`, `entities`, `metrics` | types and pure computations that know no other module |
-//! | 1 | `config` | every setting, one file per section |
+//! | 0 | `domain`, `entities` | types and pure computations that know no other module |
+//! | 1 | `config`, `metrics` | every setting, one file per section; counters (they read the one clock in `domain`) |
 //! | 2 | `store`, `render` | all SQL; all escaping, URLs, dates and the template environment |
 //! | 3 | `accounts`, `media`, `search` | passwords and tokens; uploaded images; the search index |
 //! | 4 | `related`, `mail` | related articles and duplicates; outgoing mail |
@@ -24,7 +24,7 @@
 pub const ORDER: &[(&str, u8)] = &[
     ("domain", 0),
     ("entities", 0),
-    ("metrics", 0),
+    ("metrics", 1),
     ("config", 1),
     ("store", 2),
     ("render", 2),

@@ -1,8 +1,8 @@
 //! Nashir (ناشر): an Arabic-first newsroom platform. The binary is a thin shell over this
 //! library so tests drive exactly what production runs.
 //!
-//! The modules are layered: each uses only modules below it (domain, entities, metrics;
-//! config; store, render; accounts, media, search; related, mail; ingest, newsletter; demo, tasks;
+//! The modules are layered: each uses only modules below it (domain, entities;
+//! config, metrics; store, render; accounts, media, search; related, mail; ingest, newsletter; demo, tasks;
 //! web; cli). The order and the test that enforces it are in `src/layers.rs`.
 
 pub mod accounts;

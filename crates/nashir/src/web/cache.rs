@@ -62,13 +62,7 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
 /// cookie. Such a request is never answered from the cache nor stored in it, whatever the
 /// route, so an answer made for someone can never reach anyone else.
 fn has_credentials(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::AUTHORIZATION)
-        || headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .any(|pair| pair.trim().split('=').next() == Some(super::admin::SESSION_COOKIE))
+    headers.contains_key(header::AUTHORIZATION) || super::admin::cookie_value(headers, super::admin::SESSION_COOKIE).is_some()
 }
 
 /// The cache key of a shared route: the decoded path plus the parameters the route reads, in
@@ -343,36 +337,26 @@ fn respond(page: &CachedPage, wants: &Wants) -> Response {
 /// The caching middleware: applies [`policy`] to every request (installed with
 /// `Router::layer`, so the matched route is known).
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+    // Borrowed, not copied: this runs on every cached hit.
+    let policy = policy(request.method(), request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str()));
     let credentials = has_credentials(request.headers());
-    if method != Method::GET && method != Method::HEAD {
-        // Editors' writes (admin forms, API) change what pages show; readers' posts
-        // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
-        let editorial = request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/");
-        let mut response = next.run(request).await;
-        if editorial && (response.status().is_success() || response.status().is_redirection()) {
-            state.store.bump_epoch();
-        }
-        make_private(&mut response);
-        return response;
-    }
-    let reads = match policy(&method, route.as_deref()) {
+    let reads = match policy {
         CachePolicy::Private => {
+            // Editors' writes (admin forms, API) change what pages show; readers' posts
+            // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
+            let write = request.method() != Method::GET && request.method() != Method::HEAD;
+            let editorial = write && (request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/"));
             let mut response = next.run(request).await;
+            if editorial && (response.status().is_success() || response.status().is_redirection()) {
+                state.store.bump_epoch();
+            }
             make_private(&mut response);
             return response;
         }
-        CachePolicy::Public => {
-            let mut response = next.run(request).await;
-            if credentials || response.headers().contains_key(header::SET_COOKIE) || response.status().is_server_error() {
-                make_private(&mut response);
-            }
-            return response;
-        }
-        CachePolicy::Shared(reads) => reads,
+        CachePolicy::Public => None,
+        CachePolicy::Shared(reads) => Some(reads),
     };
-    let key = if credentials { None } else { cache_key(request.uri().path(), request.uri().query(), reads) };
+    let key = reads.filter(|_| !credentials).and_then(|reads| cache_key(request.uri().path(), request.uri().query(), reads));
     let Some(key) = key else {
         // Answered fresh; one made with credentials is marked private even though the route
         // is public (the handler may have shown more to the holder of the token).

@@ -54,6 +54,13 @@ pub struct Metrics {
     pub mails_bounced: AtomicU64,
     pub mails_retried: AtomicU64,
     pub mails_skipped: AtomicU64,
+    /// Passes of the related articles' follower on this node, full recomputations among them,
+    /// and the articles they refreshed.
+    pub related_passes: AtomicU64,
+    pub related_full_passes: AtomicU64,
+    pub related_articles_refreshed: AtomicU64,
+    /// Search index builds from the whole store at start (0 when the index on disk was current).
+    pub search_index_builds: AtomicU64,
     started_at: i64,
 }
 
@@ -68,6 +75,10 @@ impl Default for Metrics {
             mails_bounced: AtomicU64::new(0),
             mails_retried: AtomicU64::new(0),
             mails_skipped: AtomicU64::new(0),
+            related_passes: AtomicU64::new(0),
+            related_full_passes: AtomicU64::new(0),
+            related_articles_refreshed: AtomicU64::new(0),
+            search_index_builds: AtomicU64::new(0),
             started_at: crate::domain::now_secs(),
         }
     }
@@ -178,6 +189,26 @@ impl Metrics {
             let count = gauges.deliveries.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
             let _ = writeln!(out, "nashir_newsletter_queue{{status=\"{status}\"}} {count}");
         }
+
+        counter(
+            &mut out,
+            "nashir_related_passes_total",
+            "Passes of this node's related articles follower that held the lease.",
+            &self.related_passes,
+        );
+        counter(&mut out, "nashir_related_full_passes_total", "Of those, recomputations of the whole archive.", &self.related_full_passes);
+        counter(
+            &mut out,
+            "nashir_related_articles_refreshed_total",
+            "Articles whose related suggestions this node recomputed.",
+            &self.related_articles_refreshed,
+        );
+        counter(
+            &mut out,
+            "nashir_search_index_builds_total",
+            "Search index builds from the whole store at start.",
+            &self.search_index_builds,
+        );
 
         header(&mut out, "nashir_search_index_seq", "gauge", "Last change-log sequence number applied to this node's search index.");
         let _ = writeln!(out, "nashir_search_index_seq {}", gauges.index_seq);

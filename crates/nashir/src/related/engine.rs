@@ -268,6 +268,7 @@ pub async fn refresh_all_prepared(store: &Store, prepared: &Prepared) -> StoreRe
     let mut engine = shared.lock().await;
     engine.seq = None;
     let built = build(&mut engine, store, prepared).await?;
+    let covered = engine.seq.unwrap_or(0);
     // Everything is read: the analyser has nothing left worth doing.
     prepared.stop();
     let count = built.len();
@@ -299,6 +300,9 @@ pub async fn refresh_all_prepared(store: &Store, prepared: &Prepared) -> StoreRe
     let suggest = t.elapsed();
     let t = std::time::Instant::now();
     db::write_all(store, &computed).await?;
+    // Everything logged up to `covered` is done: a server started after this import or
+    // reindex must not recompute the whole archive again (its follower starts from here).
+    store.cover_job(super::follower::JOB, covered).await?;
     tracing::info!(suggest_s = suggest.as_secs_f64(), write_s = t.elapsed().as_secs_f64(), "related: suggestions written");
     Ok(count)
 }

@@ -6,9 +6,14 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
 use crate::store::{ChangeKind, Store, StoreResult};
 
-const JOB: &str = "related";
+/// The follower's leased cursor; a full recomputation elsewhere moves it too.
+pub(crate) const JOB: &str = "related";
 const LEASE_SECS: i64 = 30;
 const POLL: Duration = Duration::from_millis(1000);
 /// Between working passes over an archive too big to keep its index in memory.
@@ -16,12 +21,21 @@ const LARGE_ARCHIVE_PAUSE: Duration = Duration::from_secs(30);
 /// More changed articles than this: one full recomputation beats refreshing them one by one.
 const FULL_REFRESH_OVER: usize = 500;
 
-/// One pass; returns how many articles were refreshed, or None when another node leads.
-pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Articles whose suggestions were recomputed.
+    pub refreshed: usize,
+    /// Whether the whole archive was recomputed.
+    pub full: bool,
+}
+
+/// One pass; None when another node leads.
+pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<Pass>> {
     let Some(cursor) = store.lease_job(JOB, owner, LEASE_SECS).await? else { return Ok(None) };
     let last = store.last_change_seq().await?;
     if last <= cursor {
-        return Ok(Some(0));
+        return Ok(Some(Pass { refreshed: 0, full: false }));
     }
     let mut ids: Vec<i64> = Vec::new();
     let mut seq = cursor;
@@ -36,7 +50,8 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
     }
     ids.sort_unstable();
     ids.dedup();
-    let refreshed = if ids.len() > FULL_REFRESH_OVER {
+    let full = ids.len() > FULL_REFRESH_OVER;
+    let refreshed = if full {
         // The full pass reads the store as of now, so everything logged so far is covered.
         let seq_now = store.last_change_seq().await?;
         let count = super::refresh_all(store).await?;
@@ -51,11 +66,13 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<usize>> {
     };
     store.advance_job(JOB, owner, seq).await?;
     super::engine::release_if_large(store).await?;
-    Ok(Some(refreshed))
+    Ok(Some(Pass { refreshed, full }))
 }
 
 /// Runs [`pass`] until `stop`; failures are logged and retried. Started by `tasks`.
-pub async fn run(store: Store, stop: tokio_util::sync::CancellationToken) {
+/// Each pass is counted in `metrics` (passes, full passes, articles refreshed), which is how
+/// one sees that a server started after `nashir import --related` did not redo the import's work.
+pub async fn run(store: Store, metrics: Arc<Metrics>, stop: tokio_util::sync::CancellationToken) {
     let mut salt = [0u8; 4];
     let _ = getrandom::getrandom(&mut salt);
     let owner = format!("{}-{}-{:x}", hostname(), std::process::id(), u32::from_le_bytes(salt));
@@ -86,8 +103,13 @@ pub async fn run(store: Store, stop: tokio_util::sync::CancellationToken) {
                 result = pass(&store, &owner) => result,
                 _ = stop.cancelled() => return,
             };
+            if let Ok(Some(done)) = &result {
+                metrics.related_passes.fetch_add(1, Ordering::Relaxed);
+                metrics.related_full_passes.fetch_add(u64::from(done.full), Ordering::Relaxed);
+                metrics.related_articles_refreshed.fetch_add(done.refreshed as u64, Ordering::Relaxed);
+            }
             match result {
-                Ok(Some(0)) => seen = Some(last),
+                Ok(Some(Pass { refreshed: 0, .. })) => seen = Some(last),
                 Ok(Some(_)) => {
                     seen = Some(last);
                     if !super::engine::is_resident(&store).await.unwrap_or(true) {

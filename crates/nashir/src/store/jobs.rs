@@ -26,13 +26,27 @@ impl Store {
 
     /// Moves the cursor of a job this owner holds; false when the lease was lost meanwhile.
     pub async fn advance_job(&self, name: &str, owner: &str, seq: i64) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE job_cursors SET seq = $1 WHERE name = $2 AND leased_by = $3")
+        // Never backwards: an import may have covered more meanwhile (see `cover_job`).
+        let done = sqlx::query("UPDATE job_cursors SET seq = CASE WHEN seq < $1 THEN $1 ELSE seq END WHERE name = $2 AND leased_by = $3")
             .bind(seq)
             .bind(name)
             .bind(owner)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that the work of job `name` was done up to `seq` by someone else than its
+    /// lease holder (an import or `nashir reindex` that recomputed everything): the cursor
+    /// only moves forward, so the next holder starts from there instead of redoing it.
+    pub async fn cover_job(&self, name: &str, seq: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO job_cursors (name, seq, leased_by, leased_until) VALUES ($1, $2, '', 0) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(seq)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("UPDATE job_cursors SET seq = $1 WHERE name = $2 AND seq < $1").bind(seq).bind(name).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Lets another node take the job at once (graceful shutdown).

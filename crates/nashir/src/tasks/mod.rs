@@ -74,14 +74,15 @@ pub struct Background<'a> {
     pub config: &'a Config,
     pub search: &'a Arc<SearchIndex>,
     pub newsletter: &'a crate::newsletter::Newsletter,
+    pub metrics: &'a Arc<crate::metrics::Metrics>,
 }
 
 /// Starts every background loop of a serving node.
 pub fn start(tasks: &Tasks, on: Background<'_>) {
     let (store, index) = (on.store.clone(), Arc::clone(on.search));
     tasks.spawn("search follower", |stop| crate::search::follow(index, store, stop));
-    let store = on.store.clone();
-    tasks.spawn("related follower", |stop| crate::related::follower::run(store, stop));
+    let (store, metrics) = (on.store.clone(), Arc::clone(on.metrics));
+    tasks.spawn("related follower", |stop| crate::related::follower::run(store, metrics, stop));
     // Scheduled articles are published by every running server; the first pass, at
     // start-up, catches those whose time passed while none was running.
     let every = Duration::from_secs(on.config.editor.schedule_interval_secs.max(1));

@@ -272,6 +272,7 @@ impl Application {
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
         }
         let dates = DateStyle::from_config(&config);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;
@@ -281,6 +282,7 @@ impl Application {
         if fresh || stale {
             tracing::info!(dir = %config.index_dir().display(), index_seq = search.seq(), last_seq, "building the search index from the store");
             let count = search.rebuild(&store, |_, _| {}).await?;
+            metrics.search_index_builds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(count, "search index built");
         }
         // Listen only once the index is ready: a node still building it refuses connections, so
@@ -292,7 +294,6 @@ impl Application {
             if config.site.url.is_empty() { format!("http://{addr}") } else { config.site.url.trim_end_matches('/').to_string() };
         let config = Arc::new(config);
         let mut newsletter = crate::newsletter::Newsletter::new(store.clone(), config.clone(), &base_url)?;
-        let metrics = Arc::new(crate::metrics::Metrics::default());
         newsletter.metrics = Arc::clone(&metrics);
         let state = AppState(Arc::new(Shared {
             store,
@@ -327,7 +328,13 @@ impl Application {
         let tasks = state.tasks.clone();
         crate::tasks::start(
             &tasks,
-            crate::tasks::Background { store: &state.store, config: &state.config, search: &state.search, newsletter: &state.newsletter },
+            crate::tasks::Background {
+                store: &state.store,
+                config: &state.config,
+                search: &state.search,
+                newsletter: &state.newsletter,
+                metrics: &state.metrics,
+            },
         );
         // At the signal every background task is told to stop while requests drain, so a
         // restart waits for the longer of the two, not their sum.

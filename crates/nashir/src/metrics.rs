@@ -50,6 +50,8 @@ pub struct Metrics {
     overflow: RouteStats,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
+    /// Of the hits, those answered before the router (no routing, middleware or span).
+    pub cache_front_hits: AtomicU64,
     pub mails_sent: AtomicU64,
     pub mails_bounced: AtomicU64,
     pub mails_retried: AtomicU64,
@@ -71,6 +73,7 @@ impl Default for Metrics {
             overflow: RouteStats::new("(other)"),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
+            cache_front_hits: AtomicU64::new(0),
             mails_sent: AtomicU64::new(0),
             mails_bounced: AtomicU64::new(0),
             mails_retried: AtomicU64::new(0),
@@ -169,6 +172,7 @@ impl Metrics {
         };
         counter(&mut out, "nashir_page_cache_hits_total", "Public pages served from the page cache.", &self.cache_hits);
         counter(&mut out, "nashir_page_cache_misses_total", "Cacheable pages that had to be rendered.", &self.cache_misses);
+        counter(&mut out, "nashir_page_cache_front_hits_total", "Of the hits, those answered before the router.", &self.cache_front_hits);
         header(&mut out, "nashir_page_cache_entries", "gauge", "Pages held in the page cache.");
         let _ = writeln!(out, "nashir_page_cache_entries {}", gauges.cache_entries);
 

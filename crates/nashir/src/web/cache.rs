@@ -96,6 +96,9 @@ fn make_private(response: &mut Response) {
 
 pub struct CachedPage {
     epoch: u64,
+    /// The route template it was rendered for, so a hit answered in front of the router is
+    /// still counted under its route in `/metrics`.
+    route: Box<str>,
     status: StatusCode,
     etag: HeaderValue,
     /// When this rendering was made (whole seconds, as HTTP dates carry).
@@ -113,7 +116,7 @@ struct Variant {
 }
 
 impl CachedPage {
-    fn new(epoch: u64, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+    fn new(epoch: u64, route: Box<str>, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
         let rendered_at = crate::domain::now_secs();
@@ -142,7 +145,7 @@ impl CachedPage {
             if brotli.is_empty() { variant(identity, None) } else { variant(brotli, Some("br")) },
         ];
         headers.remove(header::CONTENT_TYPE);
-        CachedPage { epoch, status, etag, rendered_at, variants, not_modified: headers }
+        CachedPage { epoch, route, status, etag, rendered_at, variants, not_modified: headers }
     }
 
     fn size(&self) -> usize {
@@ -152,6 +155,11 @@ impl CachedPage {
 
 pub struct PageCache {
     pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    /// The same pages by the exact request target (path and query as the client sent them)
+    /// that first filled them: what [`PageCache::front`] answers before the router runs. Only
+    /// the layer below, after applying [`policy`], adds to it, one target per page, so it
+    /// holds no more entries than `pages` and no route the table keeps private.
+    targets: RwLock<HashMap<String, Arc<CachedPage>>>,
     budget_bytes: usize,
     used_bytes: std::sync::atomic::AtomicUsize,
     /// Renderings under way, by key: a burst of requests for a page nobody has cached yet
@@ -193,7 +201,13 @@ impl Drop for FillGuard {
 
 impl PageCache {
     pub fn new(budget_bytes: usize) -> PageCache {
-        PageCache { pages: RwLock::new(HashMap::new()), budget_bytes, used_bytes: 0.into(), fills: Default::default() }
+        PageCache {
+            pages: RwLock::new(HashMap::new()),
+            targets: RwLock::new(HashMap::new()),
+            budget_bytes,
+            used_bytes: 0.into(),
+            fills: Default::default(),
+        }
     }
 
     fn join_fill(self: &Arc<Self>, key: &str) -> Fill {
@@ -215,7 +229,7 @@ impl PageCache {
         pages.get(key).filter(|p| p.epoch == epoch).cloned()
     }
 
-    fn insert(&self, key: String, page: CachedPage) -> Arc<CachedPage> {
+    fn insert(&self, key: String, target: &str, page: CachedPage) -> Arc<CachedPage> {
         use std::sync::atomic::Ordering;
         let page = Arc::new(page);
         if page.size() > self.budget_bytes / 8 {
@@ -223,10 +237,13 @@ impl PageCache {
         }
         if let Ok(mut pages) = self.pages.write() {
             // Over budget (or holding stale pages): start afresh rather than track recency.
+            let (mut stale, mut full) = (false, false);
             if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes || pages.values().any(|p| p.epoch != page.epoch) {
                 pages.retain(|_, p| p.epoch == page.epoch);
+                stale = true;
                 if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes {
                     pages.clear();
+                    full = true;
                 }
                 self.used_bytes.store(pages.values().map(|p| p.size()).sum(), Ordering::Relaxed);
             }
@@ -234,8 +251,33 @@ impl PageCache {
                 self.used_bytes.fetch_sub(old.size(), Ordering::Relaxed);
             }
             self.used_bytes.fetch_add(page.size(), Ordering::Relaxed);
+            // Under the pages' lock, so the two maps are flushed together.
+            if let Ok(mut targets) = self.targets.write() {
+                if full {
+                    targets.clear();
+                } else if stale {
+                    targets.retain(|_, p| p.epoch == page.epoch);
+                }
+                targets.insert(target.to_string(), Arc::clone(&page));
+            }
         }
         page
+    }
+
+    /// Answers a request from the cache before the router and the middleware stack run: a GET
+    /// or HEAD without credentials whose exact target was filled under the current `epoch`.
+    /// Anything else (None) goes through the router, where [`layer`] applies the policy table.
+    pub fn front<B>(&self, request: &axum::http::Request<B>, epoch: u64) -> Option<(Response, Arc<CachedPage>)> {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return None;
+        }
+        let target = request.uri().path_and_query()?.as_str();
+        let page = self.targets.read().ok()?.get(target).filter(|p| p.epoch == epoch).cloned()?;
+        if has_credentials(request.headers()) {
+            return None;
+        }
+        let wants = Wants::of(request);
+        Some((respond(&page, &wants), page))
     }
 
     pub fn len(&self) -> usize {
@@ -286,6 +328,19 @@ fn brotli(bytes: &[u8]) -> Bytes {
     }
 }
 
+/// A cached hit answered before the router (see [`PageCache::front`]), counted as the layers
+/// it skips would have counted it: a cache hit, and under its route when metrics are on.
+pub fn answer_front<B>(state: &AppState, request: &axum::http::Request<B>) -> Option<Response> {
+    let started = state.config.metrics.enabled.then(std::time::Instant::now);
+    let (response, page) = state.cache.front(request, state.store.epoch())?;
+    state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.cache_front_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(started) = started {
+        state.metrics.observe(&page.route, response.status().as_u16(), started.elapsed());
+    }
+    Some(response)
+}
+
 /// What a request asks of a cached page: taken from its headers before the request moves on.
 struct Wants {
     encoding: Encoding,
@@ -295,7 +350,7 @@ struct Wants {
 }
 
 impl Wants {
-    fn of(request: &Request) -> Wants {
+    fn of<B>(request: &axum::http::Request<B>) -> Wants {
         let headers = request.headers();
         Wants {
             encoding: preferred_encoding(headers),
@@ -387,6 +442,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         }
     };
     state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let route: Box<str> = request.extensions().get::<axum::extract::MatchedPath>().map_or("", |m| m.as_str()).into();
+    let target = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |pq| pq.as_str().to_string());
     let mut response = next.run(request).await;
     let status = response.status();
     // Only complete answers are kept: never one that sets a cookie, never an error (a 404 per
@@ -403,10 +460,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Compression (milliseconds of CPU for a big page) leaves the async workers.
-    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, status, parts.headers, identity)).await else {
+    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, route, status, parts.headers, identity)).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let page = state.cache.insert(key, page);
+    let page = state.cache.insert(key, &target, page);
     guard.finish(Arc::clone(&page));
     respond(&page, &wants)
 }

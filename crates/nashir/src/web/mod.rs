@@ -343,7 +343,7 @@ impl Application {
             shutdown.await;
             stopping.cancel();
         };
-        let served = server::serve(self.listener, self.router, server::Limits::default(), shutdown).await;
+        let served = server::serve(self.listener, self.router, Some(state.clone()), server::Limits::default(), shutdown).await;
         tasks.shutdown(Duration::from_secs(state.config.smtp.timeout_secs + 10)).await;
         served
     }

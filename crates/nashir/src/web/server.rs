@@ -2,6 +2,7 @@
 //! so a slow client (slowloris) or a flood of connections could exhaust the server; this loop
 //! bounds both and drains in-flight requests on shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -12,10 +13,11 @@ use axum::extract::Request;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
+
+use super::AppState;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -40,7 +42,15 @@ impl Default for Limits {
     }
 }
 
-pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+/// Serves `router`; with `front`, cached pages are answered before it (see
+/// `cache::answer_front`): no routing, no middleware, no tracing span for a hit.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    front: Option<AppState>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (closing_tx, closing_rx) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
@@ -62,11 +72,19 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
                 };
                 let _ = stream.set_nodelay(true);
                 // Handlers that need the client address (login rate limits) read ConnectInfo.
-                let service = TowerToHyperService::new(router.clone().map_request(move |r: Request<Incoming>| {
-                    let mut r = r.map(Body::new);
-                    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                    r
-                }));
+                let (router, front) = (router.clone(), front.clone());
+                let service = hyper::service::service_fn(move |r: Request<Incoming>| {
+                    let hit = front.as_ref().and_then(|state| super::cache::answer_front(state, &r));
+                    let router = router.clone();
+                    async move {
+                        if let Some(response) = hit {
+                            return Ok::<_, Infallible>(response);
+                        }
+                        let mut r = r.map(Body::new);
+                        r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                        router.oneshot(r).await
+                    }
+                });
                 let mut closing = closing_rx.clone();
                 tokio::spawn(async move {
                     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -21,3 +21,4 @@ mod related;
 mod search;
 mod security;
 mod site;
+mod speed;

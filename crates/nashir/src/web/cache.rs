@@ -26,6 +26,10 @@ pub enum CachePolicy {
     /// cache and by shared caches. The slice names the query parameters the handler reads; the
     /// cache key is the path plus those, so other parameters cannot create new entries.
     Shared(&'static [&'static str]),
+    /// Like `Shared`, but the keys are what readers type (search queries), so they are endless:
+    /// kept in a small pool of their own, compressed at fast levels, so that hot queries are
+    /// answered from memory while a flood of unique ones can only flush that pool.
+    Queries(&'static [&'static str]),
     /// Public, but not kept here (its keys are endless, e.g. search queries); shared caches
     /// may keep it briefly.
     Public,
@@ -53,7 +57,8 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
         "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
         "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
         "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
-        "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
+        "/search" => Queries(&["q", "section", "from", "to", "page"]),
+        "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
         _ => Private,
     }
 }
@@ -99,6 +104,8 @@ pub struct CachedPage {
     /// The route template it was rendered for, so a hit answered in front of the router is
     /// still counted under its route in `/metrics`.
     route: Box<str>,
+    /// Held in the queries' pool (see [`CachePolicy::Queries`]).
+    query: bool,
     status: StatusCode,
     etag: HeaderValue,
     /// When this rendering was made (whole seconds, as HTTP dates carry).
@@ -116,7 +123,7 @@ struct Variant {
 }
 
 impl CachedPage {
-    fn new(epoch: u64, route: Box<str>, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+    fn new(epoch: u64, route: Box<str>, query: bool, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
         let rendered_at = crate::domain::now_secs();
@@ -137,7 +144,10 @@ impl CachedPage {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
             Variant { body, headers: h }
         };
-        let (gzip, brotli) = (gzip(&identity), brotli(&identity));
+        // A query's page is often asked once: compressing it at the best levels would cost more
+        // than it saves (gzip best and brotli 9 take milliseconds for a big page).
+        let (gzip_level, brotli_quality) = if query { (6, 5) } else { (9, 9) };
+        let (gzip, brotli) = (gzip(&identity, gzip_level), brotli(&identity, brotli_quality));
         let variants = [
             variant(identity.clone(), None),
             // An empty compressed body means compression failed: fall back to identity.
@@ -145,7 +155,7 @@ impl CachedPage {
             if brotli.is_empty() { variant(identity, None) } else { variant(brotli, Some("br")) },
         ];
         headers.remove(header::CONTENT_TYPE);
-        CachedPage { epoch, route, status, etag, rendered_at, variants, not_modified: headers }
+        CachedPage { epoch, route, query, status, etag, rendered_at, variants, not_modified: headers }
     }
 
     fn size(&self) -> usize {
@@ -153,15 +163,24 @@ impl CachedPage {
     }
 }
 
-pub struct PageCache {
+/// Pages kept within a byte budget; over budget, or holding stale pages, it starts afresh
+/// rather than track recency.
+struct Pool {
     pages: RwLock<HashMap<String, Arc<CachedPage>>>,
+    budget_bytes: usize,
+    used_bytes: std::sync::atomic::AtomicUsize,
+}
+
+pub struct PageCache {
+    /// Pages of `Shared` routes.
+    pages: Pool,
+    /// Pages of `Queries` routes (search results), apart so they cannot push the others out.
+    queries: Pool,
     /// The same pages by the exact request target (path and query as the client sent them)
     /// that first filled them: what [`PageCache::front`] answers before the router runs. Only
     /// the layer below, after applying [`policy`], adds to it, one target per page, so it
     /// holds no more entries than `pages` and no route the table keeps private.
     targets: RwLock<HashMap<String, Arc<CachedPage>>>,
-    budget_bytes: usize,
-    used_bytes: std::sync::atomic::AtomicUsize,
     /// Renderings under way, by key: a burst of requests for a page nobody has cached yet
     /// waits for the first one's rendering instead of rendering and compressing it N times
     /// (32 cold requests at once used to take the process from 56 to 201 MB).
@@ -200,13 +219,22 @@ impl Drop for FillGuard {
 }
 
 impl PageCache {
+    /// A cache of `budget_bytes` for pages, and an eighth of that for search results.
     pub fn new(budget_bytes: usize) -> PageCache {
+        let pool = |budget_bytes| Pool { pages: RwLock::new(HashMap::new()), budget_bytes, used_bytes: 0.into() };
         PageCache {
-            pages: RwLock::new(HashMap::new()),
+            pages: pool(budget_bytes),
+            queries: pool(budget_bytes / 8),
             targets: RwLock::new(HashMap::new()),
-            budget_bytes,
-            used_bytes: 0.into(),
             fills: Default::default(),
+        }
+    }
+
+    fn pool(&self, query: bool) -> &Pool {
+        if query {
+            &self.queries
+        } else {
+            &self.pages
         }
     }
 
@@ -223,38 +251,39 @@ impl PageCache {
         Fill::Leader(FillGuard { cache: Arc::clone(self), key: key.to_string(), done })
     }
 
-    fn get(&self, key: &str, epoch: u64) -> Option<Arc<CachedPage>> {
+    fn get(&self, key: &str, query: bool, epoch: u64) -> Option<Arc<CachedPage>> {
         // A &str lookup: a hit allocates no key.
-        let pages = self.pages.read().ok()?;
+        let pages = self.pool(query).pages.read().ok()?;
         pages.get(key).filter(|p| p.epoch == epoch).cloned()
     }
 
     fn insert(&self, key: String, target: &str, page: CachedPage) -> Arc<CachedPage> {
         use std::sync::atomic::Ordering;
         let page = Arc::new(page);
-        if page.size() > self.budget_bytes / 8 {
+        let pool = self.pool(page.query);
+        if page.size() > pool.budget_bytes / 8 {
             return page;
         }
-        if let Ok(mut pages) = self.pages.write() {
+        if let Ok(mut pages) = pool.pages.write() {
             // Over budget (or holding stale pages): start afresh rather than track recency.
             let (mut stale, mut full) = (false, false);
-            if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes || pages.values().any(|p| p.epoch != page.epoch) {
+            if pool.used_bytes.load(Ordering::Relaxed) + page.size() > pool.budget_bytes || pages.values().any(|p| p.epoch != page.epoch) {
                 pages.retain(|_, p| p.epoch == page.epoch);
                 stale = true;
-                if self.used_bytes.load(Ordering::Relaxed) + page.size() > self.budget_bytes {
+                if pool.used_bytes.load(Ordering::Relaxed) + page.size() > pool.budget_bytes {
                     pages.clear();
                     full = true;
                 }
-                self.used_bytes.store(pages.values().map(|p| p.size()).sum(), Ordering::Relaxed);
+                pool.used_bytes.store(pages.values().map(|p| p.size()).sum(), Ordering::Relaxed);
             }
             if let Some(old) = pages.insert(key, Arc::clone(&page)) {
-                self.used_bytes.fetch_sub(old.size(), Ordering::Relaxed);
+                pool.used_bytes.fetch_sub(old.size(), Ordering::Relaxed);
             }
-            self.used_bytes.fetch_add(page.size(), Ordering::Relaxed);
-            // Under the pages' lock, so the two maps are flushed together.
+            pool.used_bytes.fetch_add(page.size(), Ordering::Relaxed);
+            // Under the pool's lock, so the targets follow what the pool dropped.
             if let Ok(mut targets) = self.targets.write() {
                 if full {
-                    targets.clear();
+                    targets.retain(|_, p| p.query != page.query && p.epoch == page.epoch);
                 } else if stale {
                     targets.retain(|_, p| p.epoch == page.epoch);
                 }
@@ -281,7 +310,7 @@ impl PageCache {
     }
 
     pub fn len(&self) -> usize {
-        self.pages.read().map(|p| p.len()).unwrap_or(0)
+        [&self.pages, &self.queries].iter().map(|pool| pool.pages.read().map(|p| p.len()).unwrap_or(0)).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -313,15 +342,15 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Bytes {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
+fn gzip(bytes: &[u8], level: u32) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::new(level));
     let _ = encoder.write_all(bytes);
     encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
-fn brotli(bytes: &[u8]) -> Bytes {
+fn brotli(bytes: &[u8], quality: i32) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 20, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
         Ok(_) => Bytes::from(out),
         Err(_) => Bytes::new(),
@@ -409,8 +438,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             return response;
         }
         CachePolicy::Public => None,
-        CachePolicy::Shared(reads) => Some(reads),
+        CachePolicy::Shared(reads) | CachePolicy::Queries(reads) => Some(reads),
     };
+    let query = matches!(policy, CachePolicy::Queries(_));
     let key = reads.filter(|_| !credentials).and_then(|reads| cache_key(request.uri().path(), request.uri().query(), reads));
     let Some(key) = key else {
         // Answered fresh; one made with credentials is marked private even though the route
@@ -423,7 +453,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
     let epoch = state.store.epoch();
     let wants = Wants::of(&request);
-    if let Some(page) = state.cache.get(&key, epoch) {
+    if let Some(page) = state.cache.get(&key, query, epoch) {
         state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return respond(&page, &wants);
     }
@@ -460,7 +490,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Compression (milliseconds of CPU for a big page) leaves the async workers.
-    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, route, status, parts.headers, identity)).await else {
+    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, route, query, status, parts.headers, identity)).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = state.cache.insert(key, &target, page);
@@ -515,10 +545,10 @@ mod tests {
     fn compressed_variants_round_trip() {
         let text = "مرحبا بالعالم ".repeat(100);
         let mut out = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]), &mut out).unwrap();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes(), 9)[..]), &mut out).unwrap();
         assert_eq!(out, text);
         let mut decoded = Vec::new();
-        brotli::BrotliDecompress(&mut &brotli(text.as_bytes())[..], &mut decoded).unwrap();
+        brotli::BrotliDecompress(&mut &brotli(text.as_bytes(), 9)[..], &mut decoded).unwrap();
         assert_eq!(decoded, text.as_bytes());
     }
 }

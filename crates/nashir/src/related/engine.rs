@@ -17,7 +17,10 @@ pub const STORED: usize = 8;
 
 struct Engine {
     index: RelatedIndex,
-    /// Entities of every indexed article, so refreshing a neighbour needs no re-extraction.
+    /// Entities of the articles applied since the last refresh, until it writes them. Not kept
+    /// for the whole archive: a full pass hands its extractions straight to the write (keeping
+    /// them here too held every article's entities twice at the pass's peak), and a later
+    /// refresh of an article not rewritten keeps its stored entities (`related_only`).
     found: rustc_hash::FxHashMap<i64, Vec<entities::Found>>,
     /// Newest change applied; None until the index is built.
     seq: Option<i64>,
@@ -146,7 +149,6 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
             let analysed = ready.into_iter().map(|r| r.unwrap_or_else(|| fresh.next().expect("one analysis per article")));
             for (source, (f, found)) in batch.iter().zip(analysed) {
                 let dup = engine.index.upsert(doc_with(source, f, &found));
-                engine.found.insert(source.id, found.clone());
                 out.push((source.id, dup, found));
             }
         });
@@ -169,7 +171,10 @@ async fn build(engine: &mut Engine, store: &Store, prepared: &Prepared) -> Store
 /// Applies changes written since the index was last in step. Returns the articles changed.
 async fn catch_up(engine: &mut Engine, store: &Store) -> StoreResult<Vec<i64>> {
     let Some(mut seq) = engine.seq else {
-        build(engine, store, &Prepared::default()).await?;
+        // The refresh that follows writes the entities of the articles it was asked about.
+        for (id, _, found) in build(engine, store, &Prepared::default()).await? {
+            engine.found.insert(id, found);
+        }
         return Ok(Vec::new());
     };
     let mut changed = Vec::new();
@@ -240,8 +245,11 @@ pub async fn refresh_many(store: &Store, ids: &[i64]) -> StoreResult<()> {
             continue;
         }
         let (pinned, removed) = db::editor_choices(store, id).await?;
-        let found = engine.found.get(&id).cloned().unwrap_or_default();
-        let c = compute(&engine.index, id, &removed, &pinned, found);
+        let found = engine.found.remove(&id);
+        let rewritten = found.is_some();
+        let mut c = compute(&engine.index, id, &removed, &pinned, found.unwrap_or_default());
+        // Not re-read (an editor's pin, say): its stored entities and duplicate link stand.
+        c.related_only = !rewritten;
         neighbours.extend(c.related.iter().take(5).map(|r| r.0).filter(|n| !ids.contains(n)));
         batch.push(c);
     }
@@ -253,6 +261,7 @@ pub async fn refresh_many(store: &Store, ids: &[i64]) -> StoreResult<()> {
         c.related_only = true;
         batch.push(c);
     }
+    engine.found.clear();
     db::write(store, &batch).await
 }
 

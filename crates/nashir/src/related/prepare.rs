@@ -24,6 +24,8 @@ pub(crate) struct Analysed {
 
 struct Shared {
     done: Mutex<FxHashMap<i64, Analysed>>,
+    /// Heap bytes the analyses in `done` hold, about (see [`Analysed::heap_bytes`]).
+    kept_bytes: AtomicUsize,
     /// Ids at or below this one are being read already: the thread skips them.
     claimed: AtomicI64,
     stop: AtomicBool,
@@ -36,8 +38,20 @@ struct Shared {
 /// refresh's first reads, and past it later articles are left to the refresh instead of
 /// piling up in memory. (2,000 left a quarter of the corpus to the refresh: +1.8 s.)
 const QUEUE: usize = 16_384;
-/// Analyses kept at most (a few KB each): beyond, the refresh analyses the rest itself.
-const KEPT_MAX: usize = 200_000;
+/// Memory the kept analyses may take: beyond, the refresh analyses the rest itself. An
+/// analysis holds each distinct stem of its article as its own string (about 10 KB for a news
+/// article), so a count would not bound it: 200,000 of them took `import --related` of a
+/// 200,000-article archive to 2.5 GB. The refresh consumes them as it reads.
+const KEPT_BYTES: usize = 48 * 1024 * 1024;
+
+impl Analysed {
+    /// Heap bytes held, about: allocator rounding and map overhead included as a constant.
+    fn heap_bytes(&self) -> usize {
+        let terms: usize = self.features.terms.iter().map(|(t, _)| t.capacity() + 40).sum();
+        let found: usize = self.found.iter().map(|f| f.name.capacity() + f.key.capacity() + 72).sum();
+        terms + found + std::mem::size_of::<Analysed>() + 64
+    }
+}
 
 /// Analyses made ahead of time, by article id; empty by default. Dropping it stops the
 /// thread.
@@ -60,6 +74,9 @@ impl Prepared {
     pub(crate) fn take(&self, source: &Source) -> Option<Analysed> {
         let shared = self.shared.as_ref()?;
         let found = shared.done.lock().expect("prepared analyses poisoned").remove(&source.id);
+        if let Some(a) = &found {
+            shared.kept_bytes.fetch_sub(a.heap_bytes(), Ordering::Relaxed);
+        }
         let usable = found.filter(|a| a.fingerprint == fingerprint(&source.title, &source.text));
         if usable.is_some() {
             shared.reused.fetch_add(1, Ordering::Relaxed);
@@ -123,6 +140,7 @@ impl Analyser {
         let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE);
         let shared = Arc::new(Shared {
             done: Mutex::default(),
+            kept_bytes: AtomicUsize::new(0),
             claimed: AtomicI64::new(i64::MIN),
             stop: AtomicBool::new(false),
             reused: AtomicUsize::new(0),
@@ -133,7 +151,9 @@ impl Analyser {
                 if state.stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if job.id <= state.claimed.load(Ordering::Relaxed) {
+                // Read already, or no room: the refresh analyses it. (Later ones may fit once
+                // the refresh has taken some, so the thread goes on rather than stopping.)
+                if job.id <= state.claimed.load(Ordering::Relaxed) || state.kept_bytes.load(Ordering::Relaxed) >= KEPT_BYTES {
                     continue;
                 }
                 let analysed = Analysed {
@@ -141,11 +161,8 @@ impl Analyser {
                     features: features(&job.title, &job.text),
                     found: entities::extract(&job.title, &job.text),
                 };
-                let mut done = state.done.lock().expect("prepared analyses poisoned");
-                if done.len() >= KEPT_MAX {
-                    break;
-                }
-                done.insert(job.id, analysed);
+                state.kept_bytes.fetch_add(analysed.heap_bytes(), Ordering::Relaxed);
+                state.done.lock().expect("prepared analyses poisoned").insert(job.id, analysed);
             }
         });
         let worker = match worker {

@@ -22,13 +22,17 @@ pub struct SiteView {
 }
 
 pub async fn site_view(state: &AppState) -> Result<SiteView, PageError> {
-    let sections = state.store.sections().await?;
-    Ok(SiteView {
+    Ok(site_view_with(state, &state.store.sections().await?))
+}
+
+/// [`site_view`] with the sections already read (a page that lists them too reads them once).
+pub fn site_view_with(state: &AppState, sections: &[crate::store::Section]) -> SiteView {
+    SiteView {
         title: state.config.site.title.clone(),
         description: state.config.site.description.clone(),
         url: state.base_url.to_string(),
         sections: sections.iter().map(|s| Link { name: s.name.clone(), url: paths::section(&s.slug) }).collect(),
-    })
+    }
 }
 
 /// Reads one query parameter by name from a raw query string.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::api_types::{SearchHit, SearchResults as SearchAnswer};
 use super::error::{Error, ErrorCode};
-use super::pages::{site_view, url_pairs};
+use super::pages::{site_view_with, url_pairs};
 use super::{ApiError, AppState, PageError};
 use crate::render::{absolute_url, paths};
 use crate::search::{query, SearchRequest, SearchResults, MAX_QUERY_CHARS};
@@ -94,8 +94,9 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             })
         })
         .collect();
-    let site = site_view(&state).await?;
-    let sections: Vec<Value> = state.store.sections().await?.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect();
+    let all_sections = state.store.sections().await?;
+    let site = site_view_with(&state, &all_sections);
+    let sections: Vec<Value> = all_sections.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect();
     let html = state.templates.render(
         "search.html",
         json!({

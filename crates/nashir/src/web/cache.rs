@@ -27,7 +27,7 @@ pub enum CachePolicy {
     /// cache key is the path plus those, so other parameters cannot create new entries.
     Shared(&'static [&'static str]),
     /// Like `Shared`, but the keys are what readers type (search queries), so they are endless:
-    /// kept in a small pool of their own, compressed at fast levels, so that hot queries are
+    /// kept in a small pool of their own, uncompressed, so that hot queries are
     /// answered from memory while a flood of unique ones can only flush that pool.
     Queries(&'static [&'static str]),
     /// Public, but not kept here (its keys are endless, e.g. search queries); shared caches
@@ -144,10 +144,9 @@ impl CachedPage {
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
             Variant { body, headers: h }
         };
-        // A query's page is often asked once: compressing it at the best levels would cost more
-        // than it saves (gzip best and brotli 9 take milliseconds for a big page).
-        let (gzip_level, brotli_quality) = if query { (6, 5) } else { (9, 9) };
-        let (gzip, brotli) = (gzip(&identity, gzip_level), brotli(&identity, brotli_quality));
+        // A query's page is mostly asked once: it is kept uncompressed (identity for every
+        // client, as search pages were before they were kept), so a miss costs no compression.
+        let (gzip, brotli) = if query { (Bytes::new(), Bytes::new()) } else { (gzip(&identity, 9), brotli(&identity, 9)) };
         let variants = [
             variant(identity.clone(), None),
             // An empty compressed body means compression failed: fall back to identity.

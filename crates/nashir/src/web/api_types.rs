@@ -172,6 +172,9 @@ pub struct EditableArticle {
     pub lead: String,
     /// The editor's markup.
     pub body: String,
+    /// The same body as structured blocks with their inline marks (the form `blocks` of
+    /// the article input takes).
+    pub blocks: Vec<crate::domain::Block>,
     pub section: Option<String>,
     pub tags: Vec<String>,
     pub authors: Vec<String>,

@@ -196,6 +196,14 @@ pub(crate) fn refused_image_message(src: &str) -> String {
     )
 }
 
+/// Why a link of the body was refused, naming its address (shortened, without controls).
+pub(crate) fn refused_link_message(href: &str) -> String {
+    format!(
+        "الرابط «{}» غير مقبول: يُقبل رابط يبدأ بـ https:// أو http://، أو مسار على هذا الموقع يبدأ بشرطة واحدة مثل /مقال. اكتب الرابط هكذا: [الكلمات](https://…)",
+        href.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
+    )
+}
+
 /// The form's fields as a draft, or an Arabic message naming the first problem.
 fn draft_from_fields(
     state: &AppState,
@@ -210,6 +218,9 @@ fn draft_from_fields(
     draft.lead = fields.text("lead");
     if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
         return Err(refused_image_message(&src));
+    }
+    if let Some(href) = markup::refused_link(fields.get("body").unwrap_or("")) {
+        return Err(refused_link_message(&href));
     }
     draft.body = body;
     let featured = fields.text("featured_src");

@@ -153,9 +153,12 @@ fn to_entry(
     let mut lead = crate::domain::collapse_whitespace(str_of(post, "custom_excerpt"));
     if lead.is_empty() {
         if let Some(pos) = body.iter().position(|b| !matches!(b, Block::Image { .. })) {
-            if let Block::Paragraph { text, .. } = &body[pos] {
-                lead = text.clone();
-                body.remove(pos);
+            // A first paragraph with marks stays in the body: the lead is plain text.
+            if let Block::Paragraph { text, marks } = &body[pos] {
+                if marks.is_empty() {
+                    lead = text.clone();
+                    body.remove(pos);
+                }
             }
         }
     }

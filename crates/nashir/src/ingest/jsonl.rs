@@ -190,7 +190,8 @@ fn html_body(title: &str, html_body: &str, lead: Option<&str>) -> Result<(Vec<Bl
     }
     let lead = match lead.map(crate::domain::collapse_whitespace).filter(|l| !l.is_empty()) {
         Some(lead) => lead,
-        None => match body.iter().position(|b| matches!(b, Block::Paragraph { .. })) {
+        // A first paragraph with marks stays in the body: the lead is plain text.
+        None => match body.iter().position(|b| matches!(b, Block::Paragraph { marks, .. } if marks.is_empty())) {
             Some(0) => match body.remove(0) {
                 Block::Paragraph { text, .. } => text,
                 _ => String::new(),
@@ -308,10 +309,12 @@ mod tests {
         let records = entries(&lines.join("
 "));
         let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
-        assert_eq!(e.draft.lead, "المقدمة هنا.", "the first paragraph after the repeated title");
+        // The first paragraph after the repeated title has emphasis: it stays in the body.
+        assert_eq!(e.draft.lead, "");
         assert_eq!(
             e.draft.body,
             vec![
+                Block::Paragraph { text: "المقدمة هنا.".into(), marks: vec![Mark::new(8, 11, MarkKind::Bold)] },
                 Block::Paragraph { text: "راجع المصدر.".into(), marks: vec![Mark::link(5, 11, "https://source.example/r")] },
                 Block::List { ordered: false, items: vec![ListItem::plain("بند")] },
             ]

@@ -225,8 +225,11 @@ fn lexical_text(node: &Value, depth: usize) -> String {
         }
         Some("linebreak") => "<br>".into(),
         Some("link") | Some("autolink") => {
-            let inner: String =
-                node.get("children").and_then(Value::as_array).map(|c| c.iter().map(|n| lexical_text(n, depth + 1)).collect()).unwrap_or_default();
+            let inner: String = node
+                .get("children")
+                .and_then(Value::as_array)
+                .map(|c| c.iter().map(|n| lexical_text(n, depth + 1)).collect())
+                .unwrap_or_default();
             // The HTML reader keeps the link only when its address is one we link to.
             format!("<a href=\"{}\">{inner}</a>", escape(str_of(node, "url")))
         }
@@ -293,7 +296,8 @@ fn render_mobiledoc(doc: &Value) -> String {
                     }
                     "a" => {
                         let attrs = markup.and_then(|m| m.get(1)).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-                        let href = attrs.chunks(2).find(|kv| kv[0].as_str() == Some("href")).and_then(|kv| kv.get(1)).and_then(Value::as_str);
+                        let href =
+                            attrs.chunks(2).find(|kv| kv[0].as_str() == Some("href")).and_then(|kv| kv.get(1)).and_then(Value::as_str);
                         html.push_str(&format!("<a href=\"{}\">", escape(href.unwrap_or_default())));
                         "</a>"
                     }
@@ -402,9 +406,17 @@ mod tests {
             vec![
                 Block::Paragraph {
                     text: "قال الوزير في بيان خطير".into(),
-                    marks: vec![Mark::new(4, 10, bold.clone()), Mark::new(4, 10, italic.clone()), Mark::new(14, 18, italic.clone()), Mark::link(14, 18, "https://source.example/a")]
+                    marks: vec![
+                        Mark::new(4, 10, bold.clone()),
+                        Mark::new(4, 10, italic.clone()),
+                        Mark::new(14, 18, italic.clone()),
+                        Mark::link(14, 18, "https://source.example/a")
+                    ]
                 },
-                Block::List { ordered: true, items: vec![ListItem { text: "أول".into(), marks: vec![Mark::new(0, 3, bold.clone())] }, ListItem::plain("ثانٍ")] },
+                Block::List {
+                    ordered: true,
+                    items: vec![ListItem { text: "أول".into(), marks: vec![Mark::new(0, 3, bold.clone())] }, ListItem::plain("ثانٍ")]
+                },
             ]
         );
         let mobiledoc = r#"{"version":"0.3.1","markups":[["strong"],["a",["href","/2020/x/","rel","noopener"]],["em"]],"atoms":[],"cards":[],
@@ -417,7 +429,10 @@ mod tests {
                     text: "نص عريض رابط مائل".into(),
                     marks: vec![Mark::new(3, 7, bold), Mark::new(8, 12, italic), Mark::link(8, 17, "/2020/x/")]
                 },
-                Block::List { ordered: false, items: vec![ListItem { text: "بند".into(), marks: vec![Mark::link(0, 3, "/2020/x/")] }, ListItem::plain("آخر")] },
+                Block::List {
+                    ordered: false,
+                    items: vec![ListItem { text: "بند".into(), marks: vec![Mark::link(0, 3, "/2020/x/")] }, ListItem::plain("آخر")]
+                },
             ]
         );
     }

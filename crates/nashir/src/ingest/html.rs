@@ -14,7 +14,9 @@ use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResu
 
 use super::plaintext::read_also_title;
 use crate::domain::link::image_src;
-use crate::domain::{collapse_whitespace, collapse_whitespace_keeping_marks, link, normalize_marks, Block, ListItem, Mark, MarkKind, MarkPolicy};
+use crate::domain::{
+    collapse_whitespace, collapse_whitespace_keeping_marks, link, normalize_marks, Block, ListItem, Mark, MarkKind, MarkPolicy,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -493,7 +495,9 @@ mod tests {
         assert_eq!(
             to_blocks(html),
             vec![
-                Block::Paragraph { text: "فقرة أولى مع رابط و& رمز.".into(), marks: vec![Mark::new(5, 9, MarkKind::Bold)] },
+                Block::Paragraph {
+                    text: "فقرة أولى مع رابط و& رمز.".into(), marks: vec![Mark::new(5, 9, MarkKind::Bold)]
+                },
                 Block::Subheading { text: "عنوان فرعي".into() },
                 Block::quote("قول مأثور", Some("الوزير".into())),
                 Block::ReadAlso { title: "خبر آخر".into() },
@@ -524,7 +528,12 @@ mod tests {
             vec![
                 Block::Paragraph {
                     text: "قال الوزير اليوم إن التقرير خطير وهنا.".into(),
-                    marks: vec![bold(4, 16), italic(11, 16), Mark::link(20, 27, "https://source.example/r?a=1&b=2"), Mark::link(34, 37, "/2021/x/")]
+                    marks: vec![
+                        bold(4, 16),
+                        italic(11, 16),
+                        Mark::link(20, 27, "https://source.example/r?a=1&b=2"),
+                        Mark::link(34, 37, "/2021/x/")
+                    ]
                 },
                 Block::Quote { text: "لن نتراجع".into(), intro: None, marks: vec![bold(0, 2)] },
                 Block::List {

@@ -9,8 +9,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{html, plaintext};
 use super::record::{parse_date, Entry, Record};
+use super::{html, plaintext};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 #[derive(Debug, Deserialize)]
@@ -306,8 +306,10 @@ mod tests {
             r#"{"id": 7, "title": "خبر", "html": "<p>خبر</p><p>المقدمة <b>هنا</b>.</p><p>راجع <a href='https://source.example/r'>المصدر</a>.</p><ul><li>بند</li></ul>"}"#,
             r#"{"id": 8, "title": "خبر آخر", "lead": "مقدمة", "body": "<p>نص <em>مائل</em></p>"}"#,
         ];
-        let records = entries(&lines.join("
-"));
+        let records = entries(&lines.join(
+            "
+",
+        ));
         let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
         // The first paragraph after the repeated title has emphasis: it stays in the body.
         assert_eq!(e.draft.lead, "");

@@ -13,6 +13,7 @@ mod entities;
 mod feeds;
 mod fuzz;
 mod import;
+mod marks;
 mod multinode;
 mod newsletter;
 mod ops;

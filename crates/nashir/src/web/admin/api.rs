@@ -52,8 +52,8 @@ pub struct ArticleInput {
     /// `- ` lists; inline `**bold**`, `*italic*`, `[words](https://…)`).
     #[serde(default)]
     pub body: String,
-    /// The body as structured blocks, instead of `body` (send one of the two): what
-    /// `GET /api/admin/articles/{id}` returns as `blocks`. Inline marks are checked, not
+    /// The body as structured blocks, instead of `body`: what `GET …/edit` returns as
+    /// `blocks`. Sent with a `body` that says something else, it is `invalid_article`. Inline marks are checked, not
     /// repaired: a mark out of its text, a link that is not http(s) or a `/…` site path, or
     /// links that overlap is `invalid_marks`.
     #[serde(default)]
@@ -99,8 +99,14 @@ async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result
     let mut d = ArticleDraft::new(Headline::parse(&input.headline)?);
     d.lead = input.lead.trim().to_string();
     if let Some(blocks) = &input.blocks {
-        if !input.body.trim().is_empty() {
-            return Err(invalid("أرسل نص المقال مرة واحدة: body (نص) أو blocks (عناصر)، لا الاثنين"));
+        // What `GET …/edit` answered comes back with both: fine while `body` still says what
+        // `blocks` says; a client that changed one of them must send only that one.
+        let body = input.body.trim();
+        if !body.is_empty()
+            && body != markup::serialize(blocks)
+            && markup::parse_off_worker(body).await.map_err(ApiError::internal)? != *blocks
+        {
+            return Err(invalid("body و blocks مختلفان: أرسل نص المقال مرة واحدة، body (نص) أو blocks (عناصر)"));
         }
         let texts: Vec<std::borrow::Cow<'_, str>> = blocks.iter().map(Block::text).collect();
         let mut parts: Vec<&str> = vec![&input.headline, &input.lead];

@@ -3,6 +3,7 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod autosave;
 mod changes;
 pub mod copy;
 mod editorial;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use autosave::Autosave;
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};

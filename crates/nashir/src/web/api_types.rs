@@ -236,3 +236,23 @@ mod tests {
         }
     }
 }
+
+/// An image the admin's block editor uploaded (`POST /admin/media` with `Accept:
+/// application/json`): its served address and size.
+#[derive(Debug, Serialize)]
+pub struct UploadedImage {
+    /// `/media/…`, the address an image block carries.
+    pub src: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+/// A stored autosave (`POST /admin/articles/{id}/autosave`).
+#[derive(Debug, Serialize)]
+pub struct AutosaveAnswer {
+    /// Unix seconds.
+    pub saved_at: i64,
+    /// The article's version the working copy was made from.
+    pub version: i64,
+}

@@ -133,6 +133,8 @@ error_codes! {
     Timeout => REQUEST_TIMEOUT, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً";
     /// Too many requests from this client in a short time.
     TooManyRequests => TOO_MANY_REQUESTS, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً";
+    /// An uploaded file is not an image we accept (type, size in pixels, unreadable).
+    InvalidUpload => UNPROCESSABLE_ENTITY, "invalid_upload", "الملف المرفوع ليس صورة مقبولة";
     /// A failure on our side; details are in the server's log, never in the answer.
     Internal => INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي";
 }

@@ -14,8 +14,10 @@ use crate::ingest::markup;
 use crate::media::responsive;
 use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
+use crate::web::api_types::AutosaveAnswer;
+use crate::web::error::ErrorCode;
 use crate::web::pages::url_pairs;
-use crate::web::AppState;
+use crate::web::{ApiError, AppState};
 
 const PAGE: i64 = 50;
 
@@ -82,7 +84,7 @@ fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
 fn form_values(state: &AppState, s: &Snapshot) -> Value {
     let (featured, rest) = split_featured(&s.body);
     json!({
-        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest),
+        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest), "blocks": rest,
         "featured_src": featured.map(|f| f.0).unwrap_or_default(), "featured_alt": featured.map(|f| f.1).unwrap_or_default(),
         "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
         "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
@@ -92,6 +94,8 @@ fn form_values(state: &AppState, s: &Snapshot) -> Value {
 fn typed_values(fields: &Fields) -> Value {
     json!({
         "headline": fields.text("headline"), "slug": fields.text("slug"), "lead": fields.text("lead"), "body": fields.get("body").unwrap_or(""),
+        // What the block editor sent, shown again as typed (an error page must not lose it).
+        "blocks": fields.get("body_json").and_then(|j| serde_json::from_str::<Value>(j).ok()).filter(Value::is_array),
         "featured_src": fields.text("featured_src"), "featured_alt": fields.text("featured_alt"),
         "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
         "status": fields.text("status"), "publish_at": fields.text("publish_at"),
@@ -127,7 +131,19 @@ async fn editor_page(
     extra: Value,
 ) -> AdminResult<Response> {
     let sections: Vec<String> = state.store.all_sections().await?.into_iter().map(|s| s.name).collect();
+    // What the block editor loads: the blocks, and this person's autosaved working copy.
+    let autosave = match id {
+        Some(id) => state.store.autosave(id, session.user.id).await?.map(|a| {
+            json!({ "fields": serde_json::from_str::<Value>(&a.fields).unwrap_or(Value::Null), "saved_at": a.saved_at, "version": a.base_version })
+        }),
+        None => None,
+    };
+    let editor_data = json!({
+        "id": id, "version": meta.map(|m| m.version), "blocks": values.get("blocks").cloned().unwrap_or(Value::Null), "autosave": autosave,
+        "suggestions_url": id.map(|id| format!("/admin/articles/{id}/suggestions")),
+    });
     let mut ctx = json!({
+        "editor_data": editor_data,
         "id": id, "a": values, "sections": sections,
         "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
         "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
@@ -179,12 +195,39 @@ pub async fn edit_form(
 /// The body's blocks, after the size limit on what was typed (`Ok(Err(message))` when the
 /// article is too long); a big body is parsed off the async workers.
 async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Result<Vec<Block>, String>> {
+    if let Some(json) = fields.get("body_json").filter(|j| !j.trim().is_empty()) {
+        return Ok(blocks_from_editor(state, fields, json));
+    }
     let body = fields.get("body").unwrap_or("");
     let typed = [fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or(""), body];
     if let Err(e) = state.config.editor.article_limits().check_chars(&typed) {
         return Ok(Err(e.to_string()));
     }
     Ok(Ok(markup::parse_off_worker(body).await?))
+}
+
+/// The block editor's body (`body_json`, the API's block representation), held to the rules
+/// every other producer meets: the same size limits, image addresses as in the markup, no
+/// empty blocks. A message in Arabic names the first problem.
+fn blocks_from_editor(state: &AppState, fields: &Fields, json: &str) -> Result<Vec<Block>, String> {
+    let blocks: Vec<Block> =
+        serde_json::from_str(json).map_err(|_| "تعذّرت قراءة نص المحرر. أعد تحميل الصفحة؛ عملك محفوظ تلقائياً.".to_string())?;
+    let mut texts = vec![fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or("")];
+    texts.extend(blocks.iter().map(Block::text));
+    state.config.editor.article_limits().check_chars(&texts).map_err(|e| e.to_string())?;
+    let mut kept = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        if let Block::Image { src, .. } = &block {
+            if crate::domain::link::image_src(src).is_none() {
+                return Err(refused_image_message(src));
+            }
+        }
+        if !matches!(block, Block::Image { .. }) && block.text().trim().is_empty() {
+            continue;
+        }
+        kept.push(block);
+    }
+    Ok(kept)
 }
 
 /// Why an image line of the body was refused, naming its address (shortened, and without
@@ -208,7 +251,8 @@ fn draft_from_fields(
     let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
     let mut draft = ArticleDraft::new(headline);
     draft.lead = fields.text("lead");
-    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
+    let from_editor = fields.get("body_json").is_some_and(|j| !j.trim().is_empty());
+    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")).filter(|_| !from_editor) {
         return Err(refused_image_message(&src));
     }
     draft.body = body;
@@ -350,7 +394,11 @@ pub async fn save(
         _ => None,
     };
     match state.store.update_article(id, version, &draft, Some(session.user.id), submitted).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Ok(_) => {
+            // Saved for real: the working copy has served its purpose.
+            state.store.delete_autosave(id, session.user.id).await?;
+            Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+        }
         Err(e @ (EditError::VersionConflict { .. } | EditError::SlugTaken(_))) => {
             editor_page(
                 &state,
@@ -466,4 +514,59 @@ pub async fn restore(
     let version = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(meta.version);
     state.store.update_article(id, version, &draft, Some(session.user.id), None).await.map_err(edit_error)?;
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}
+
+/// The form fields an autosave keeps; anything else a client sends is dropped.
+const AUTOSAVED_FIELDS: &[&str] =
+    &["headline", "slug", "lead", "body", "body_json", "featured_src", "featured_alt", "section", "tags", "authors", "status", "publish_at"];
+
+#[derive(serde::Deserialize)]
+pub struct AutosaveInput {
+    csrf: String,
+    /// The article's version the page was opened at.
+    version: i64,
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /admin/articles/{id}/autosave` (JSON, from the block editor every few seconds while
+/// someone types): stores their working copy apart from the revisions. Whoever may edit the
+/// article may autosave it, with the session's CSRF token in the body. The copy is kept even
+/// when someone else saved the article since the page was opened, and the answer is then a
+/// 409 `version_conflict` so the editor can say so.
+pub async fn autosave(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let input: AutosaveInput = serde_json::from_slice(&body).map_err(|_| ApiError::new(ErrorCode::InvalidJson))?;
+    if !crate::accounts::constant_time_eq(&input.csrf, &session.csrf) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, "رمز الحماية مفقود أو غير صحيح. أعد تحميل الصفحة."));
+    }
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    if let Err(AdminError::Forbidden(message)) = can_edit(&session, &meta) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, message));
+    }
+    let kept: std::collections::BTreeMap<&str, &str> =
+        input.fields.iter().filter(|(k, _)| AUTOSAVED_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let texts: Vec<&str> = kept.values().copied().collect();
+    // The whole form, JSON included, within twice the article's limit: room for the markup
+    // of marks, never an unbounded row.
+    let limit = state.config.editor.max_article_chars.saturating_mul(2);
+    if texts.iter().map(|t| t.chars().count()).sum::<usize>() > limit {
+        return Err(ApiError::new(ErrorCode::ArticleTooLarge));
+    }
+    let fields = serde_json::to_string(&kept).map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
+    state.store.put_autosave(id, session.user.id, input.version, &fields).await?;
+    if meta.version != input.version {
+        return Err(ApiError::with_message(
+            ErrorCode::VersionConflict,
+            format!(
+                "حفظ شخص آخر هذا المقال بعد أن فتحته (النسخة {}). حُفظ عملك تلقائياً هنا؛ انسخ ما كتبت ثم افتح النسخة الأحدث.",
+                meta.version
+            ),
+        ));
+    }
+    let saved_at = crate::domain::now_secs();
+    Ok(axum::Json(AutosaveAnswer { saved_at, version: meta.version }).into_response())
 }

@@ -1,7 +1,7 @@
 //! Users (owner), sections and tags (editor), API tokens and image uploads (everyone).
 
 use axum::extract::{Multipart, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
@@ -11,7 +11,9 @@ use crate::domain::Role;
 use crate::media::imaging::{self, ImagingError};
 use crate::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
-use crate::web::AppState;
+use crate::web::api_types::UploadedImage;
+use crate::web::{AppState, ApiError};
+use crate::web::error::ErrorCode;
 
 pub async fn users(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
     session.require(Role::Owner, "إدارة الحسابات")?;
@@ -231,7 +233,11 @@ type Upload = (Vec<u8>, Option<String>, Option<String>);
 
 /// Multipart upload: fields `csrf`, `alt`, `file`. The CSRF token is checked before anything
 /// is written to disk.
-pub async fn upload(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> AdminResult<Response> {
+/// `POST /admin/media`. The form's page by default; JSON for the block editor (`Accept:
+/// application/json`): `{src, width, height, alt}` of the stored image, or the API's error
+/// shape with an Arabic message.
+pub async fn upload(State(state): State<AppState>, session: Session, headers: HeaderMap, mut multipart: Multipart) -> AdminResult<Response> {
+    let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let max = state.config.editor.max_upload_bytes;
     let mut fields = Fields::default();
     let mut file: Option<Upload> = None;
@@ -268,7 +274,14 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         }
     }
     session.check_csrf(&fields)?;
-    let fail = |msg: String, status: StatusCode| media_page(&state, &session, status, json!({ "error": msg, "alt": fields.text("alt") }));
+    let (state_ref, session_ref, typed_alt) = (&state, &session, fields.text("alt"));
+    let fail = |msg: String, status: StatusCode| async move {
+        if wants_json {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::InvalidUpload };
+            return Ok(ApiError::with_message(code, msg).into_response());
+        }
+        media_page(state_ref, session_ref, status, json!({ "error": msg, "alt": typed_alt })).await
+    };
     let Some((bytes, file_name, content_type)) = file else {
         return fail(UploadError::Missing.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
     };
@@ -296,6 +309,10 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         created_at: 0,
     };
     state.store.add_media(&record, Some(session.user.id)).await?;
+    if wants_json {
+        let answer = UploadedImage { src: format!("/media/{}", stored.file_name), width: stored.width, height: stored.height, alt };
+        return Ok((StatusCode::CREATED, axum::Json(answer)).into_response());
+    }
     let markup = format!("![{alt}](/media/{})", stored.file_name);
     media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
 }

@@ -8,6 +8,7 @@ mod auth;
 mod diff;
 mod manage;
 mod related;
+mod setup;
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/articles") }))
         .route("/login", get(auth::login_form).post(auth::login))
+        .route("/setup", get(setup::form).post(setup::create_owner))
         .route("/logout", post(auth::logout))
         .route("/password", get(auth::password_form).post(auth::change_password))
         .route("/articles", get(articles::list).post(articles::create))

@@ -32,7 +32,7 @@ const CSS = `
 .pm-aids{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.5rem 1rem;margin:.6rem 0;font-size:.92em}
 .pm-aids ul{margin:.2rem 0;padding-inline-start:1.2rem}.pm-aids button{padding:.05rem .5rem;font-size:.9em}
 .pm-status{font-size:.9em;color:#333;margin:.3rem 0}.pm-status[data-state=conflict]{color:#8a1c12;font-weight:600}
-.ProseMirror-gapcursor{display:none}
+.ProseMirror-gapcursor{display:none}[hidden]{display:none!important}
 `;
 
 const AUTOSAVE_DELAY_MS = 2000;
@@ -91,7 +91,7 @@ class QuoteView {
 class ImageView {
   constructor(node, view, getPos) {
     this.node = node;
-    this.img = el('img', { src: node.attrs.src, alt: node.attrs.alt, width: node.attrs.width, height: node.attrs.height });
+    this.img = el('img', { src: node.attrs.preview || node.attrs.src, alt: node.attrs.alt, width: node.attrs.width, height: node.attrs.height });
     this.alt = attrInput(view, getPos, node, 'alt', 'النص البديل (مطلوب: صف الصورة لمن لا يراها)', { required: true, class: 'pm-alt', 'aria-invalid': node.attrs.alt.trim() ? 'false' : 'true' });
     this.caption = attrInput(view, getPos, node, 'caption', 'التعليق', { class: 'pm-caption' });
     this.credit = attrInput(view, getPos, node, 'credit', 'المصدر أو المصوّر', { class: 'pm-credit' });
@@ -328,7 +328,7 @@ function mount(form, textarea) {
       const r = await fetch('/admin/media', { method: 'POST', body, headers: { Accept: 'application/json' } });
       const answer = await r.json().catch(() => ({}));
       if (!r.ok || !answer.src) { say((answer.error && answer.error.message) || 'تعذّر رفع الصورة.'); return; }
-      insertBlock(view, schema.nodes.image.create({ src: answer.src, width: answer.width || null, height: answer.height || null }));
+      insertBlock(view, schema.nodes.image.create({ src: answer.src, preview: answer.preview || null, width: answer.width || null, height: answer.height || null }));
       say('رُفعت الصورة. اكتب نصها البديل.');
       const alts = view.dom.querySelectorAll('.pm-alt');
       const empty = Array.from(alts).find((i) => !i.value.trim());

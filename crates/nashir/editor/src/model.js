@@ -43,7 +43,7 @@ export function docFromBlocks(blocks) {
       case 'subheading': nodes.push(schema.nodes.subheading.create(null, b.text ? [schema.text(b.text)] : [])); break;
       case 'quote': nodes.push(textblock('quote', b.text, b.marks, { intro: b.intro || '' })); break;
       case 'read_also': if (b.title) nodes.push(schema.nodes.read_also.create({ title: b.title })); break;
-      case 'image': if (b.src) nodes.push(schema.nodes.image.create({ src: b.src, alt: b.alt || '', caption: b.caption || '', credit: b.credit || '', width: b.width || null, height: b.height || null })); break;
+      case 'image': if (b.src) nodes.push(schema.nodes.image.create({ src: b.src, preview: b.preview || null, alt: b.alt || '', caption: b.caption || '', credit: b.credit || '', width: b.width || null, height: b.height || null })); break;
       case 'list': {
         const items = (b.items || []).map((it) => schema.nodes.list_item.create(null, textblock('paragraph', it.text, it.marks)));
         if (items.length) nodes.push(schema.nodes[b.ordered ? 'ordered_list' : 'bullet_list'].create(null, items));

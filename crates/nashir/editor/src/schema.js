@@ -38,7 +38,7 @@ export const schema = new Schema({
       atom: true,
       draggable: true,
       selectable: true,
-      attrs: { src: {}, alt: { default: '' }, caption: { default: '' }, credit: { default: '' }, width: { default: null }, height: { default: null } },
+      attrs: { src: {}, preview: { default: null }, alt: { default: '' }, caption: { default: '' }, credit: { default: '' }, width: { default: null }, height: { default: null } },
       parseDOM: [{ tag: 'img[src]', getAttrs: (dom) => ({ src: dom.getAttribute('src'), alt: dom.getAttribute('alt') || '' }) }],
       toDOM: (node) => ['img', { src: node.attrs.src, alt: node.attrs.alt }],
     },

@@ -23,8 +23,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-pub use autosave::Autosave;
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub use autosave::Autosave;
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};

@@ -241,8 +241,11 @@ mod tests {
 /// application/json`): its served address and size.
 #[derive(Debug, Serialize)]
 pub struct UploadedImage {
-    /// `/media/…`, the address an image block carries.
+    /// `/media/…`, the address an image block carries (it names the original; pages show
+    /// its variants).
     pub src: String,
+    /// The largest served variant, for the editor to show.
+    pub preview: String,
     pub width: u32,
     pub height: u32,
     pub alt: String,

@@ -84,7 +84,7 @@ fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
 fn form_values(state: &AppState, s: &Snapshot) -> Value {
     let (featured, rest) = split_featured(&s.body);
     json!({
-        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest), "blocks": rest,
+        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest), "blocks": editor_blocks(rest),
         "featured_src": featured.map(|f| f.0).unwrap_or_default(), "featured_alt": featured.map(|f| f.1).unwrap_or_default(),
         "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
         "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
@@ -100,6 +100,21 @@ fn typed_values(fields: &Fields) -> Value {
         "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
         "status": fields.text("status"), "publish_at": fields.text("publish_at"),
     })
+}
+
+/// Blocks as the block editor loads them: as stored, plus for our uploads a `preview` address
+/// the browser can show (the stored `src` names the original, which is never served).
+fn editor_blocks(blocks: &[Block]) -> Vec<Value> {
+    blocks
+        .iter()
+        .map(|b| {
+            let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            if let Block::Image { src, .. } = b {
+                v["preview"] = json!(responsive(src).map(|r| r.0).unwrap_or_else(|| src.clone()));
+            }
+            v
+        })
+        .collect()
 }
 
 /// Blocks as the preview shows them: the article template's shapes, escaped by minijinja.
@@ -517,8 +532,20 @@ pub async fn restore(
 }
 
 /// The form fields an autosave keeps; anything else a client sends is dropped.
-const AUTOSAVED_FIELDS: &[&str] =
-    &["headline", "slug", "lead", "body", "body_json", "featured_src", "featured_alt", "section", "tags", "authors", "status", "publish_at"];
+const AUTOSAVED_FIELDS: &[&str] = &[
+    "headline",
+    "slug",
+    "lead",
+    "body",
+    "body_json",
+    "featured_src",
+    "featured_alt",
+    "section",
+    "tags",
+    "authors",
+    "status",
+    "publish_at",
+];
 
 #[derive(serde::Deserialize)]
 pub struct AutosaveInput {

@@ -12,8 +12,8 @@ use crate::media::imaging::{self, ImagingError};
 use crate::media::{check, original_of_variant, variants_of, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::api_types::UploadedImage;
-use crate::web::{AppState, ApiError};
 use crate::web::error::ErrorCode;
+use crate::web::{ApiError, AppState};
 
 pub async fn users(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
     session.require(Role::Owner, "إدارة الحسابات")?;
@@ -236,7 +236,12 @@ type Upload = (Vec<u8>, Option<String>, Option<String>);
 /// `POST /admin/media`. The form's page by default; JSON for the block editor (`Accept:
 /// application/json`): `{src, width, height, alt}` of the stored image, or the API's error
 /// shape with an Arabic message.
-pub async fn upload(State(state): State<AppState>, session: Session, headers: HeaderMap, mut multipart: Multipart) -> AdminResult<Response> {
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AdminResult<Response> {
     let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let max = state.config.editor.max_upload_bytes;
     let mut fields = Fields::default();
@@ -310,7 +315,9 @@ pub async fn upload(State(state): State<AppState>, session: Session, headers: He
     };
     state.store.add_media(&record, Some(session.user.id)).await?;
     if wants_json {
-        let answer = UploadedImage { src: format!("/media/{}", stored.file_name), width: stored.width, height: stored.height, alt };
+        let src = format!("/media/{}", stored.file_name);
+        let preview = crate::media::responsive(&src).map(|r| r.0).unwrap_or_else(|| src.clone());
+        let answer = UploadedImage { src, preview, width: stored.width, height: stored.height, alt };
         return Ok((StatusCode::CREATED, axum::Json(answer)).into_response());
     }
     let markup = format!("![{alt}](/media/{})", stored.file_name);

@@ -77,6 +77,10 @@ fn body_html(view: &ArticleView) -> String {
             BlockView::Image { src, alt, .. } => {
                 html.push_str(&format!("<figure><img src=\"{}\" alt=\"{}\"></figure>", esc(src), esc(alt)))
             }
+            BlockView::List { ordered, items } => {
+                let tag = if *ordered { "ol" } else { "ul" };
+                html.push_str(&format!("<{tag}>{}</{tag}>", items.iter().map(|i| format!("<li>{}</li>", esc(i))).collect::<String>()));
+            }
         }
     }
     html

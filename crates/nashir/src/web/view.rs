@@ -47,6 +47,10 @@ pub enum BlockView {
         #[serde(skip_serializing_if = "Option::is_none")]
         height: Option<u32>,
     },
+    List {
+        ordered: bool,
+        items: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,12 +93,12 @@ impl ArticleView {
             // database by hand): an image at `//host` or `javascript:` is not shown.
             .filter(|block| !matches!(block, Block::Image { src, .. } if crate::domain::link::image_src(src).is_none()))
             .map(|block| match block {
-                Block::Paragraph { text } => BlockView::Paragraph { text: text.clone() },
+                Block::Paragraph { text, .. } => BlockView::Paragraph { text: text.clone() },
                 Block::Subheading { text } => {
                     subheading_count += 1;
                     BlockView::Subheading { text: text.clone(), anchor: format!("s{subheading_count}") }
                 }
-                Block::Quote { text, intro } => BlockView::Quote { text: text.clone(), intro: intro.clone() },
+                Block::Quote { text, intro, .. } => BlockView::Quote { text: text.clone(), intro: intro.clone() },
                 Block::ReadAlso { title } => {
                     let target = links.get(&title_key(title)).filter(|t| t.id != article.id);
                     BlockView::ReadAlso {
@@ -102,7 +106,10 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => match crate::media::responsive(src) {
+                Block::List { ordered, items } => {
+                    BlockView::List { ordered: *ordered, items: items.iter().map(|i| i.text.clone()).collect() }
+                }
+                Block::Image { src, alt, caption, .. } => match crate::media::responsive(src) {
                     Some((largest, srcset, width, height)) => BlockView::Image {
                         src: largest,
                         alt: alt.clone(),

@@ -76,7 +76,7 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
 /// its own fields.
 fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
     match body.first() {
-        Some(Block::Image { src, alt, caption: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
+        Some(Block::Image { src, alt, caption: None, credit: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
         _ => (None, body),
     }
 }

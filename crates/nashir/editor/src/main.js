@@ -60,6 +60,8 @@ function readJson(id) {
 /// An input bound to one attribute of the node at `getPos()`.
 function attrInput(view, getPos, node, name, label, extra) {
   const input = el('input', { type: 'text', dir: 'auto', value: node.attrs[name] || '', ...extra });
+  // Enter in a field of the article form would send the form.
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') e.preventDefault(); });
   input.addEventListener('input', () => {
     const pos = getPos();
     if (typeof pos !== 'number') return;
@@ -184,14 +186,17 @@ function mount(form, textarea) {
 
   let linkFrom = null;
   const openLink = (view) => {
-    const { from, to } = view.state.selection;
+    const { from, to, empty } = view.state.selection;
     linkFrom = { from, to };
     const existing = view.state.doc.rangeHasMark(from, to, schema.marks.link)
       ? (view.state.selection.$from.marks().find((m) => m.type === schema.marks.link) || {}).attrs : null;
     linkInput.value = existing ? existing.href : '';
+    // With nothing selected, the panel asks for the words to link as well.
+    linkTextRow.hidden = !empty;
+    linkText.value = '';
     linkError.textContent = '';
     linkPanel.hidden = false;
-    linkInput.focus();
+    (empty ? linkText : linkInput).focus();
   };
 
   const view = new EditorView(place, {
@@ -256,6 +261,8 @@ function mount(form, textarea) {
 
   // Link panel.
   const linkInput = el('input', { type: 'url', id: 'link-href', dir: 'ltr', placeholder: 'https://… أو /news/…' });
+  const linkText = el('input', { type: 'text', id: 'link-text', dir: 'auto' });
+  const linkTextRow = el('div', null, el('label', { for: 'link-text' }, 'نص الرابط'), linkText);
   const linkError = el('span', { class: 'error-text', role: 'alert' });
   const closeLink = () => { linkPanel.hidden = true; view.focus(); };
   const applyLink = () => {
@@ -264,13 +271,15 @@ function mount(form, textarea) {
     const { from, to } = linkFrom || view.state.selection;
     const mark = schema.marks.link.create({ href });
     let tr = view.state.tr;
-    if (from === to) tr = tr.insert(from, schema.text(href, [mark]));
+    if (from === to) tr = tr.insert(from, schema.text(linkText.value.trim() || href, [mark]));
     else tr = tr.removeMark(from, to, schema.marks.link).addMark(from, to, mark);
     view.dispatch(tr);
     closeLink();
   };
+  linkText.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); linkInput.focus(); } if (e.key === 'Escape') closeLink(); });
   linkInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); applyLink(); } if (e.key === 'Escape') closeLink(); });
   linkPanel.append(
+    linkTextRow,
     el('label', { for: 'link-href' }, 'عنوان الرابط'), linkInput,
     el('p', null,
       el('button', { type: 'button', id: 'link-apply', onclick: applyLink }, 'طبّق الرابط'), ' ',

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::Role;
-use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
+use crate::domain::{normalize_body_marks, ArticleDraft, Block, DomainError, Headline, MarkPolicy, Slug, Status};
 use crate::ingest::markup;
 use crate::media::responsive;
 use crate::render::paths;
@@ -227,8 +227,9 @@ async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Resu
 fn blocks_from_editor(state: &AppState, fields: &Fields, json: &str) -> Result<Vec<Block>, String> {
     let blocks: Vec<Block> =
         serde_json::from_str(json).map_err(|_| "تعذّرت قراءة نص المحرر. أعد تحميل الصفحة؛ عملك محفوظ تلقائياً.".to_string())?;
+    let block_texts: Vec<_> = blocks.iter().map(Block::text).collect();
     let mut texts = vec![fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or("")];
-    texts.extend(blocks.iter().map(Block::text));
+    texts.extend(block_texts.iter().map(|t| t.as_ref()));
     state.config.editor.article_limits().check_chars(&texts).map_err(|e| e.to_string())?;
     let mut kept = Vec::with_capacity(blocks.len());
     for block in blocks {
@@ -242,6 +243,8 @@ fn blocks_from_editor(state: &AppState, fields: &Fields, json: &str) -> Result<V
         }
         kept.push(block);
     }
+    // Marks as every producer has them: canonical, links checked; a bad one is refused.
+    normalize_body_marks(&mut kept, MarkPolicy::Refuse).map_err(|e| e.to_string())?;
     Ok(kept)
 }
 

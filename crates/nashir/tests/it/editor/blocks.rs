@@ -2,7 +2,7 @@
 //! CSP), the save handler reading `body_json`, the JSON upload answer, and autosave (working
 //! copies apart from revisions, the conflict answer, who may autosave what).
 
-use nashir::domain::{Block, Role};
+use nashir::domain::{Block, Mark, MarkKind, Role};
 use serde_json::{json, Value};
 
 use super::images::jpeg;
@@ -39,7 +39,8 @@ async fn editor_saves_blocks(app: TestApp) {
     add_user(&app, "w@example.org", "كاتبة", Role::Writer).await;
     let w = Admin::login(&app, "w@example.org").await;
     let blocks = json!([
-        { "type": "paragraph", "text": "فقرة أولى عن Nashir 2.0 في البلدة." },
+        { "type": "paragraph", "text": "فقرة أولى عن Nashir 2.0 في البلدة.",
+          "marks": [{ "start": 0, "end": 4, "mark": "bold" }, { "start": 13, "end": 23, "mark": "link", "href": "https://example.org/n" }] },
         { "type": "subheading", "text": "عنوان فرعي" },
         { "type": "quote", "text": "الزيتون ذاكرة هذه الأرض", "intro": "وقال أحد المزارعين" },
         { "type": "paragraph", "text": "   " },
@@ -53,7 +54,9 @@ async fn editor_saves_blocks(app: TestApp) {
         .await;
     let body = app.store.current_snapshot(id).await.unwrap().unwrap().body;
     assert_eq!(body.len(), 5, "the empty paragraph is dropped: {body:?}");
-    assert!(matches!(&body[0], Block::Paragraph { text, .. } if text == "فقرة أولى عن Nashir 2.0 في البلدة."));
+    let Block::Paragraph { text, marks } = &body[0] else { panic!("{body:?}") };
+    assert_eq!(text, "فقرة أولى عن Nashir 2.0 في البلدة.");
+    assert_eq!(marks, &vec![Mark::new(0, 4, MarkKind::Bold), Mark::link(13, 23, "https://example.org/n")]);
     assert!(matches!(&body[2], Block::Quote { intro: Some(i), .. } if i == "وقال أحد المزارعين"));
     assert!(matches!(&body[3], Block::Image { src, .. } if src == "/media/0123456789abcdef0123-480x270.png"));
     assert!(matches!(&body[4], Block::ReadAlso { title } if title == "مقال سابق"));

@@ -243,6 +243,8 @@ try {
     `the editor's blocks: ${blocks.map((b) => b.type).join(', ')}`);
   check(blocks[1].marks.some((m) => m.mark === 'link' && m.href === 'https://example.org/olive-report'), 'the link is a mark of the second paragraph');
   check(blocks[6].alt === 'باعة الزيت في سوق البلدة' && blocks[6].credit === 'تصوير: سلمى', 'the image has its alt text and credit');
+  check(/عدد الكلمات: \S+ · وقت القراءة/.test(await w.textContent('#aids-counts')) && (await w.textContent('#aids-headline')).includes('طول مناسب'),
+    'the writing aids count the words and judge the headline');
   await w.waitForFunction(() => document.getElementById('autosave-status').dataset.state === 'saved', null, { timeout: 15000 });
   check((await w.textContent('#autosave-status')).trim() === 'محفوظ', 'autosave says «محفوظ»');
   await w.screenshot({ path: join(SHOTS, '06-editor-1280.png'), fullPage: true });

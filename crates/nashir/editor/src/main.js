@@ -121,9 +121,26 @@ function markActive(state, type) {
   return state.doc.rangeHasMark(from, to, type);
 }
 
+/// Puts a block that holds no running text (an image, «اقرأ أيضاً») after the block the cursor
+/// is in, or in place of an empty paragraph, and keeps a paragraph after it so writing goes on.
 function insertBlock(view, node) {
   const { state } = view;
-  const tr = state.tr.replaceSelectionWith(node);
+  const sel = state.selection;
+  let tr = state.tr;
+  let pos;
+  if (sel instanceof NodeSelection) {
+    pos = sel.to;
+  } else if (sel.$from.depth >= 1 && sel.$from.depth === 1 && sel.$from.parent.isTextblock && sel.$from.parent.content.size === 0) {
+    pos = sel.$from.before(1);
+    tr = tr.delete(pos, sel.$from.after(1));
+  } else {
+    pos = sel.$from.depth >= 1 ? sel.$from.after(1) : sel.from;
+  }
+  tr = tr.insert(pos, node);
+  const end = pos + node.nodeSize;
+  const next = tr.doc.nodeAt(end);
+  if (!next || !next.isTextblock) tr = tr.insert(end, schema.nodes.paragraph.create());
+  tr = tr.setSelection(TextSelection.create(tr.doc, end + 1));
   view.dispatch(tr.scrollIntoView());
   view.focus();
 }
@@ -379,6 +396,7 @@ function mount(form, textarea) {
       if (name === 'csrf' || name === 'version' || name === 'action' || name === 'body') continue;
       out[name] = String(value);
     }
+    out.body_json = JSON.stringify(blocksFromDoc(view.state.doc, true));
     return out;
   };
   const setStatus = (state, text) => { status.dataset.state = state; status.textContent = text; form.dataset.autosaved = state === 'saved' ? 'true' : 'false'; };

@@ -102,7 +102,9 @@ function withMarks(block, r) {
   return block;
 }
 
-export function blocksFromDoc(doc) {
+/// The blocks of `doc`; `withPreview` keeps the address the editor shows each image at (for
+/// working copies, which the editor loads back; the server's blocks never carry it).
+export function blocksFromDoc(doc, withPreview = false) {
   const blocks = [];
   doc.forEach((node) => {
     switch (node.type.name) {
@@ -130,6 +132,7 @@ export function blocksFromDoc(doc) {
         const img = { type: 'image', src: node.attrs.src, alt: node.attrs.alt.trim() };
         if (node.attrs.caption.trim()) img.caption = node.attrs.caption.trim();
         if (node.attrs.credit.trim()) img.credit = node.attrs.credit.trim();
+        if (withPreview && node.attrs.preview) img.preview = node.attrs.preview;
         blocks.push(img);
         break;
       }

@@ -259,3 +259,18 @@ pub struct AutosaveAnswer {
     /// The article's version the working copy was made from.
     pub version: i64,
 }
+
+/// The writing aids' suggestions for an article (`GET /admin/articles/{id}/suggestions`).
+#[derive(Debug, Serialize)]
+pub struct EditorSuggestions {
+    /// Names the entity finder sees in the text that are not tags yet, most mentioned first.
+    pub tags: Vec<String>,
+    /// Related articles not pinned yet (editors only; empty for writers).
+    pub related: Vec<RelatedPick>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RelatedPick {
+    pub id: i64,
+    pub headline: String,
+}

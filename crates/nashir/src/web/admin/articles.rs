@@ -14,7 +14,7 @@ use crate::ingest::markup;
 use crate::media::responsive;
 use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
-use crate::web::api_types::AutosaveAnswer;
+use crate::web::api_types::{AutosaveAnswer, EditorSuggestions, RelatedPick};
 use crate::web::error::ErrorCode;
 use crate::web::pages::url_pairs;
 use crate::web::{ApiError, AppState};
@@ -95,7 +95,7 @@ fn typed_values(fields: &Fields) -> Value {
     json!({
         "headline": fields.text("headline"), "slug": fields.text("slug"), "lead": fields.text("lead"), "body": fields.get("body").unwrap_or(""),
         // What the block editor sent, shown again as typed (an error page must not lose it).
-        "blocks": fields.get("body_json").and_then(|j| serde_json::from_str::<Value>(j).ok()).filter(Value::is_array),
+        "blocks": fields.get("body_json").and_then(|j| serde_json::from_str::<Vec<Block>>(j).ok()).map(|b| editor_blocks(&b)),
         "featured_src": fields.text("featured_src"), "featured_alt": fields.text("featured_alt"),
         "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
         "status": fields.text("status"), "publish_at": fields.text("publish_at"),
@@ -599,4 +599,35 @@ pub async fn autosave(
     }
     let saved_at = crate::domain::now_secs();
     Ok(axum::Json(AutosaveAnswer { saved_at, version: meta.version }).into_response())
+}
+
+/// `GET /admin/articles/{id}/suggestions` (JSON, for the writing aids beside the editor): the
+/// people, places and organisations the entity finder sees in the saved article, as tags to
+/// accept with one click, and for editors (who may pin them) the related articles the related
+/// follower found. Whoever may open the article may ask.
+pub async fn suggestions(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>) -> Result<Response, ApiError> {
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    if session.user.role < Role::Editor && meta.created_by != Some(session.user.id) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, "هذا المقال ليس لك."));
+    }
+    let snapshot = state.store.current_snapshot(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    let (headline, body) = (snapshot.headline.clone(), snapshot.body.iter().map(|b| b.text().into_owned()).collect::<Vec<_>>().join("\n"));
+    // Off the async workers: a long article is a few milliseconds of one core.
+    let mut found = tokio::task::spawn_blocking(move || crate::entities::extract(&headline, &body))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("entity task failed: {e}")))?;
+    found.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.name.cmp(&b.name)));
+    let tags = found.into_iter().map(|f| f.name).filter(|name| !snapshot.tags.contains(name)).take(8).collect();
+    let related = if session.user.role >= Role::Editor {
+        crate::store::related::suggestions(&state.store, id)
+            .await?
+            .into_iter()
+            .filter(|s| !s.pinned && !s.removed)
+            .take(5)
+            .map(|s| RelatedPick { id: s.id, headline: s.headline })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(axum::Json(EditorSuggestions { tags, related }).into_response())
 }

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/articles/{id}", get(articles::edit_form).post(articles::save))
         .route("/articles/{id}/revisions", get(articles::revisions))
         .route("/articles/{id}/autosave", post(articles::autosave))
+        .route("/articles/{id}/suggestions", get(articles::suggestions))
         .route("/articles/{id}/related", get(related::page).post(related::edit))
         .route("/articles/{id}/revisions/{rev}", get(articles::revision_diff))
         .route("/articles/{id}/revisions/{rev}/restore", post(articles::restore))

@@ -256,3 +256,27 @@ async fn autosave_is_for_who_may_edit(app: TestApp) {
     assert_eq!(w.autosave(id, &json!({ "csrf": w.csrf, "version": version, "fields": fields })).await.0, 403);
 }
 storage_test!(autosave_is_for_who_may_edit);
+
+async fn writing_aids_suggest_tags(app: TestApp) {
+    add_user(&app, "w@example.org", "كاتبة", Role::Writer).await;
+    add_user(&app, "o@example.org", "كاتب آخر", Role::Writer).await;
+    let w = Admin::login(&app, "w@example.org").await;
+    let o = Admin::login(&app, "o@example.org").await;
+    let body = "قال الخبير الاقتصادي سامر حداد إن الأسعار سترتفع. وأضاف حداد أن الحكومة تأخرت.";
+    let id = w.create(&[("headline", "الأسعار ترتفع"), ("body", body), ("status", "draft"), ("action", "save")]).await;
+    let (status, text) = w.get(&format!("/admin/articles/{id}/suggestions")).await;
+    assert_eq!(status, 200, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert!(answer["tags"].as_array().unwrap().iter().any(|t| t == "سامر حداد"), "{answer}");
+    assert_eq!(answer["related"], json!([]), "pinning is for editors: writers get no related list");
+    // A tag already on the article is not suggested again.
+    let v = version_of(&app, id).await.to_string();
+    let fields =
+        [("headline", "الأسعار ترتفع"), ("body", body), ("tags", "سامر حداد"), ("status", "draft"), ("version", &v), ("action", "save")];
+    assert_eq!(w.post(&format!("/admin/articles/{id}"), &fields).await.0, 303);
+    let (_, text) = w.get(&format!("/admin/articles/{id}/suggestions")).await;
+    assert!(!text.contains("سامر حداد"), "{text}");
+    // Another writer's draft is not theirs to read.
+    assert_eq!(o.get(&format!("/admin/articles/{id}/suggestions")).await.0, 403);
+}
+storage_test!(writing_aids_suggest_tags);

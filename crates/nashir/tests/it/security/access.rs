@@ -166,6 +166,8 @@ static MATRIX: &[Row] = &[
     // Autosave (JSON): the CSRF token travels in the body; a forged one is refused whoever asks.
     row("POST /admin/articles/{id}/autosave", "/admin/articles/{writer_draft}/autosave", Body::Json(r#"{"csrf":"forged","version":0,"fields":{}}"#),
         [LOGIN, LOGIN, 403, 403, 403, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{writer_draft}/suggestions", SIGNED_IN),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{editor_draft}/suggestions", EDITORS),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{writer_draft}/revisions", SIGNED_IN),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{editor_draft}/revisions", EDITORS),
     get("GET /admin/articles/{id}/related", "/admin/articles/{published}/related", EDITORS),

@@ -247,8 +247,10 @@ try {
     'the writing aids count the words and judge the headline');
   await w.waitForFunction(() => document.getElementById('autosave-status').dataset.state === 'saved', null, { timeout: 15000 });
   check((await w.textContent('#autosave-status')).trim() === 'محفوظ', 'autosave says «محفوظ»');
+  await w.evaluate(() => window.scrollTo(0, 0)); // the toolbar sticks to the top of what is shown
   await w.screenshot({ path: join(SHOTS, '06-editor-1280.png'), fullPage: true });
   await w.setViewportSize({ width: 390, height: 844 });
+  await w.evaluate(() => window.scrollTo(0, 0));
   await w.screenshot({ path: join(SHOTS, '07-editor-390.png'), fullPage: true });
   await axe(w, 'the block editor with every block type (390 px)');
   await w.setViewportSize({ width: 1280, height: 900 });

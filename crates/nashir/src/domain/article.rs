@@ -84,7 +84,7 @@ impl Status {
 
 /// One structural piece of an article body. Text is plain (never HTML): templates escape it,
 /// and inline styles (bold, italic, links) are `marks` over it, rendered by `render::marks`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
     Paragraph {
@@ -129,7 +129,7 @@ pub enum Block {
 }
 
 /// One entry of a `Block::List`: plain text with its marks, like a paragraph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListItem {
     pub text: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

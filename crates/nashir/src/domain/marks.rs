@@ -14,7 +14,7 @@ use super::link;
 
 /// An inline style over a run of a block's text. Offsets count chars (Unicode scalar values,
 /// as Rust's `chars()`), `start < end <= text.chars().count()`, end exclusive.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mark {
     pub start: u32,
     pub end: u32,
@@ -24,7 +24,7 @@ pub struct Mark {
 
 /// What a mark does. Serialized inline with the offsets:
 /// `{"start":0,"end":4,"mark":"link","href":"https://…"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "mark", rename_all = "snake_case")]
 pub enum MarkKind {
     Bold,
@@ -75,6 +75,8 @@ pub enum MarkProblem {
 /// The marks of `text` in their one canonical form, or the first problem when `policy` is
 /// `Refuse` (with `Drop`, bad marks are left out and this never fails):
 /// - offsets in range and `start < end`;
+/// - no whitespace at either end (`<strong>كلمة </strong>` covers «كلمة»; a mark over
+///   whitespace only is dropped, never an error);
 /// - boundaries widened to whole characters as the reader sees them: a mark never starts on a
 ///   combining mark (Arabic harakat, accents) or either side of a zero-width joiner, nor ends
 ///   just before one, so `<strong>` never separates a letter from its vowel sign;
@@ -85,6 +87,14 @@ pub enum MarkProblem {
 pub fn normalize_marks(text: &str, marks: Vec<Mark>, policy: MarkPolicy) -> Result<Vec<Mark>, MarkProblem> {
     if marks.is_empty() {
         return Ok(marks);
+    }
+    // Far more than the limit is refused (or cut) before any sorting.
+    let mut marks = marks;
+    if marks.len() > 4 * MAX_MARKS_PER_TEXT {
+        if policy == MarkPolicy::Refuse {
+            return Err(MarkProblem::TooMany);
+        }
+        marks.truncate(4 * MAX_MARKS_PER_TEXT);
     }
     let chars: Vec<char> = text.chars().collect();
     let len = chars.len() as u32;
@@ -104,39 +114,48 @@ pub fn normalize_marks(text: &str, marks: Vec<Mark>, policy: MarkPolicy) -> Resu
                 None => continue,
             }
         }
+        kept.push(mark);
+    }
+    // Merge first (two bold runs touching across a space are one), then fit each run to
+    // its text, then merge what fitting made touch.
+    let merged = merge_same_kind(kept);
+    let mut fitted: Vec<Mark> = Vec::with_capacity(merged.len());
+    for mut mark in merged {
+        while mark.start < mark.end && chars[mark.start as usize].is_whitespace() {
+            mark.start += 1;
+        }
+        while mark.end > mark.start && chars[mark.end as usize - 1].is_whitespace() {
+            mark.end -= 1;
+        }
+        if mark.start == mark.end {
+            continue;
+        }
         while mark.start > 0 && attaches_to_previous(&chars, mark.start as usize) {
             mark.start -= 1;
         }
         while mark.end < len && attaches_to_previous(&chars, mark.end as usize) {
             mark.end += 1;
         }
-        kept.push(mark);
+        fitted.push(mark);
     }
-    // Merge per kind: sorted by kind first, then start.
-    kept.sort_by(|a, b| (&a.kind, a.start, a.end).cmp(&(&b.kind, b.start, b.end)));
-    let mut merged: Vec<Mark> = Vec::with_capacity(kept.len());
-    for mark in kept {
-        match merged.last_mut() {
-            Some(last) if last.kind == mark.kind && mark.start <= last.end => last.end = last.end.max(mark.end),
-            _ => merged.push(mark),
-        }
-    }
-    // Links with different targets must not overlap: keep the earlier one.
+    let mut merged = merge_same_kind(fitted);
+    merged.sort_by(|a, b| (a.start, a.end, &a.kind).cmp(&(b.start, b.end, &b.kind)));
+    // Links with different targets must not overlap: the one that starts first stays. Kept
+    // links are in order and disjoint, so only the last one can overlap the next.
     let mut out: Vec<Mark> = Vec::with_capacity(merged.len());
-    let mut links: Vec<(u32, u32)> = Vec::new();
+    let mut last_link_end: Option<u32> = None;
     for mark in merged {
         if matches!(mark.kind, MarkKind::Link { .. }) {
-            if let Some(&(s, e)) = links.iter().find(|(s, e)| mark.start < *e && *s < mark.end) {
+            if let Some(end) = last_link_end.filter(|end| mark.start < *end) {
                 if policy == MarkPolicy::Refuse {
-                    return Err(MarkProblem::OverlappingLinks(s.max(mark.start), e.min(mark.end)));
+                    return Err(MarkProblem::OverlappingLinks(mark.start, end.min(mark.end)));
                 }
                 continue;
             }
-            links.push((mark.start, mark.end));
+            last_link_end = Some(mark.end);
         }
         out.push(mark);
     }
-    out.sort_by(|a, b| (a.start, a.end, &a.kind).cmp(&(b.start, b.end, &b.kind)));
     if out.len() > MAX_MARKS_PER_TEXT {
         if policy == MarkPolicy::Refuse {
             return Err(MarkProblem::TooMany);
@@ -146,12 +165,57 @@ pub fn normalize_marks(text: &str, marks: Vec<Mark>, policy: MarkPolicy) -> Resu
     Ok(out)
 }
 
+/// Overlapping or touching marks of the same kind (links: the same href) as one; sorted by
+/// kind, then start.
+fn merge_same_kind(mut marks: Vec<Mark>) -> Vec<Mark> {
+    marks.sort_by(|a, b| (&a.kind, a.start, a.end).cmp(&(&b.kind, b.start, b.end)));
+    let mut merged: Vec<Mark> = Vec::with_capacity(marks.len());
+    for mark in marks {
+        match merged.last_mut() {
+            Some(last) if last.kind == mark.kind && mark.start <= last.end => last.end = last.end.max(mark.end),
+            _ => merged.push(mark),
+        }
+    }
+    merged
+}
+
 /// True when the char at `i` belongs to the character before it as a reader sees it: a
 /// combining mark, a zero-width joiner, or whatever follows a joiner.
 fn attaches_to_previous(chars: &[char], i: usize) -> bool {
     const ZWJ: char = '\u{200d}';
     let c = chars[i];
     unicode_normalization::char::is_combining_mark(c) || c == ZWJ || (i > 0 && chars[i - 1] == ZWJ)
+}
+
+/// `text` with runs of whitespace (newlines included) made one space and the ends trimmed,
+/// like `domain::collapse_whitespace`, and the marks moved to cover the same characters.
+/// Importers and the editor's markup build text and marks together, then collapse once.
+pub fn collapse_whitespace_keeping_marks(text: &str, marks: &mut Vec<Mark>) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    // new_index[i]: where the char at old index i lands (or the next kept char would).
+    let mut new_index: Vec<u32> = Vec::with_capacity(chars.len() + 1);
+    let mut out = String::with_capacity(text.len());
+    let mut n = 0u32;
+    for (i, &c) in chars.iter().enumerate() {
+        new_index.push(n);
+        if !c.is_whitespace() {
+            out.push(c);
+            n += 1;
+        } else if n > 0 && !chars[i - 1].is_whitespace() && chars[i + 1..].iter().any(|c| !c.is_whitespace()) {
+            // The first space of a run inside the text. (`any` stops at the next word, so
+            // this is linear overall.)
+            out.push(' ');
+            n += 1;
+        }
+    }
+    new_index.push(n);
+    let at = |i: u32| new_index.get(i as usize).copied().unwrap_or(n);
+    for mark in marks.iter_mut() {
+        mark.start = at(mark.start);
+        mark.end = at(mark.end);
+    }
+    marks.retain(|m| m.start < m.end);
+    out
 }
 
 /// Removes the chars for which `remove` is true from `text`, moving the marks so they still
@@ -248,6 +312,20 @@ mod tests {
         let many: Vec<Mark> = (0..=MAX_MARKS_PER_TEXT as u32).map(|i| bold(i * 2, i * 2 + 1)).collect();
         assert_eq!(normalize_marks(&text, many.clone(), MarkPolicy::Refuse), Err(MarkProblem::TooMany));
         assert_eq!(normalize_marks(&text, many, MarkPolicy::Drop).unwrap().len(), MAX_MARKS_PER_TEXT);
+    }
+
+    #[test]
+    fn whitespace_at_the_ends_of_a_mark_is_left_out() {
+        let text = "كلمة  مهمة ";
+        assert_eq!(normalize_marks(text, vec![bold(4, 11), italic(4, 6)], MarkPolicy::Refuse).unwrap(), vec![bold(6, 10)]);
+    }
+
+    #[test]
+    fn collapsing_whitespace_moves_marks() {
+        let mut marks = vec![bold(2, 6), italic(7, 12), Mark::link(0, 2, "/x")];
+        let text = collapse_whitespace_keeping_marks("  أب \n\t جد  هو  ", &mut marks);
+        assert_eq!(text, "أب جد هو");
+        assert_eq!(marks, vec![bold(0, 3), italic(3, 6)]);
     }
 
     #[test]

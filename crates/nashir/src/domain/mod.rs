@@ -16,7 +16,7 @@ pub use article::{
 };
 pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
 pub use frequency::Frequency;
-pub use marks::{normalize_marks, Mark, MarkKind, MarkPolicy, MarkProblem, MAX_MARKS_PER_TEXT};
+pub use marks::{collapse_whitespace_keeping_marks, normalize_marks, Mark, MarkKind, MarkPolicy, MarkProblem, MAX_MARKS_PER_TEXT};
 pub use slug::Slug;
 pub use text::{is_unwanted_char, strip_controls, strip_controls_in};
 pub use user::{Role, User};

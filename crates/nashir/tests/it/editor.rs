@@ -11,6 +11,7 @@ use crate::storage_test;
 
 mod blocks;
 mod images;
+mod library;
 
 const PASSWORD: &str = "كلمة-مرور-طويلة-1";
 

@@ -164,6 +164,7 @@ async fn editor_page(
         "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
         "tz": state.config.site.timezone.0.name(),
     });
+    super::media::add_featured_picker(state, &mut ctx).await?;
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
         obj.extend(extra.clone());
     }

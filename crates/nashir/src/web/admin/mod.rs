@@ -7,6 +7,7 @@ mod articles;
 mod auth;
 mod diff;
 mod manage;
+mod media;
 mod related;
 mod setup;
 
@@ -53,7 +54,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tags/{id}", post(manage::rename_tag))
         .route("/tokens", get(manage::tokens).post(manage::create_token))
         .route("/tokens/{id}/revoke", post(manage::revoke_token))
-        .route("/media", get(manage::media).post(manage::upload))
+        .route("/media", get(media::library).post(manage::upload))
+        .route("/media/pick", get(media::pick))
+        .route("/media/{id}", get(media::detail).post(media::update))
+        .route("/media/{id}/delete", post(media::delete))
         .fallback(|| async { AdminError::NotFound })
         .layer(axum::middleware::map_response(private_headers))
 }

@@ -192,6 +192,13 @@ static MATRIX: &[Row] = &[
     get("GET /admin/media", "/admin/media", SIGNED_IN),
     // Not multipart: whoever may upload is told the form is wrong.
     row("POST /admin/media", "/admin/media", Body::Form("alt=x"), [LOGIN, LOGIN, 400, 400, 400, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/media/pick", "/admin/media/pick?q=x", SIGNED_IN),
+    // The fixture has no upload: signed-in people get a 404 for a missing one, others the login.
+    get("GET /admin/media/{id}", "/admin/media/999999", [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}", "/admin/media/999999", Body::Form("alt=x&caption=&credit="),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}/delete", "/admin/media/999999/delete", Body::Form(""),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
 
     // ── API. Sessions count for nothing here (a cookie-authenticated API could be driven
     // by another site); tokens do, by their holder's role.

@@ -147,7 +147,7 @@ try {
   await page.screenshot({ path: join(SHOTS, '04-scheduled.png'), fullPage: true });
   // The form as shown saves again unchanged (a new revision, still scheduled).
   await Promise.all([page.waitForURL(/\/admin\/articles\/\d+\?saved=1$/), page.click('button[value=save]')]);
-  check(await page.inputValue('#featured_src') === '' && (await page.textContent('h1')).includes('مجدول'), 'saving the form as shown works');
+  check(await page.inputValue('input[name=featured_src]:checked') === '' && (await page.textContent('h1')).includes('مجدول'), 'saving the form as shown works');
   await page.goto(`${BASE}/admin/articles/${id}/revisions`);
   check(await page.locator('tbody tr').count() === 2, 'both saves are revisions');
 

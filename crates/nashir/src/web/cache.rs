@@ -248,13 +248,13 @@ impl PageCache {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Identity,
     Gzip,
     Brotli,
 }
 
-fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+pub(crate) fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let offers = |name: &str| {
         accept.split(',').any(|part| {
@@ -271,13 +271,13 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Bytes {
+pub(crate) fn gzip(bytes: &[u8]) -> Bytes {
     let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
     let _ = encoder.write_all(bytes);
     encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
-fn brotli(bytes: &[u8]) -> Bytes {
+pub(crate) fn brotli(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 3);
     let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {

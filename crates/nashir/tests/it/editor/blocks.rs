@@ -104,7 +104,16 @@ async fn bundle_is_served_and_allowed(app: TestApp) {
     assert_eq!(asset.status(), 200);
     assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-    assert!(asset.text().await.unwrap().contains("body_json"));
+    assert_eq!(asset.headers()["vary"], "Accept-Encoding");
+    let plain = asset.bytes().await.unwrap();
+    assert!(std::str::from_utf8(&plain).unwrap().contains("body_json"));
+    // Sent compressed to browsers that take it (the raw bundle is ~240 KB).
+    for (accept, encoding) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
+        let resp = app.client.get(format!("{}{src}", app.base)).header("accept-encoding", accept).send().await.unwrap();
+        assert_eq!(resp.headers()["content-encoding"], encoding);
+        let body = resp.bytes().await.unwrap();
+        assert!(body.len() * 2 < plain.len(), "{encoding}: {} of {} bytes", body.len(), plain.len());
+    }
     assert_eq!(app.get("/assets/editor-0000000000000000.js").await.status(), 404, "only the current build's name is served");
 }
 storage_test!(bundle_is_served_and_allowed);

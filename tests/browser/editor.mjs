@@ -267,6 +267,13 @@ try {
     'restored: the subheading and the quote with its attribution');
   check(await w.locator('.ProseMirror ul li').count() === 2 && await w.inputValue('.pm-alt') === 'باعة الزيت في سوق البلدة'
     && await w.isVisible('.ProseMirror .pm-read-also:has-text("مهرجان الزيتون")'), 'restored: the list, the image with its alt, the read-also');
+  // The preview is the public template, in its own tab.
+  const [preview] = await Promise.all([writer.waitForEvent('page'), w.click('button[value=preview_page]')]);
+  await preview.waitForLoadState();
+  check(await preview.isVisible('article strong:has-text("قبل أسبوعين")') && await preview.isVisible('article figure img'),
+    'the preview tab shows the article in the public template');
+  await preview.screenshot({ path: join(SHOTS, '08-preview-public-template.png'), fullPage: true });
+  await preview.close();
   await Promise.all([w.waitForURL(/\/admin\/articles\/\d+\?saved=1$/), w.click('button[value=submit]')]);
   check((await w.textContent('h1')).includes('بانتظار المراجعة'), 'submitted for review');
 
@@ -286,7 +293,7 @@ try {
   check(await pub.isVisible('article strong:has-text("قبل أسبوعين")'), 'the public page shows the emphasis');
   check(await pub.isVisible('article a[href="https://example.org/olive-report"]:has-text("بحسب التقرير السنوي")'), 'the public page shows the link');
   check(await pub.isVisible('article figure img[alt="باعة الزيت في سوق البلدة"]'), 'the public page shows the image');
-  await pub.screenshot({ path: join(SHOTS, '08-published-from-editor.png'), fullPage: true });
+  await pub.screenshot({ path: join(SHOTS, '09-published-from-editor.png'), fullPage: true });
   const rss = await (await pub.request.get(`${BASE}/feed.xml`)).text();
   const item = rss.split('<item>').find((i) => i.includes(title)) || '';
   check(/https:\/\/example\.org\/olive-report/.test(item) && /(&lt;|<)strong(&gt;|>)/.test(item) && /(&lt;|<)img /.test(item),

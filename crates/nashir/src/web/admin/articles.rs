@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::Role;
-use crate::domain::{normalize_body_marks, ArticleDraft, Block, DomainError, Headline, MarkPolicy, Slug, Status};
+use crate::domain::{
+    normalize_body_marks, Article, ArticleDraft, AuthorRef, Block, DomainError, Headline, MarkPolicy, SectionRef, Slug, Status, TagRef,
+};
 use crate::ingest::markup;
 use crate::media::responsive;
 use crate::render::paths;
@@ -345,6 +347,9 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, None, None, typed_values(&fields), json!({ "preview": blocks })).await;
     }
+    if action == "preview_page" {
+        return public_preview(&state, None, &draft).await;
+    }
     if draft.authors.is_empty() {
         draft.authors = vec![session.user.name.clone()];
     }
@@ -403,6 +408,9 @@ pub async fn save(
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), typed_values(&fields), json!({ "preview": blocks }))
             .await;
+    }
+    if action == "preview_page" {
+        return public_preview(&state, Some(id), &draft).await;
     }
     let Some(version) = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()) else {
         return Err(AdminError::BadRequest("النموذج بلا رقم نسخة؛ أعد تحميل الصفحة.".into()));
@@ -631,4 +639,40 @@ pub async fn suggestions(State(state): State<AppState>, session: Session, AdminP
         Vec::new()
     };
     Ok(axum::Json(EditorSuggestions { tags, related }).into_response())
+}
+
+/// «معاينة بقالب الموقع»: the draft through the public article template itself (the site's
+/// header, styles and blocks as readers get them), in its own tab. Nothing is stored; the
+/// related articles and entity links the followers compute later are not shown.
+async fn public_preview(state: &AppState, id: Option<i64>, draft: &ArticleDraft) -> AdminResult<Response> {
+    let now = chrono::Utc::now();
+    let slug_of = |name: &str| Slug::from_title(name, "preview").as_str().to_string();
+    let article = Article {
+        id: id.unwrap_or(0),
+        slug: draft.slug.clone().unwrap_or_else(|| Slug::from_title(draft.headline.as_str(), "preview")),
+        headline: draft.headline.as_str().to_string(),
+        lead: draft.lead.clone(),
+        body: draft.body.clone(),
+        section: draft.section.as_deref().map(|name| SectionRef { slug: slug_of(name), name: name.to_string() }),
+        authors: draft.authors.iter().map(|name| AuthorRef { slug: slug_of(name), name: name.clone() }).collect(),
+        tags: draft.tags.iter().map(|name| TagRef { slug: slug_of(name), name: name.clone() }).collect(),
+        status: draft.status,
+        published_at: Some(draft.published_at.unwrap_or(now)),
+        created_at: now,
+        updated_at: now,
+        language: draft.language.clone(),
+        source: None,
+        version: 0,
+    };
+    let titles: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+    let links = if titles.is_empty() { Default::default() } else { state.store.link_targets(&titles).await? };
+    let view = crate::web::view::ArticleView::build(&article, &state.link_style(false), &state.dates, &links);
+    let site = crate::web::pages::site_view(state).await.map_err(|_| AdminError::Internal(anyhow::anyhow!("site view for a preview")))?;
+    let html = state.templates.render(
+        "article.html",
+        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": null,
+                "jsonld": "{}", "article": view, "related": [], "entities": [], "inline_related_after": null }),
+    )?;
+    Ok(axum::response::Html(html).into_response())
 }

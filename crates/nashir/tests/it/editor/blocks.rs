@@ -289,3 +289,27 @@ async fn writing_aids_suggest_tags(app: TestApp) {
     assert_eq!(o.get(&format!("/admin/articles/{id}/suggestions")).await.0, 403);
 }
 storage_test!(writing_aids_suggest_tags);
+
+async fn preview_uses_the_public_template(app: TestApp) {
+    add_user(&app, "w@example.org", "كاتبة", Role::Writer).await;
+    let w = Admin::login(&app, "w@example.org").await;
+    let blocks = json!([
+        { "type": "paragraph", "text": "خبر فيه كلمة عريضة ورابط.", "marks": [{ "start": 8, "end": 18, "mark": "bold" }, { "start": 20, "end": 25, "mark": "link", "href": "https://example.org/r" }] },
+        { "type": "list", "ordered": false, "items": [{ "text": "بند أول" }, { "text": "بند ثان" }] }
+    ])
+    .to_string();
+    let fields = [("headline", "معاينة كما يراها القارئ"), ("body_json", blocks.as_str()), ("status", "draft"), ("action", "preview_page")];
+    let (status, html) = w.post("/admin/articles", &fields).await;
+    assert_eq!(status, 200);
+    // The reader's template (its `<article>` and the site's own stylesheet), not the admin's.
+    assert!(html.contains("<article") && !html.contains("section class=\"preview\"") && !html.contains("id=\"editor\""), "{html}");
+    assert!(html.contains("<strong>كلمة عريضة</strong>"), "{html}");
+    assert!(html.contains("href=\"https://example.org/r\""));
+    assert!(html.contains("<li>بند أول</li>") || html.contains("بند أول</li>"));
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM articles").fetch_one(app.store.pool()).await.unwrap(),
+        0,
+        "a preview stores nothing"
+    );
+}
+storage_test!(preview_uses_the_public_template);

@@ -3,6 +3,7 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod autosave;
 mod changes;
 pub mod copy;
 mod editorial;
@@ -24,6 +25,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub use autosave::Autosave;
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};

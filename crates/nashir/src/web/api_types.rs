@@ -239,3 +239,41 @@ mod tests {
         }
     }
 }
+
+/// An image the admin's block editor uploaded (`POST /admin/media` with `Accept:
+/// application/json`): its served address and size.
+#[derive(Debug, Serialize)]
+pub struct UploadedImage {
+    /// `/media/…`, the address an image block carries (it names the original; pages show
+    /// its variants).
+    pub src: String,
+    /// The largest served variant, for the editor to show.
+    pub preview: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+/// A stored autosave (`POST /admin/articles/{id}/autosave`).
+#[derive(Debug, Serialize)]
+pub struct AutosaveAnswer {
+    /// Unix seconds.
+    pub saved_at: i64,
+    /// The article's version the working copy was made from.
+    pub version: i64,
+}
+
+/// The writing aids' suggestions for an article (`GET /admin/articles/{id}/suggestions`).
+#[derive(Debug, Serialize)]
+pub struct EditorSuggestions {
+    /// Names the entity finder sees in the text that are not tags yet, most mentioned first.
+    pub tags: Vec<String>,
+    /// Related articles not pinned yet (editors only; empty for writers).
+    pub related: Vec<RelatedPick>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RelatedPick {
+    pub id: i64,
+    pub headline: String,
+}

@@ -53,7 +53,7 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
         "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
         "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
         "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
-        "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
+        "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" | "/assets/{file}" => Public,
         _ => Private,
     }
 }
@@ -248,13 +248,13 @@ impl PageCache {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Identity,
     Gzip,
     Brotli,
 }
 
-fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+pub(crate) fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let offers = |name: &str| {
         accept.split(',').any(|part| {
@@ -271,13 +271,13 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Bytes {
+pub(crate) fn gzip(bytes: &[u8]) -> Bytes {
     let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
     let _ = encoder.write_all(bytes);
     encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
-fn brotli(bytes: &[u8]) -> Bytes {
+pub(crate) fn brotli(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 3);
     let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
@@ -345,7 +345,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             // Editors' writes (admin forms, API) change what pages show; readers' posts
             // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
             let write = request.method() != Method::GET && request.method() != Method::HEAD;
-            let editorial = write && (request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/"));
+            let path = request.uri().path();
+            // An autosave stores a working copy, not the article: pages do not change.
+            let editorial = write && (path.starts_with("/admin") || path.starts_with("/api/")) && !path.ends_with("/autosave");
             let mut response = next.run(request).await;
             if editorial && (response.status().is_success() || response.status().is_redirection()) {
                 state.store.bump_epoch();

@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(ops::metrics))
         .route("/media/{name}", get(admin::serve_media))
+        .route("/assets/{file}", get(admin::serve_asset))
         .nest("/admin", admin::routes())
         .merge(newsletter::routes())
         .nest("/api/v1", Router::from(api_routes()))

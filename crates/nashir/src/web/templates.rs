@@ -40,6 +40,17 @@ pub const CSS: &str = include_str!("../../templates/style.css");
 /// by its hash in the admin's Content-Security-Policy, so no other inline script can run.
 pub const EDITOR_JS: &str = include_str!("../../templates/admin/editor.js");
 
+/// The block editor of the admin (sources in `crates/nashir/editor`, ProseMirror), built by
+/// `scripts/build-editor` into this one committed asset; CI rebuilds it and compares.
+pub const EDITOR_BUNDLE: &str = include_str!("../../assets/editor-1.0.0.js");
+
+/// Where the editor bundle is served: the name carries a hash of its content, so browsers
+/// may keep it for a year and a new build is a new address.
+pub static EDITOR_BUNDLE_PATH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(EDITOR_BUNDLE.as_bytes());
+    format!("/assets/editor-{}.js", hex::encode(&digest[..8]))
+});
+
 /// `'sha256-…'` of an inline script or style, as a CSP source expression.
 pub fn csp_hash(content: &str) -> String {
     use base64::Engine;
@@ -55,6 +66,7 @@ impl Templates {
         let mut env = crate::render::environment(TEMPLATES)?;
         env.add_global("css", minijinja::Value::from_safe_string(CSS.to_string()));
         env.add_global("editor_js", minijinja::Value::from_safe_string(EDITOR_JS.to_string()));
+        env.add_global("editor_bundle", EDITOR_BUNDLE_PATH.as_str());
         Ok(Templates { env })
     }
 

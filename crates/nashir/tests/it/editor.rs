@@ -9,6 +9,7 @@ use nashir::Application;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::storage_test;
 
+mod blocks;
 mod images;
 mod library;
 

@@ -118,6 +118,8 @@ static MATRIX: &[Row] = &[
     // Resized variants are public; the uploaded original (with its EXIF) never is (finding 2).
     get("GET /media/{name}", "/media/{variant}", all(200)),
     get("GET /media/{name}", "/media/{original}", all(404)),
+    // The editor's bundle: the same code for everyone, under its content-hashed name only.
+    get("GET /assets/{file}", "/assets/editor-0000000000000000.js", all(404)),
 
     // ── Newsletter: public forms, each protected by its own signed CSRF token, not by roles.
     get("GET /newsletter", "/newsletter", all(200)),
@@ -161,6 +163,11 @@ static MATRIX: &[Row] = &[
         [LOGIN, LOGIN, 409, 409, 409, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     row("POST /admin/articles/{id}", "/admin/articles/{editor_draft}", Body::Form("headline=x&body=y&status=draft&version=0&action=save"),
         [LOGIN, LOGIN, 403, 409, 409, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    // Autosave (JSON): the CSRF token travels in the body; a forged one is refused whoever asks.
+    row("POST /admin/articles/{id}/autosave", "/admin/articles/{writer_draft}/autosave", Body::Json(r#"{"csrf":"forged","version":0,"fields":{}}"#),
+        [LOGIN, LOGIN, 403, 403, 403, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{writer_draft}/suggestions", SIGNED_IN),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{editor_draft}/suggestions", EDITORS),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{writer_draft}/revisions", SIGNED_IN),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{editor_draft}/revisions", EDITORS),
     get("GET /admin/articles/{id}/related", "/admin/articles/{published}/related", EDITORS),

@@ -6,6 +6,7 @@ mod articles;
 mod changes;
 pub mod copy;
 mod editorial;
+mod front;
 mod jobs;
 pub mod newsletter;
 pub mod ops;
@@ -26,6 +27,7 @@ pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOu
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
+pub use front::{BreakingNews, LeadImage};
 pub use redirects::redirect_key;
 pub(crate) use taxonomy::short_hash;
 pub use taxonomy::{Author, Section, Tag};

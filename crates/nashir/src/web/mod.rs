@@ -16,6 +16,8 @@ mod search;
 mod server;
 mod templates;
 pub mod view;
+mod views;
+mod front;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,6 +67,13 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Background tasks, started by `run_until` and awaited at shutdown.
     pub tasks: crate::tasks::Tasks,
+    /// Views counted since the last batch was written (issue 18, «الأكثر قراءة»).
+    pub views: Arc<views::ViewCounter>,
+    /// The most-read lists as last read from the database.
+    pub most_read: Arc<views::MostRead>,
+    /// When the breaking-news bar shown by pages rendered now expires (`i64::MAX`: no bar);
+    /// cached pages are kept no longer.
+    pub breaking_until: std::sync::atomic::AtomicI64,
 }
 
 /// Every route of the site and the API, in one place.
@@ -305,6 +314,9 @@ impl Application {
             base_url: base_url.into(),
             metrics,
             tasks: crate::tasks::Tasks::new(),
+            views: Default::default(),
+            most_read: Default::default(),
+            breaking_until: i64::MAX.into(),
         }));
         Ok(Application { router: router(state.clone()), listener, state, _lock: lock })
     }
@@ -329,6 +341,10 @@ impl Application {
             &tasks,
             crate::tasks::Background { store: &state.store, config: &state.config, search: &state.search, newsletter: &state.newsletter },
         );
+        // Views counted in memory go to the database in batches; the lists come back from it.
+        let (store, counter, lists) = (state.store.clone(), Arc::clone(&state.views), Arc::clone(&state.most_read));
+        let every = Duration::from_secs(state.config.site.most_read_interval_secs.max(1));
+        tasks.spawn("most read", move |stop| views::run(store, counter, lists, every, stop));
         // At the signal every background task is told to stop while requests drain, so a
         // restart waits for the longer of the two, not their sum.
         let stopping = tasks.clone();

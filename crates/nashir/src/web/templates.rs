@@ -9,6 +9,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../../templates/home.html")),
     ("article.html", include_str!("../../templates/article.html")),
     ("list.html", include_str!("../../templates/list.html")),
+    ("card.html", include_str!("../../templates/card.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("admin/base.html", include_str!("../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../templates/admin/login.html")),

@@ -123,7 +123,7 @@ impl Store {
     /// The most viewed published articles since the hour `since_hour`, most viewed first.
     pub async fn most_read(&self, since_hour: i64, limit: i64) -> StoreResult<Vec<(ArticleSummary, i64)>> {
         let rows = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, SUM(v.views) AS total_views FROM article_views v JOIN articles a ON a.id = v.article_id \
+            "SELECT {SUMMARY_COLUMNS}, CAST(SUM(v.views) AS BIGINT) AS total_views FROM article_views v JOIN articles a ON a.id = v.article_id \
              LEFT JOIN sections s ON s.id = a.section_id WHERE v.hour >= $1 AND a.status = 'published' \
              GROUP BY a.id, a.slug, a.headline, a.lead, a.published_at, s.slug, s.name ORDER BY total_views DESC, a.id DESC LIMIT $2"
         ))
@@ -142,7 +142,7 @@ impl Store {
         let list = ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",");
         // `list` is made of integers only, never of input text.
         let rows = sqlx::query(&format!(
-            "SELECT article_id, SUM(views) AS total_views FROM article_views WHERE hour >= $1 AND article_id IN ({list}) GROUP BY article_id"
+            "SELECT article_id, CAST(SUM(views) AS BIGINT) AS total_views FROM article_views WHERE hour >= $1 AND article_id IN ({list}) GROUP BY article_id"
         ))
         .bind(since_hour)
         .fetch_all(&self.pool)

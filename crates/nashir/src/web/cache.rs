@@ -53,6 +53,8 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
         "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
         "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
         "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
+        // Kept no longer than the bar lasts (see `CachedPage::valid_until`).
+        "/api/v1/breaking" => Shared(&[]),
         "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
         _ => Private,
     }

@@ -250,6 +250,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::api::api_unpublish))
         .routes(routes!(related::get_suggestions, related::edit_suggestions))
         .routes(routes!(search::api))
+        .routes(routes!(api::breaking))
         .routes(routes!(openapi::serve))
         .fallback(api::not_found)
 }

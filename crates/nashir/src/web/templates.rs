@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/sections.html", include_str!("../../templates/admin/sections.html")),
     ("admin/tokens.html", include_str!("../../templates/admin/tokens.html")),
     ("admin/media.html", include_str!("../../templates/admin/media.html")),
+    ("admin/front.html", include_str!("../../templates/admin/front.html")),
     ("newsletter/form.html", include_str!("../../templates/newsletter/form.html")),
     ("newsletter/index.html", include_str!("../../templates/newsletter/index.html")),
     ("newsletter/message.html", include_str!("../../templates/newsletter/message.html")),

@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod articles;
 mod auth;
 mod diff;
+mod front;
 mod manage;
 mod related;
 
@@ -50,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens", get(manage::tokens).post(manage::create_token))
         .route("/tokens/{id}/revoke", post(manage::revoke_token))
         .route("/media", get(manage::media).post(manage::upload))
+        .route("/front", get(front::page))
+        .route("/front/breaking", post(front::set_breaking))
+        .route("/front/lead", post(front::pin_lead))
+        .route("/authors/{id}", post(front::edit_author))
         .fallback(|| async { AdminError::NotFound })
         .layer(axum::middleware::map_response(private_headers))
 }

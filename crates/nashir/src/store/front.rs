@@ -37,7 +37,8 @@ impl Store {
         let mut tx = self.begin_logged_write().await?;
         sqlx::query("DELETE FROM front_pins WHERE slot = $1").bind(LEAD_SLOT).execute(&mut *tx).await?;
         if let Some(id) = article_id {
-            let published = sqlx::query("SELECT 1 FROM articles WHERE id = $1 AND status = 'published'").bind(id).fetch_optional(&mut *tx).await?;
+            let published =
+                sqlx::query("SELECT 1 FROM articles WHERE id = $1 AND status = 'published'").bind(id).fetch_optional(&mut *tx).await?;
             if published.is_none() {
                 return Ok(false);
             }
@@ -176,7 +177,12 @@ impl Store {
     /// An author's bio and photo, as the admin edits them. Returns false for an unknown id.
     pub async fn set_author_profile(&self, author_id: i64, bio: &str, photo: &str) -> StoreResult<bool> {
         let mut tx = self.begin_logged_write().await?;
-        let done = sqlx::query("UPDATE authors SET bio = $1, photo = $2 WHERE id = $3").bind(bio).bind(photo).bind(author_id).execute(&mut *tx).await?;
+        let done = sqlx::query("UPDATE authors SET bio = $1, photo = $2 WHERE id = $3")
+            .bind(bio)
+            .bind(photo)
+            .bind(author_id)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }

@@ -440,7 +440,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Compression (milliseconds of CPU for a big page) leaves the async workers.
-    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, status, parts.headers, identity, article_id, valid_until)).await else {
+    let Ok(page) =
+        tokio::task::spawn_blocking(move || CachedPage::new(epoch, status, parts.headers, identity, article_id, valid_until)).await
+    else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = state.cache.insert(key, page);

@@ -47,7 +47,10 @@ pub async fn cards(state: &AppState, summaries: &[ArticleSummary]) -> Result<Vec
 pub fn cards_with(state: &AppState, summaries: &[ArticleSummary], images: &HashMap<i64, LeadImage>) -> Vec<CardView> {
     summaries
         .iter()
-        .map(|s| CardView { summary: SummaryView::build(s, &state.base_url, &state.dates), image: images.get(&s.id).and_then(ImageView::of) })
+        .map(|s| CardView {
+            summary: SummaryView::build(s, &state.base_url, &state.dates),
+            image: images.get(&s.id).and_then(ImageView::of),
+        })
         .collect()
 }
 

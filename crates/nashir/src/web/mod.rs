@@ -7,6 +7,7 @@ mod cache;
 pub mod client_ip;
 mod error;
 mod feeds;
+mod front;
 mod newsletter;
 pub mod openapi;
 mod ops;
@@ -17,7 +18,6 @@ mod server;
 mod templates;
 pub mod view;
 mod views;
-mod front;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{error_page, ApiError, PageError};
+pub use templates::builtin_theme;
 
 use crate::config::Config;
 use crate::render::DateStyle;
@@ -306,7 +307,7 @@ impl Application {
         newsletter.metrics = Arc::clone(&metrics);
         let state = AppState(Arc::new(Shared {
             store,
-            templates: Arc::new(Templates::new()?),
+            templates: Arc::new(Templates::with_theme(Some(config.data_dir.join("theme")))?),
             config,
             newsletter,
             dates,
@@ -346,6 +347,27 @@ impl Application {
         let (store, counter, lists) = (state.store.clone(), Arc::clone(&state.views), Arc::clone(&state.most_read));
         let every = Duration::from_secs(state.config.site.most_read_interval_secs.max(1));
         tasks.spawn("most read", move |stop| views::run(store, counter, lists, every, stop));
+        // A theme edited on disk is used at once: the templates are re-read and every cached
+        // page dropped. Looking costs one directory listing a second.
+        let (store, templates) = (state.store.clone(), Arc::clone(&state.templates));
+        tasks.spawn("theme watcher", move |stop| async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stop.cancelled() => return,
+                }
+                let templates = Arc::clone(&templates);
+                let Ok((changed, problems)) = tokio::task::spawn_blocking(move || templates.reload_if_changed()).await else { continue };
+                for problem in &problems {
+                    tracing::error!(problem = %problem, "theme file not used; the built-in one is served instead");
+                }
+                if changed {
+                    tracing::info!(problems = problems.len(), "theme reloaded");
+                    store.bump_epoch();
+                }
+            }
+        });
         // At the signal every background task is told to stop while requests drain, so a
         // restart waits for the longer of the two, not their sum.
         let stopping = tasks.clone();

@@ -89,7 +89,9 @@ pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     ids.extend(pinned.as_ref().map(|p| p.id));
     let images = state.store.lead_images(&ids).await?;
     // The lead story: the editor's pin, else the newest article with a picture, else the newest.
-    let lead = pinned.or_else(|| latest.iter().find(|a| images.get(&a.id).and_then(super::front::ImageView::of).is_some()).cloned()).or_else(|| latest.first().cloned());
+    let lead = pinned
+        .or_else(|| latest.iter().find(|a| images.get(&a.id).and_then(super::front::ImageView::of).is_some()).cloned())
+        .or_else(|| latest.first().cloned());
     let rest: Vec<_> = latest.iter().filter(|a| Some(a.id) != lead.as_ref().map(|l| l.id)).take(12).cloned().collect();
     let lead = lead.map(|l| super::front::cards_with(&state, std::slice::from_ref(&l), &images).remove(0));
     let grid = super::front::cards_with(&state, &rest, &images);

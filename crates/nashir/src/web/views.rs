@@ -79,8 +79,21 @@ impl ViewCounter {
 /// counted: many privacy tools strip it.
 pub fn is_bot(headers: &HeaderMap) -> bool {
     const MARKS: &[&[u8]] = &[
-        b"bot", b"crawl", b"spider", b"slurp", b"facebookexternalhit", b"preview", b"lighthouse", b"headless", b"monitor", b"curl/",
-        b"wget", b"python-", b"go-http-client", b"okhttp", b"java/",
+        b"bot",
+        b"crawl",
+        b"spider",
+        b"slurp",
+        b"facebookexternalhit",
+        b"preview",
+        b"lighthouse",
+        b"headless",
+        b"monitor",
+        b"curl/",
+        b"wget",
+        b"python-",
+        b"go-http-client",
+        b"okhttp",
+        b"java/",
     ];
     let Some(agent) = headers.get(header::USER_AGENT) else { return false };
     let agent = agent.as_bytes();

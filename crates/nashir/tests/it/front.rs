@@ -33,7 +33,11 @@ fn fast_most_read(config: &mut Config) {
 fn most_read_list(html: &str) -> Vec<String> {
     let Some(start) = html.find("id=\"most-read-h\"") else { return Vec::new() };
     let block = &html[start..html[start..].find("</aside>").map_or(html.len(), |end| start + end)];
-    block.split("<li><a href=\"").skip(1).filter_map(|item| item.split_once("\">").and_then(|(_, rest)| rest.split_once("</a>")).map(|(h, _)| h.to_string())).collect()
+    block
+        .split("<li><a href=\"")
+        .skip(1)
+        .filter_map(|item| item.split_once("\">").and_then(|(_, rest)| rest.split_once("</a>")).map(|(h, _)| h.to_string()))
+        .collect()
 }
 
 async fn most_read_orders_articles_by_readers_views(app: TestApp) {
@@ -46,7 +50,13 @@ async fn most_read_orders_articles_by_readers_views(app: TestApp) {
     }
     assert_eq!(app.get(&first).await.status(), 200);
     for _ in 0..10 {
-        let resp = app.client.get(format!("{}{crawled}", app.base)).header("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)").send().await.unwrap();
+        let resp = app
+            .client
+            .get(format!("{}{crawled}", app.base))
+            .header("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
     }
     // The counts reach the database in the next batch and the lists come back from it.
@@ -65,7 +75,9 @@ storage_test!(most_read_orders_articles_by_readers_views, fast_most_read);
 async fn breaking_bar_shows_on_cached_pages_and_goes_at_expiry(app: TestApp) {
     let path = publish(&app, "خبر عادي في يوم عادي").await;
     let expires_at = nashir::domain::now_secs() + 3;
-    let news = BreakingNews { text: "عاجل للاختبار: انقطاع الكهرباء في المدينة".into(), link: path.clone(), expires_at };
+    let news = BreakingNews {
+        text: "عاجل للاختبار: انقطاع الكهرباء في المدينة".into(), link: path.clone(), expires_at
+    };
     app.store.set_breaking_news(Some(&news)).await.unwrap();
     let first = app.get(&path).await;
     let etag = first.headers()["etag"].clone();
@@ -93,9 +105,54 @@ async fn pinned_lead_story_leads_the_home_page(app: TestApp) {
     publish(&app, "خبر أحدث منه").await;
     let (_, json) = app.get_json(&format!("/api/v1/articles/{}", older.trim_start_matches("/news/"))).await;
     let id = json["id"].as_i64().unwrap();
-    let lead = |html: &str| html.split("class=\"lead-story\"").nth(1).map(|s| s.split("</section>").next().unwrap_or("").to_string()).unwrap_or_default();
+    let lead = |html: &str| {
+        html.split("class=\"lead-story\"").nth(1).map(|s| s.split("</section>").next().unwrap_or("").to_string()).unwrap_or_default()
+    };
     assert!(lead(&app.get_text("/").await.1).contains("خبر أحدث منه"), "without a pin, the newest leads");
     assert!(app.store.pin_lead(Some(id)).await.unwrap());
     assert!(lead(&app.get_text("/").await.1).contains("الخبر الذي ثبّته المحرر"), "the pin leads");
 }
 storage_test!(pinned_lead_story_leads_the_home_page);
+
+async fn theme_overrides_a_template_and_a_colour_on_a_running_server(app: TestApp) {
+    let path = publish(&app, "خبر تحت قالب جديد").await;
+    let (_, before) = app.get_text("/").await;
+    assert!(!before.contains("قالب-غرفة-الأخبار") && !before.contains("#123456"));
+    // Start from the exported built-in theme, as docs/themes.md says.
+    let export = app.data_dir().join("exported");
+    let out = app.nashir(&["theme", "export", export.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let css = std::fs::read_to_string(export.join("style.css")).unwrap().replace("--accent:#0b4f8a", "--accent:#123456");
+    let home =
+        std::fs::read_to_string(export.join("home.html")).unwrap().replace("{% block main %}", "{% block main %}<p>قالب-غرفة-الأخبار</p>");
+    let theme = app.data_dir().join("theme");
+    std::fs::create_dir_all(&theme).unwrap();
+    std::fs::write(theme.join("style.css"), css).unwrap();
+    std::fs::write(theme.join("home.html"), home).unwrap();
+    // A broken template: reported to the operator, and the built-in one keeps serving.
+    std::fs::write(theme.join("article.html"), "{% extends \"base.html\" %}{% block main %}{% if %}{% endblock %}").unwrap();
+    let mut after = String::new();
+    for _ in 0..100 {
+        after = app.get_text("/").await.1;
+        if after.contains("قالب-غرفة-الأخبار") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(after.contains("<p>قالب-غرفة-الأخبار</p>"), "the theme's home.html is used");
+    assert!(after.contains("--accent:#123456"), "the theme's colour is used");
+    let (status, article) = app.get_text(&path).await;
+    assert_eq!(status, 200);
+    assert!(article.contains("خبر تحت قالب جديد"), "the built-in article.html serves while the theme's is broken");
+    // Removing the theme file brings the built-in one back.
+    std::fs::remove_file(theme.join("home.html")).unwrap();
+    for _ in 0..100 {
+        after = app.get_text("/").await.1;
+        if !after.contains("قالب-غرفة-الأخبار") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!after.contains("قالب-غرفة-الأخبار"));
+}
+storage_test!(theme_overrides_a_template_and_a_colour_on_a_running_server);

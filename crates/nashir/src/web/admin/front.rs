@@ -23,7 +23,8 @@ pub async fn page(State(state): State<AppState>, session: Session) -> AdminResul
 }
 
 async fn front_page(state: &AppState, session: &Session, status: StatusCode, error: Option<String>) -> AdminResult<Response> {
-    let breaking = state.store.breaking_news().await?.map(|b| json!({ "text": b.text, "link": b.link, "until": local_time(state, b.expires_at) }));
+    let breaking =
+        state.store.breaking_news().await?.map(|b| json!({ "text": b.text, "link": b.link, "until": local_time(state, b.expires_at) }));
     let lead = state.store.pinned_lead().await?.map(|a| json!({ "id": a.id, "headline": a.headline }));
     let authors: Vec<Value> = state
         .store
@@ -71,7 +72,9 @@ pub async fn pin_lead(State(state): State<AppState>, session: Session, AdminForm
     } else {
         match raw.parse::<i64>() {
             Ok(id) if id > 0 => Some(id),
-            _ => return front_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some(format!("رقم المقال «{raw}» غير صالح."))).await,
+            _ => {
+                return front_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some(format!("رقم المقال «{raw}» غير صالح."))).await
+            }
         }
     };
     if !state.store.pin_lead(article).await? {
@@ -97,7 +100,13 @@ pub async fn edit_author(
     let photo = fields.text("photo");
     let photo = photo.trim();
     if !photo.is_empty() && crate::domain::link::image_src(photo).is_none() {
-        return front_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, Some("عنوان الصورة غير صالح: ارفعها في «الصور» والصق عنوانها.".into())).await;
+        return front_page(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("عنوان الصورة غير صالح: ارفعها في «الصور» والصق عنوانها.".into()),
+        )
+        .await;
     }
     if !state.store.set_author_profile(id, &bio, photo).await? {
         return Err(AdminError::NotFound);

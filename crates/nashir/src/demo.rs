@@ -75,8 +75,22 @@ pub fn site() -> anyhow::Result<DemoSite> {
     Ok(manifest()?.site)
 }
 
-/// Fills an empty store with the demo newsroom. Returns how many articles were imported.
+/// The article the demo pins as «الخبر الرئيسي» (not the newest: the pin is seen to win).
+const PINNED_LEAD: &str = "articles/02-libya-geneva-talks.txt";
+/// The demo's breaking-news bar, linking to the pinned story; it expires after six hours.
+const BREAKING_TEXT: &str = "عاجل تجريبي: استئناف جولة الحوار الليبي في جنيف صباح الغد";
+const BREAKING_HOURS: i64 = 6;
+
+/// Fills an empty store with the demo newsroom, without pictures (tests that need only the
+/// text). Returns how many articles were imported.
 pub async fn populate(store: &Store) -> anyhow::Result<usize> {
+    populate_in(store, None).await
+}
+
+/// Fills an empty store with the demo newsroom; with a media folder, every article gets a
+/// featured picture drawn by [`art::featured`] and stored with its variants like an upload.
+/// Also pins a lead story and sets a breaking-news bar that expires.
+pub async fn populate_in(store: &Store, media_dir: Option<&std::path::Path>) -> anyhow::Result<usize> {
     let manifest = manifest()?;
     for (position, s) in manifest.section.iter().enumerate() {
         store.upsert_section(&s.slug, &s.name, &s.description, position as i64).await?;
@@ -89,7 +103,8 @@ pub async fn populate(store: &Store) -> anyhow::Result<usize> {
     // Oldest first, so read-also links point at articles that already exist.
     let mut articles: Vec<&DemoArticle> = manifest.article.iter().collect();
     articles.sort_by_key(|a| a.published_at);
-    for article in &articles {
+    let mut pinned = None;
+    for (index, article) in articles.iter().enumerate() {
         let text = FILES
             .iter()
             .find(|(name, _)| *name == article.file)
@@ -101,11 +116,134 @@ pub async fn populate(store: &Store) -> anyhow::Result<usize> {
             tags: article.tags.clone(),
             published_at: Some(article.published_at),
         };
-        ingest::import_text(store, text.as_bytes(), &format!("demo:{}", article.file), &article.file, &options)
+        let text = match media_dir {
+            Some(dir) => {
+                let section = section_name(&article.section).unwrap_or_default();
+                let (src, alt) = art::store(dir, index as u64, &article.section, &section).await?;
+                with_image(text, &format!("![{alt}]({src})"))
+            }
+            None => text.to_string(),
+        };
+        let imported = ingest::import_text(store, text.as_bytes(), &format!("demo:{}", article.file), &article.file, &options)
             .await
             .with_context(|| format!("demo article {}", article.file))?;
+        if article.file == PINNED_LEAD {
+            pinned = Some(imported.id);
+        }
+    }
+    if let Some(id) = pinned {
+        store.pin_lead(Some(id)).await?;
+        let link =
+            store.published_article(&id.to_string()).await?.map(|a| crate::render::paths::article(a.slug.as_str())).unwrap_or_default();
+        let news =
+            crate::store::BreakingNews { text: BREAKING_TEXT.into(), link, expires_at: crate::domain::now_secs() + BREAKING_HOURS * 3600 };
+        store.set_breaking_news(Some(&news)).await?;
     }
     Ok(articles.len())
+}
+
+/// The article's text with an image line after its first real paragraph (the lead), where a
+/// featured picture stands on news sites. Some demo files repeat the headline, as scraped
+/// pages do: that line is not the lead.
+fn with_image(text: &str, image_line: &str) -> String {
+    let mut parts: Vec<&str> = text.split("\n\n").collect();
+    let headline = parts.first().map(|h| h.trim()).unwrap_or("");
+    let lead = parts.iter().skip(1).position(|p| !p.trim().is_empty() && p.trim() != headline).map_or(parts.len(), |i| i + 2);
+    parts.insert(lead.min(parts.len()), image_line);
+    parts.join("\n\n")
+}
+
+/// Featured pictures for the demo, drawn here: a gradient sky in the section's colours, soft
+/// discs and layered waves placed by a seeded generator. Never a downloaded photo.
+mod art {
+    use std::path::Path;
+
+    use anyhow::Context;
+
+    const WIDTH: u32 = 1200;
+    const HEIGHT: u32 = 800;
+
+    /// Two colours per section (top, bottom) and the Arabic name of the palette, for alt text.
+    fn palette(section: &str) -> ([f32; 3], [f32; 3], &'static str) {
+        match section {
+            "politics" => ([20.0, 44.0, 92.0], [196.0, 86.0, 64.0], "الأزرق الداكن والأحمر الترابي"),
+            "economy" => ([16.0, 92.0, 80.0], [232.0, 190.0, 96.0], "الأخضر الزيتي والذهبي"),
+            "sport" => ([10.0, 110.0, 60.0], [240.0, 240.0, 220.0], "أخضر الملاعب والأبيض"),
+            "culture" => ([90.0, 30.0, 90.0], [244.0, 160.0, 120.0], "البنفسجي والمرجاني"),
+            _ => ([12.0, 20.0, 40.0], [60.0, 180.0, 220.0], "الكحلي والسماوي"),
+        }
+    }
+
+    /// A small deterministic generator (xorshift): the same article always gets the same art.
+    struct Seeded(u64);
+
+    impl Seeded {
+        fn next(&mut self) -> f32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 40) as f32 / (1u64 << 24) as f32
+        }
+    }
+
+    /// Draws the picture of the `index`th article as JPEG bytes.
+    pub fn featured(index: u64, section: &str) -> Vec<u8> {
+        let (top, bottom, _) = palette(section);
+        let mut rng = Seeded(0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let discs: Vec<(f32, f32, f32, f32)> = (0..4)
+            .map(|_| (rng.next() * WIDTH as f32, rng.next() * HEIGHT as f32 * 0.6, 60.0 + rng.next() * 180.0, 0.15 + rng.next() * 0.3))
+            .collect();
+        let waves: Vec<(f32, f32, f32, f32)> =
+            (0..3).map(|i| (0.55 + 0.13 * i as f32, 0.004 + rng.next() * 0.008, rng.next() * 6.28, 20.0 + rng.next() * 40.0)).collect();
+        let image = image::RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+            let (fx, fy) = (x as f32, y as f32);
+            let t = (fy / HEIGHT as f32 * 0.8 + fx / WIDTH as f32 * 0.2).clamp(0.0, 1.0);
+            let mut c = [0.0f32; 3];
+            for k in 0..3 {
+                c[k] = top[k] + (bottom[k] - top[k]) * t;
+            }
+            for &(cx, cy, r, alpha) in &discs {
+                if (fx - cx).powi(2) + (fy - cy).powi(2) < r * r {
+                    for v in &mut c {
+                        *v += (255.0 - *v) * alpha;
+                    }
+                }
+            }
+            for (i, &(level, freq, phase, amp)) in waves.iter().enumerate() {
+                let surface = level * HEIGHT as f32 + (fx * freq + phase).sin() * amp;
+                if fy > surface {
+                    let shade = 0.25 + 0.2 * i as f32;
+                    for (k, v) in c.iter_mut().enumerate() {
+                        *v = *v * (1.0 - shade) + top[k] * 0.6 * shade;
+                    }
+                }
+            }
+            image::Rgb(c.map(|v| v.clamp(0.0, 255.0) as u8))
+        });
+        let mut bytes = Vec::new();
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85);
+        // Encoding into memory cannot fail for an RGB image of this size.
+        let _ = image.write_with_encoder(encoder);
+        bytes
+    }
+
+    /// Draws and stores the picture like an upload (variants made); returns its address and
+    /// Arabic alt text.
+    pub async fn store(media_dir: &Path, index: u64, section_slug: &str, section_name: &str) -> anyhow::Result<(String, String)> {
+        let section = section_slug.to_string();
+        let dir = media_dir.to_path_buf();
+        let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<crate::media::imaging::Stored> {
+            let bytes = featured(index, &section);
+            let checked = crate::media::check(&bytes, Some("demo.jpg"), Some("image/jpeg"), 16 * 1024 * 1024)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            Ok(crate::media::imaging::store_upload(&dir, &bytes, &checked)?)
+        })
+        .await
+        .context("drawing a demo picture")??;
+        let (_, _, colours) = palette(section_slug);
+        let alt = format!("رسم تجريدي لقسم {section_name}: دوائر ضوئية فوق أمواج متتابعة بألوان {colours}");
+        Ok((format!("/media/{}", stored.file_name), alt))
+    }
 }
 
 #[cfg(test)]
@@ -121,5 +259,13 @@ mod tests {
             ingest::plaintext::parse(text, &|_, _| false).unwrap();
             assert!(m.section.iter().any(|s| s.slug == a.section));
         }
+    }
+
+    #[test]
+    fn the_picture_goes_after_the_lead_even_when_the_headline_repeats() {
+        let text = "عنوان\n\nعنوان\n\nالفقرة الأولى.\n\nالثانية.";
+        assert_eq!(with_image(text, "![x](/media/a.jpg)"), "عنوان\n\nعنوان\n\nالفقرة الأولى.\n\n![x](/media/a.jpg)\n\nالثانية.");
+        let plain = "عنوان\n\nالفقرة الأولى.\n\nالثانية.";
+        assert_eq!(with_image(plain, "I"), "عنوان\n\nالفقرة الأولى.\n\nI\n\nالثانية.");
     }
 }

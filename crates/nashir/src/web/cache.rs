@@ -370,9 +370,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         CachePolicy::Shared(reads) => Some(reads),
     };
     let key = reads.filter(|_| !credentials).and_then(|reads| cache_key(request.uri().path(), request.uri().query(), reads));
-    // Readers' page views, for «الأكثر قراءة»: GETs by people, not HEADs nor crawlers.
-    let counts_views = request.method() == Method::GET && !super::views::is_bot(request.headers());
     let Some(key) = key else {
+        let counts_views = counts_as_view(&request);
         // Answered fresh; one made with credentials is marked private even though the route
         // is public (the handler may have shown more to the holder of the token).
         let mut response = next.run(request).await;
@@ -388,7 +387,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let wants = Wants::of(&request);
     if let Some(page) = state.cache.get(&key, epoch) {
         state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if page.article_id != 0 && counts_views {
+        // The user agent is looked at only for article pages: other hits pay nothing.
+        if page.article_id != 0 && counts_as_view(&request) {
             state.views.hit(page.article_id);
         }
         return respond(&page, &wants);
@@ -400,13 +400,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             if let Ok(page) = watch.wait_for(Option::is_some).await {
                 if let Some(page) = page.clone() {
                     state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if page.article_id != 0 && counts_views {
+                    if page.article_id != 0 && counts_as_view(&request) {
                         state.views.hit(page.article_id);
                     }
                     return respond(&page, &wants);
                 }
             }
             state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let counts_views = counts_as_view(&request);
             let response = next.run(request).await;
             if let Some(ViewedArticle(id)) = response.extensions().get::<ViewedArticle>().copied().filter(|_| counts_views) {
                 state.views.hit(id);
@@ -415,6 +416,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         }
     };
     state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let counts_views = counts_as_view(&request);
     let mut response = next.run(request).await;
     let article_id = response.extensions().get::<ViewedArticle>().map_or(0, |v| v.0);
     if article_id != 0 && counts_views {
@@ -448,6 +450,12 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let page = state.cache.insert(key, page);
     guard.finish(Arc::clone(&page));
     respond(&page, &wants)
+}
+
+/// Whether this request is a reader's view, for «الأكثر قراءة»: a GET by a person, not a
+/// HEAD nor a crawler.
+fn counts_as_view(request: &Request) -> bool {
+    request.method() == Method::GET && !super::views::is_bot(request.headers())
 }
 
 /// Largest body kept in the cache; larger answers (a big sitemap) are served uncached.

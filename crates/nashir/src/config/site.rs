@@ -37,6 +37,9 @@ documented! {
         /// Seconds between writing counted views to the database and re-reading the
         /// «الأكثر قراءة» lists (every node shows what all nodes counted).
         pub most_read_interval_secs: u64,
+        /// `rel` of links in article text that lead to other sites, e.g.
+        /// `"nofollow noopener"`; empty for none. Lowercase tokens separated by spaces.
+        pub external_link_rel: String,
     }
 }
 
@@ -55,6 +58,7 @@ impl Default for SiteConfig {
             accent_color: String::new(),
             footer_text: String::new(),
             most_read_interval_secs: 60,
+            external_link_rel: "noopener".into(),
         }
     }
 }

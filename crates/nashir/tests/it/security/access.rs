@@ -137,6 +137,9 @@ static MATRIX: &[Row] = &[
     get("GET /admin/login", "/admin/login", [200, 200, 303, 303, 303, 200, 200, 200, 200, 200]),
     // No double-submit cookie: refused before any password is checked.
     row("POST /admin/login", "/admin/login", Body::FormNoCsrf("email=owner%40example.org&password=x"), all(403)),
+    // The first-run page exists only while there is no account; the fixture has several.
+    get("GET /admin/setup", "/admin/setup", all(LOGIN)),
+    row("POST /admin/setup", "/admin/setup", Body::FormNoCsrf("code=0000&name=x&email=x%40example.org&password=long-enough-1&confirm=long-enough-1"), all(403)),
     row("POST /admin/logout", "/admin/logout", Body::FormNoCsrf(""), [LOGIN, LOGIN, 403, 403, 403, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     get("GET /admin/password", "/admin/password", SIGNED_IN),
     row("POST /admin/password", "/admin/password", Body::Form("current=not-the-password-1&new=a-new-long-password-2&confirm=a-new-long-password-2"),
@@ -187,6 +190,13 @@ static MATRIX: &[Row] = &[
     row("POST /admin/front/breaking", "/admin/front/breaking", Body::Form("text="), [LOGIN, LOGIN, 403, 422, 422, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     row("POST /admin/front/lead", "/admin/front/lead", Body::Form("article=x"), [LOGIN, LOGIN, 403, 422, 422, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     row("POST /admin/authors/{id}", "/admin/authors/999999", Body::Form("bio=x"), [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/media/pick", "/admin/media/pick?q=x", SIGNED_IN),
+    // The fixture has no upload: signed-in people get a 404 for a missing one, others the login.
+    get("GET /admin/media/{id}", "/admin/media/999999", [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}", "/admin/media/999999", Body::Form("alt=x&caption=&credit="),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}/delete", "/admin/media/999999/delete", Body::Form(""),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
 
     // ── API. Sessions count for nothing here (a cookie-authenticated API could be driven
     // by another site); tokens do, by their holder's role.

@@ -103,6 +103,14 @@ pub async fn populate_in(store: &Store, media_dir: Option<&std::path::Path>) -> 
     // Oldest first, so read-also links point at articles that already exist.
     let mut articles: Vec<&DemoArticle> = manifest.article.iter().collect();
     articles.sort_by_key(|a| a.published_at);
+    // All pictures first, drawn on every core at once.
+    let pictures = match media_dir {
+        Some(dir) => {
+            let wanted = articles.iter().map(|a| (a.section.clone(), section_name(&a.section).unwrap_or_default())).collect();
+            Some(art::store_all(dir, wanted).await?)
+        }
+        None => None,
+    };
     let mut pinned = None;
     for (index, article) in articles.iter().enumerate() {
         let text = FILES
@@ -116,12 +124,8 @@ pub async fn populate_in(store: &Store, media_dir: Option<&std::path::Path>) -> 
             tags: article.tags.clone(),
             published_at: Some(article.published_at),
         };
-        let text = match media_dir {
-            Some(dir) => {
-                let section = section_name(&article.section).unwrap_or_default();
-                let (src, alt) = art::store(dir, index as u64, &article.section, &section).await?;
-                with_image(text, &format!("![{alt}]({src})"))
-            }
+        let text = match pictures.as_ref().and_then(|p| p.get(index)) {
+            Some((src, alt)) => with_image(text, &format!("![{alt}]({src})")),
             None => text.to_string(),
         };
         let imported = ingest::import_text(store, text.as_bytes(), &format!("demo:{}", article.file), &article.file, &options)
@@ -160,8 +164,9 @@ mod art {
 
     use anyhow::Context;
 
-    const WIDTH: u32 = 1200;
-    const HEIGHT: u32 = 800;
+    /// 3:2, as cards show pictures; wide enough for the article column on a 2x screen.
+    const WIDTH: u32 = 960;
+    const HEIGHT: u32 = 640;
 
     /// Two colours per section (top, bottom) and the Arabic name of the palette, for alt text.
     fn palette(section: &str) -> ([f32; 3], [f32; 3], &'static str) {
@@ -186,60 +191,89 @@ mod art {
         }
     }
 
-    /// Draws the picture of the `index`th article as JPEG bytes.
+    /// Draws the picture of the `index`th article as JPEG bytes. Written as plain loops over
+    /// a byte buffer, with the waves computed once per column: `nashir demo` runs unoptimised
+    /// in tests and the site audit, and must start in seconds.
     pub fn featured(index: u64, section: &str) -> Vec<u8> {
         let (top, bottom, _) = palette(section);
         let mut rng = Seeded(0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let discs: Vec<(f32, f32, f32, f32)> = (0..4)
-            .map(|_| (rng.next() * WIDTH as f32, rng.next() * HEIGHT as f32 * 0.6, 60.0 + rng.next() * 180.0, 0.15 + rng.next() * 0.3))
-            .collect();
-        let waves: Vec<(f32, f32, f32, f32)> =
-            (0..3).map(|i| (0.55 + 0.13 * i as f32, 0.004 + rng.next() * 0.008, rng.next() * 6.28, 20.0 + rng.next() * 40.0)).collect();
-        let image = image::RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
-            let (fx, fy) = (x as f32, y as f32);
-            let t = (fy / HEIGHT as f32 * 0.8 + fx / WIDTH as f32 * 0.2).clamp(0.0, 1.0);
-            let mut c = [0.0f32; 3];
-            for k in 0..3 {
-                c[k] = top[k] + (bottom[k] - top[k]) * t;
+        let (w, h) = (WIDTH as usize, HEIGHT as usize);
+        let discs: Vec<(f32, f32, f32, f32)> =
+            (0..4).map(|_| (rng.next() * w as f32, rng.next() * h as f32 * 0.6, 50.0 + rng.next() * 150.0, 0.15 + rng.next() * 0.3)).collect();
+        // Where each of three waves starts, per column; below it the colour darkens a step.
+        let mut surfaces = vec![[0usize; 3]; w];
+        for i in 0..3 {
+            let (level, freq, phase, amp) = (0.55 + 0.13 * i as f32, 0.005 + rng.next() * 0.01, rng.next() * 6.28, 16.0 + rng.next() * 32.0);
+            for (x, surface) in surfaces.iter_mut().enumerate() {
+                surface[i] = (level * h as f32 + (x as f32 * freq + phase).sin() * amp).max(0.0) as usize;
             }
-            for &(cx, cy, r, alpha) in &discs {
-                if (fx - cx).powi(2) + (fy - cy).powi(2) < r * r {
-                    for v in &mut c {
-                        *v += (255.0 - *v) * alpha;
+        }
+        let mut pixels = vec![0u8; w * h * 3];
+        for y in 0..h {
+            let row_t = y as f32 / h as f32 * 0.8;
+            for x in 0..w {
+                let t = row_t + x as f32 / w as f32 * 0.2;
+                let mut c = [top[0] + (bottom[0] - top[0]) * t, top[1] + (bottom[1] - top[1]) * t, top[2] + (bottom[2] - top[2]) * t];
+                for &(cx, cy, r, alpha) in &discs {
+                    let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+                    if dx * dx + dy * dy < r * r {
+                        c = [c[0] + (255.0 - c[0]) * alpha, c[1] + (255.0 - c[1]) * alpha, c[2] + (255.0 - c[2]) * alpha];
                     }
                 }
-            }
-            for (i, &(level, freq, phase, amp)) in waves.iter().enumerate() {
-                let surface = level * HEIGHT as f32 + (fx * freq + phase).sin() * amp;
-                if fy > surface {
-                    let shade = 0.25 + 0.2 * i as f32;
-                    for (k, v) in c.iter_mut().enumerate() {
-                        *v = *v * (1.0 - shade) + top[k] * 0.6 * shade;
+                for (i, surface) in surfaces[x].iter().enumerate() {
+                    if y > *surface {
+                        let shade = 0.25 + 0.2 * i as f32;
+                        c = [c[0] * (1.0 - shade) + top[0] * 0.6 * shade, c[1] * (1.0 - shade) + top[1] * 0.6 * shade, c[2] * (1.0 - shade) + top[2] * 0.6 * shade];
                     }
                 }
+                let at = (y * w + x) * 3;
+                pixels[at] = c[0].clamp(0.0, 255.0) as u8;
+                pixels[at + 1] = c[1].clamp(0.0, 255.0) as u8;
+                pixels[at + 2] = c[2].clamp(0.0, 255.0) as u8;
             }
-            image::Rgb(c.map(|v| v.clamp(0.0, 255.0) as u8))
-        });
+        }
         let mut bytes = Vec::new();
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85);
-        // Encoding into memory cannot fail for an RGB image of this size.
-        let _ = image.write_with_encoder(encoder);
+        if let Some(image) = image::RgbImage::from_raw(WIDTH, HEIGHT, pixels) {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85);
+            // Encoding into memory cannot fail for an RGB image of this size.
+            let _ = image.write_with_encoder(encoder);
+        }
         bytes
     }
 
-    /// Draws and stores the picture like an upload (variants made); returns its address and
-    /// Arabic alt text.
-    pub async fn store(media_dir: &Path, index: u64, section_slug: &str, section_name: &str) -> anyhow::Result<(String, String)> {
-        let section = section_slug.to_string();
+    /// Draws and stores one picture per `(section slug, section name)`, like uploads (variants
+    /// made), on every core; returns each one's address and Arabic alt text, in order.
+    pub async fn store_all(media_dir: &Path, wanted: Vec<(String, String)>) -> anyhow::Result<Vec<(String, String)>> {
         let dir = media_dir.to_path_buf();
-        let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<crate::media::imaging::Stored> {
-            let bytes = featured(index, &section);
-            let checked = crate::media::check(&bytes, Some("demo.jpg"), Some("image/jpeg"), 16 * 1024 * 1024)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            Ok(crate::media::imaging::store_upload(&dir, &bytes, &checked)?)
+        tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let chunk = wanted.len().div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = wanted
+                    .chunks(chunk)
+                    .enumerate()
+                    .map(|(c, items)| {
+                        let dir = &dir;
+                        scope.spawn(move || -> anyhow::Result<Vec<(String, String)>> {
+                            items.iter().enumerate().map(|(i, (slug, name))| draw_and_store(dir, (c * chunk + i) as u64, slug, name)).collect()
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for worker in workers {
+                    all.extend(worker.join().map_err(|_| anyhow::anyhow!("drawing a demo picture panicked"))??);
+                }
+                Ok(all)
+            })
         })
         .await
-        .context("drawing a demo picture")??;
+        .context("drawing the demo pictures")?
+    }
+
+    fn draw_and_store(dir: &Path, index: u64, section_slug: &str, section_name: &str) -> anyhow::Result<(String, String)> {
+        let bytes = featured(index, section_slug);
+        let checked = crate::media::check(&bytes, Some("demo.jpg"), Some("image/jpeg"), 16 * 1024 * 1024).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let stored = crate::media::imaging::store_upload(dir, &bytes, &checked)?;
         let (_, _, colours) = palette(section_slug);
         let alt = format!("رسم تجريدي لقسم {section_name}: دوائر ضوئية فوق أمواج متتابعة بألوان {colours}");
         Ok((format!("/media/{}", stored.file_name), alt))

@@ -198,12 +198,14 @@ mod art {
         let (top, bottom, _) = palette(section);
         let mut rng = Seeded(0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
         let (w, h) = (WIDTH as usize, HEIGHT as usize);
-        let discs: Vec<(f32, f32, f32, f32)> =
-            (0..4).map(|_| (rng.next() * w as f32, rng.next() * h as f32 * 0.6, 50.0 + rng.next() * 150.0, 0.15 + rng.next() * 0.3)).collect();
+        let discs: Vec<(f32, f32, f32, f32)> = (0..4)
+            .map(|_| (rng.next() * w as f32, rng.next() * h as f32 * 0.6, 50.0 + rng.next() * 150.0, 0.15 + rng.next() * 0.3))
+            .collect();
         // Where each of three waves starts, per column; below it the colour darkens a step.
         let mut surfaces = vec![[0usize; 3]; w];
         for i in 0..3 {
-            let (level, freq, phase, amp) = (0.55 + 0.13 * i as f32, 0.005 + rng.next() * 0.01, rng.next() * 6.28, 16.0 + rng.next() * 32.0);
+            let (level, freq, phase, amp) =
+                (0.55 + 0.13 * i as f32, 0.005 + rng.next() * 0.01, rng.next() * std::f32::consts::TAU, 16.0 + rng.next() * 32.0);
             for (x, surface) in surfaces.iter_mut().enumerate() {
                 surface[i] = (level * h as f32 + (x as f32 * freq + phase).sin() * amp).max(0.0) as usize;
             }
@@ -211,7 +213,7 @@ mod art {
         let mut pixels = vec![0u8; w * h * 3];
         for y in 0..h {
             let row_t = y as f32 / h as f32 * 0.8;
-            for x in 0..w {
+            for (x, column) in surfaces.iter().enumerate() {
                 let t = row_t + x as f32 / w as f32 * 0.2;
                 let mut c = [top[0] + (bottom[0] - top[0]) * t, top[1] + (bottom[1] - top[1]) * t, top[2] + (bottom[2] - top[2]) * t];
                 for &(cx, cy, r, alpha) in &discs {
@@ -220,10 +222,14 @@ mod art {
                         c = [c[0] + (255.0 - c[0]) * alpha, c[1] + (255.0 - c[1]) * alpha, c[2] + (255.0 - c[2]) * alpha];
                     }
                 }
-                for (i, surface) in surfaces[x].iter().enumerate() {
+                for (i, surface) in column.iter().enumerate() {
                     if y > *surface {
                         let shade = 0.25 + 0.2 * i as f32;
-                        c = [c[0] * (1.0 - shade) + top[0] * 0.6 * shade, c[1] * (1.0 - shade) + top[1] * 0.6 * shade, c[2] * (1.0 - shade) + top[2] * 0.6 * shade];
+                        c = [
+                            c[0] * (1.0 - shade) + top[0] * 0.6 * shade,
+                            c[1] * (1.0 - shade) + top[1] * 0.6 * shade,
+                            c[2] * (1.0 - shade) + top[2] * 0.6 * shade,
+                        ];
                     }
                 }
                 let at = (y * w + x) * 3;
@@ -255,7 +261,11 @@ mod art {
                     .map(|(c, items)| {
                         let dir = &dir;
                         scope.spawn(move || -> anyhow::Result<Vec<(String, String)>> {
-                            items.iter().enumerate().map(|(i, (slug, name))| draw_and_store(dir, (c * chunk + i) as u64, slug, name)).collect()
+                            items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (slug, name))| draw_and_store(dir, (c * chunk + i) as u64, slug, name))
+                                .collect()
                         })
                     })
                     .collect();
@@ -272,7 +282,8 @@ mod art {
 
     fn draw_and_store(dir: &Path, index: u64, section_slug: &str, section_name: &str) -> anyhow::Result<(String, String)> {
         let bytes = featured(index, section_slug);
-        let checked = crate::media::check(&bytes, Some("demo.jpg"), Some("image/jpeg"), 16 * 1024 * 1024).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let checked =
+            crate::media::check(&bytes, Some("demo.jpg"), Some("image/jpeg"), 16 * 1024 * 1024).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let stored = crate::media::imaging::store_upload(dir, &bytes, &checked)?;
         let (_, _, colours) = palette(section_slug);
         let alt = format!("رسم تجريدي لقسم {section_name}: دوائر ضوئية فوق أمواج متتابعة بألوان {colours}");

@@ -170,7 +170,8 @@ impl Config {
         }
         // Written into the pages' CSS: only a plain hex colour, so nothing else can be.
         let accent = self.site.accent_color.as_bytes();
-        if !accent.is_empty() && !(matches!(accent.len(), 4 | 7) && accent[0] == b'#' && accent[1..].iter().all(u8::is_ascii_hexdigit)) {
+        let hex_colour = matches!(accent.len(), 4 | 7) && accent[0] == b'#' && accent[1..].iter().all(u8::is_ascii_hexdigit);
+        if !accent.is_empty() && !hex_colour {
             bail!("site.accent_color must be a colour like #0b4f8a or #c00 (got {:?})", self.site.accent_color);
         }
         let token_chars = self.api.admin_token.chars().count();

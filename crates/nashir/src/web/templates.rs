@@ -217,3 +217,31 @@ impl Templates {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A theme template that does not compile is reported with its file and line, and the
+    /// built-in one keeps rendering; fixing the file puts the theme's in place.
+    #[test]
+    fn a_broken_theme_file_is_reported_and_the_builtin_one_serves() {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = Templates::with_theme(Some(dir.path().to_path_buf())).unwrap();
+        assert!(!templates.reload_if_changed().0, "nothing changed");
+        std::fs::write(dir.path().join("search.html"), "{% extends \"base.html\" %}\n{% block main %}\n{% if %}\n{% endblock %}").unwrap();
+        let (changed, problems) = templates.reload_if_changed();
+        assert!(changed);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].file.ends_with("search.html"), "{}", problems[0]);
+        assert_eq!(problems[0].line, Some(3), "{}", problems[0]);
+        let site = serde_json::json!({ "title": "ناشر", "description": "", "sections": [] });
+        let html = templates.render("search.html", serde_json::json!({ "site": site })).unwrap();
+        assert!(html.contains("<html"), "the built-in search page renders");
+        // Same size, new content and time: still seen as a change.
+        std::fs::write(dir.path().join("search.html"), "{% extends \"base.html\" %}{% block main %}<p>بحث-الثيم</p>{% endblock %}")
+            .unwrap();
+        assert!(templates.reload_if_changed().0);
+        assert!(templates.render("search.html", serde_json::json!({ "site": site })).unwrap().contains("بحث-الثيم"));
+    }
+}

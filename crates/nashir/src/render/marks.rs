@@ -171,7 +171,10 @@ mod tests {
     fn marks_become_well_nested_tags() {
         // «قال الوزير اليوم»: bold over «قال الوزير», italic over «الوزير اليوم».
         let text = "قال الوزير اليوم";
-        assert_eq!(marked_html(text, &[bold(0, 10), italic(4, 16)], &SITE), "<strong>قال <em>الوزير</em></strong><em> اليوم</em>");
+        assert_eq!(
+            marked_html(text, &[bold(0, 10), italic(4, 16)], &SITE),
+            "<strong>قال <em>الوزير</em></strong><em> اليوم</em>"
+        );
         assert_eq!(
             marked_html(text, &[Mark::link(4, 10, "/مقال/أ"), bold(0, 16)], &SITE),
             "<strong>قال </strong><a href=\"/مقال/أ\"><strong>الوزير</strong></a><strong> اليوم</strong>"
@@ -192,23 +195,13 @@ mod tests {
         // Feeds and mail: site paths become absolute; the rel setting cannot inject attributes.
         let feed = LinkStyle { absolute: true, external_rel: "noopener onclick=\"x\"", ..SITE };
         assert_eq!(marked_html(text, &[Mark::link(0, 4, "/a")], &feed), "<a href=\"https://news.example/a\">مصدر</a> وموقعنا");
-        assert_eq!(
-            marked_html(text, &[Mark::link(0, 4, "https://o.example/")], &feed),
-            "<a href=\"https://o.example/\" rel=\"noopener\">مصدر</a> وموقعنا"
-        );
+        assert_eq!(marked_html(text, &[Mark::link(0, 4, "https://o.example/")], &feed), "<a href=\"https://o.example/\" rel=\"noopener\">مصدر</a> وموقعنا");
     }
 
     #[test]
     fn hostile_marks_are_harmless() {
         let text = "انقر <هنا> \"الآن\"";
-        for href in [
-            "javascript:alert(1)",
-            "JaVaScRiPt:alert(1)",
-            "java\tscript:alert(1)",
-            "data:text/html,<script>",
-            "//evil.example",
-            "https://a.example/\"onmouseover=\"x",
-        ] {
+        for href in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>", "//evil.example", "https://a.example/\"onmouseover=\"x"] {
             let html = marked_html(text, &[Mark::link(0, 4, href)], &SITE);
             assert_eq!(html, "انقر &lt;هنا&gt; &quot;الآن&quot;", "{href:?}");
         }

@@ -132,9 +132,7 @@ impl ArticleView {
             // database by hand): an image at `//host` or `javascript:` is not shown.
             .filter(|block| !matches!(block, Block::Image { src, .. } if crate::domain::link::image_src(src).is_none()))
             .map(|block| match block {
-                Block::Paragraph { text, marks } => {
-                    BlockView::Paragraph { text: text.clone(), marks: marks.clone(), html: html(text, marks) }
-                }
+                Block::Paragraph { text, marks } => BlockView::Paragraph { text: text.clone(), marks: marks.clone(), html: html(text, marks) },
                 Block::Subheading { text } => {
                     subheading_count += 1;
                     BlockView::Subheading { text: text.clone(), anchor: format!("s{subheading_count}") }
@@ -151,10 +149,7 @@ impl ArticleView {
                 }
                 Block::List { ordered, items } => BlockView::List {
                     ordered: *ordered,
-                    items: items
-                        .iter()
-                        .map(|i| ListItemView { text: i.text.clone(), marks: i.marks.clone(), html: html(&i.text, &i.marks) })
-                        .collect(),
+                    items: items.iter().map(|i| ListItemView { text: i.text.clone(), marks: i.marks.clone(), html: html(&i.text, &i.marks) }).collect(),
                 },
                 Block::Image { src, alt, caption, credit } => match crate::media::responsive(src) {
                     Some((largest, srcset, width, height)) => BlockView::Image {

@@ -144,7 +144,9 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     let html = state.templates.render(
         "article.html",
         json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": image, "jsonld": jsonld, "article": view,
-                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after, "authors": authors }),
+                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after, "authors": authors,
+                // The first picture near the top is the page's largest paint: loaded at once.
+                "eager_image": view.blocks.iter().position(|b| matches!(b, BlockView::Image { .. })).filter(|at| *at < 3) }),
     )?;
     let mut response = Html(html).into_response();
     // Counted as a view by the page cache, on this request and on every hit it serves.

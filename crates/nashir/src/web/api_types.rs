@@ -21,6 +21,13 @@ pub struct ArticleList {
     pub offset: i64,
 }
 
+/// The breaking-news bar («عاجل»), as every page shows it; `breaking` is null when there is
+/// none or it has expired.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakingAnswer {
+    pub breaking: Option<super::front::BreakingView>,
+}
+
 /// Where an article is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -53,6 +53,8 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
         "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
         "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
         "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
+        // Kept no longer than the bar lasts (see `CachedPage::valid_until`).
+        "/api/v1/breaking" => Shared(&[]),
         "/search" | "/api/v1/search" | "/newsletter" | "/media/{name}" | "/assets/{file}" => Public,
         _ => Private,
     }
@@ -94,8 +96,18 @@ fn make_private(response: &mut Response) {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
 }
 
+/// Set by the article page on its response: the page counts as a view of this article, also
+/// when it is later served from the cache (kept in [`CachedPage::article_id`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ViewedArticle(pub i64);
+
 pub struct CachedPage {
     epoch: u64,
+    /// The article this page shows (0: none), so a cached hit is counted as a view of it.
+    article_id: i64,
+    /// Unix second from which the page is stale whatever the epoch: when the breaking-news bar
+    /// it shows expires (`i64::MAX`: never). Expiry writes nothing, so no epoch moves then.
+    valid_until: i64,
     status: StatusCode,
     etag: HeaderValue,
     /// When this rendering was made (whole seconds, as HTTP dates carry).
@@ -113,7 +125,7 @@ struct Variant {
 }
 
 impl CachedPage {
-    fn new(epoch: u64, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+    fn new(epoch: u64, status: StatusCode, mut headers: HeaderMap, identity: Bytes, article_id: i64, valid_until: i64) -> CachedPage {
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
         let rendered_at = crate::domain::now_secs();
@@ -142,7 +154,7 @@ impl CachedPage {
             if brotli.is_empty() { variant(identity, None) } else { variant(brotli, Some("br")) },
         ];
         headers.remove(header::CONTENT_TYPE);
-        CachedPage { epoch, status, etag, rendered_at, variants, not_modified: headers }
+        CachedPage { epoch, article_id, valid_until, status, etag, rendered_at, variants, not_modified: headers }
     }
 
     fn size(&self) -> usize {
@@ -212,7 +224,8 @@ impl PageCache {
     fn get(&self, key: &str, epoch: u64) -> Option<Arc<CachedPage>> {
         // A &str lookup: a hit allocates no key.
         let pages = self.pages.read().ok()?;
-        pages.get(key).filter(|p| p.epoch == epoch).cloned()
+        // The clock is read only while a page shows an expiring bar.
+        pages.get(key).filter(|p| p.epoch == epoch && (p.valid_until == i64::MAX || crate::domain::now_secs() < p.valid_until)).cloned()
     }
 
     fn insert(&self, key: String, page: CachedPage) -> Arc<CachedPage> {
@@ -360,9 +373,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     };
     let key = reads.filter(|_| !credentials).and_then(|reads| cache_key(request.uri().path(), request.uri().query(), reads));
     let Some(key) = key else {
+        let counts_views = counts_as_view(&request);
         // Answered fresh; one made with credentials is marked private even though the route
         // is public (the handler may have shown more to the holder of the token).
         let mut response = next.run(request).await;
+        if let Some(ViewedArticle(id)) = response.extensions().get::<ViewedArticle>().copied().filter(|_| counts_views && !credentials) {
+            state.views.hit(id);
+        }
         if credentials || response.headers().contains_key(header::SET_COOKIE) || response.status().is_server_error() {
             make_private(&mut response);
         }
@@ -372,6 +389,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let wants = Wants::of(&request);
     if let Some(page) = state.cache.get(&key, epoch) {
         state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The user agent is looked at only for article pages: other hits pay nothing.
+        if page.article_id != 0 && counts_as_view(&request) {
+            state.views.hit(page.article_id);
+        }
         return respond(&page, &wants);
     }
     let guard = match state.cache.join_fill(&key) {
@@ -381,15 +402,33 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             if let Ok(page) = watch.wait_for(Option::is_some).await {
                 if let Some(page) = page.clone() {
                     state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if page.article_id != 0 && counts_as_view(&request) {
+                        state.views.hit(page.article_id);
+                    }
                     return respond(&page, &wants);
                 }
             }
             state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return next.run(request).await;
+            let counts_views = counts_as_view(&request);
+            let response = next.run(request).await;
+            if let Some(ViewedArticle(id)) = response.extensions().get::<ViewedArticle>().copied().filter(|_| counts_views) {
+                state.views.hit(id);
+            }
+            return response;
         }
     };
     state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let counts_views = counts_as_view(&request);
     let mut response = next.run(request).await;
+    let article_id = response.extensions().get::<ViewedArticle>().map_or(0, |v| v.0);
+    if article_id != 0 && counts_views {
+        state.views.hit(article_id);
+    }
+    // The bar's expiry as the handler saw it (read after rendering: a bar set meanwhile also
+    // moved the epoch, so this page is not kept past it anyway).
+    let valid_until = Some(state.breaking_until.load(std::sync::atomic::Ordering::Acquire))
+        .filter(|until| *until != i64::MAX && *until > crate::domain::now_secs())
+        .unwrap_or(i64::MAX);
     let status = response.status();
     // Only complete answers are kept: never one that sets a cookie, never an error (a 404 per
     // random path would let anyone flush the cache), never one too large to hold.
@@ -405,12 +444,20 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Compression (milliseconds of CPU for a big page) leaves the async workers.
-    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, status, parts.headers, identity)).await else {
+    let Ok(page) =
+        tokio::task::spawn_blocking(move || CachedPage::new(epoch, status, parts.headers, identity, article_id, valid_until)).await
+    else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = state.cache.insert(key, page);
     guard.finish(Arc::clone(&page));
     respond(&page, &wants)
+}
+
+/// Whether this request is a reader's view, for «الأكثر قراءة»: a GET by a person, not a
+/// HEAD nor a crawler.
+fn counts_as_view(request: &Request) -> bool {
+    request.method() == Method::GET && !super::views::is_bot(request.headers())
 }
 
 /// Largest body kept in the cache; larger answers (a big sitemap) are served uncached.

@@ -11,6 +11,7 @@ mod cli;
 mod editor;
 mod entities;
 mod feeds;
+mod front;
 mod fuzz;
 mod import;
 mod marks;

@@ -47,6 +47,11 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
         offset: (page - 1) * PAGE,
     };
     let (rows, total) = state.store.admin_articles(&filter).await?;
+    // Readers' views from the database (what every node flushed), for the editors.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let hour = crate::domain::now_secs() / 3600;
+    let day = state.store.view_counts(&ids, hour - 23).await?;
+    let week = state.store.view_counts(&ids, hour - 24 * 7 + 1).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -55,6 +60,7 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
                 "section": r.section, "updated": local_time(&state, r.updated_at),
                 "published": r.published_at.map(|t| local_time(&state, t)),
                 "url": (r.status == Status::Published).then(|| paths::article(&r.slug)),
+                "views_day": day.get(&r.id).copied().unwrap_or(0), "views_week": week.get(&r.id).copied().unwrap_or(0),
             })
         })
         .collect();

@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod articles;
 mod auth;
 mod diff;
+mod front;
 mod manage;
 mod media;
 mod related;
@@ -58,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         .route("/media/pick", get(media::pick))
         .route("/media/{id}", get(media::detail).post(media::update))
         .route("/media/{id}/delete", post(media::delete))
+        .route("/front", get(front::page))
+        .route("/front/breaking", post(front::set_breaking))
+        .route("/front/lead", post(front::pin_lead))
+        .route("/authors/{id}", post(front::edit_author))
         .fallback(|| async { AdminError::NotFound })
         .layer(axum::middleware::map_response(private_headers))
 }

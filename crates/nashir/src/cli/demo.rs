@@ -8,7 +8,7 @@ use crate::config::Config;
 pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     let store = super::open_store(&config).await?;
     if store.all_article_ids().await?.is_empty() {
-        let count = crate::demo::populate(&store).await?;
+        let count = crate::demo::populate_in(&store, Some(&config.data_dir.join("media"))).await?;
         tracing::info!(count, "demo newsroom created");
         println!("أُنشئت غرفة أخبار تجريبية من {count} مقالاً في {}", config.data_dir.display());
     }

@@ -9,6 +9,7 @@ mod import;
 mod newsletter;
 mod reindex;
 mod serve;
+mod theme;
 mod user;
 
 use std::net::SocketAddr;
@@ -69,6 +70,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Copy this SQLite newsroom into an empty PostgreSQL database (to run several nodes).
     CopyTo(copy::CopyArgs),
+    /// Themes: `theme export DIR` writes the built-in templates and CSS as a starting point.
+    Theme(theme::ThemeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -126,5 +129,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restore(args) => backup::restore(Config::load(&overrides(&cli.global, None))?, args).await,
         Command::Config(args) => config::run(args),
         Command::CopyTo(args) => copy::run(Config::load(&overrides(&cli.global, None))?, args).await,
+        Command::Theme(args) => theme::run(args),
     }
 }

@@ -168,6 +168,12 @@ impl Config {
         if self.site.page_size == 0 || self.site.page_size > 200 {
             bail!("site.page_size must be between 1 and 200");
         }
+        // Written into the pages' CSS: only a plain hex colour, so nothing else can be.
+        let accent = self.site.accent_color.as_bytes();
+        let hex_colour = matches!(accent.len(), 4 | 7) && accent[0] == b'#' && accent[1..].iter().all(u8::is_ascii_hexdigit);
+        if !accent.is_empty() && !hex_colour {
+            bail!("site.accent_color must be a colour like #0b4f8a or #c00 (got {:?})", self.site.accent_color);
+        }
         let token_chars = self.api.admin_token.chars().count();
         if token_chars > 0 && token_chars < MIN_ADMIN_TOKEN_CHARS {
             bail!(

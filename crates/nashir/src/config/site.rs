@@ -26,8 +26,17 @@ documented! {
         pub page_size: u32,
         /// Feeds carry whole articles (true) or only their leads.
         pub feed_full_text: bool,
-        /// URL of the newsroom's logo for structured data (defaults to the favicon).
+        /// URL of the newsroom's logo for structured data and the page header (defaults to
+        /// the favicon in structured data and the site's name in the header).
         pub logo_url: String,
+        /// Accent colour of the pages (links, the lead story's kicker), `#rgb` or `#rrggbb`;
+        /// empty keeps the theme's own.
+        pub accent_color: String,
+        /// A line shown in every page's footer (empty: the site's name and description).
+        pub footer_text: String,
+        /// Seconds between writing counted views to the database and re-reading the
+        /// «الأكثر قراءة» lists (every node shows what all nodes counted).
+        pub most_read_interval_secs: u64,
         /// `rel` of links in article text that lead to other sites, e.g.
         /// `"nofollow noopener"`; empty for none. Lowercase tokens separated by spaces.
         pub external_link_rel: String,
@@ -46,6 +55,9 @@ impl Default for SiteConfig {
             page_size: 20,
             feed_full_text: true,
             logo_url: String::new(),
+            accent_color: String::new(),
+            footer_text: String::new(),
+            most_read_interval_secs: 60,
             external_link_rel: "noopener".into(),
         }
     }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::link;
 
 /// An inline style over a run of a block's text. Offsets count chars (Unicode scalar values,
-/// as Rust's `chars()`), `start < end <= text.chars().count()`, end exclusive.
+/// as Rust's `chars()`), `start < end <= text.chars().count()`, end exclusive. (Not UTF-16
+/// code units, which JavaScript's string indices count: an emoji is one char here, two there.)
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mark {
     pub start: u32,

@@ -153,9 +153,12 @@ fn to_entry(
     let mut lead = crate::domain::collapse_whitespace(str_of(post, "custom_excerpt"));
     if lead.is_empty() {
         if let Some(pos) = body.iter().position(|b| !matches!(b, Block::Image { .. })) {
-            if let Block::Paragraph { text, .. } = &body[pos] {
-                lead = text.clone();
-                body.remove(pos);
+            // A first paragraph with marks stays in the body: the lead is plain text.
+            if let Block::Paragraph { text, marks } = &body[pos] {
+                if marks.is_empty() {
+                    lead = text.clone();
+                    body.remove(pos);
+                }
             }
         }
     }
@@ -208,8 +211,28 @@ fn lexical_text(node: &Value, depth: usize) -> String {
         return String::new();
     }
     match node.get("type").and_then(Value::as_str) {
-        Some("text") | Some("extended-text") => escape(str_of(node, "text")),
+        Some("text") | Some("extended-text") => {
+            // Lexical's format bits: 1 bold, 2 italic (the others have no mark here).
+            let format = node.get("format").and_then(Value::as_u64).unwrap_or(0);
+            let mut html = escape(str_of(node, "text"));
+            if format & 2 != 0 {
+                html = format!("<em>{html}</em>");
+            }
+            if format & 1 != 0 {
+                html = format!("<strong>{html}</strong>");
+            }
+            html
+        }
         Some("linebreak") => "<br>".into(),
+        Some("link") | Some("autolink") => {
+            let inner: String = node
+                .get("children")
+                .and_then(Value::as_array)
+                .map(|c| c.iter().map(|n| lexical_text(n, depth + 1)).collect())
+                .unwrap_or_default();
+            // The HTML reader keeps the link only when its address is one we link to.
+            format!("<a href=\"{}\">{inner}</a>", escape(str_of(node, "url")))
+        }
         _ => node
             .get("children")
             .and_then(Value::as_array)
@@ -237,9 +260,12 @@ fn render_lexical(node: &Value, out: &mut String, depth: usize) {
         )),
         "html" => out.push_str(str_of(node, "html")),
         "list" => {
+            let tag = if str_of(node, "listType") == "number" || str_of(node, "tag") == "ol" { "ol" } else { "ul" };
+            out.push_str(&format!("<{tag}>"));
             for item in node.get("children").and_then(Value::as_array).into_iter().flatten() {
-                out.push_str(&format!("<p>{}</p>", lexical_text(item, depth + 1)));
+                out.push_str(&format!("<li>{}</li>", lexical_text(item, depth + 1)));
             }
+            out.push_str(&format!("</{tag}>"));
         }
         _ => out.push_str(&format!("<p>{}</p>", inner())),
     }
@@ -248,9 +274,49 @@ fn render_lexical(node: &Value, out: &mut String, depth: usize) {
 /// Mobiledoc 0.3: sections refer to markers (text runs) and cards (images, HTML, markdown).
 fn render_mobiledoc(doc: &Value) -> String {
     let cards = doc.get("cards").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let markups = doc.get("markups").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let mut out = String::new();
+    // Markers are `[type, opened markups, number closed, text]`: text runs that open and
+    // close markups (`["b"]`, `["em"]`, `["a", ["href", "…"]]`) as they go.
     let markers_text = |markers: &Value| -> String {
-        markers.as_array().into_iter().flatten().filter_map(|m| m.get(3).and_then(Value::as_str)).map(escape).collect::<Vec<_>>().join("")
+        let mut html = String::new();
+        let mut open: Vec<&'static str> = Vec::new();
+        for marker in markers.as_array().into_iter().flatten() {
+            for index in marker.get(1).and_then(Value::as_array).into_iter().flatten() {
+                let markup = index.as_u64().and_then(|i| markups.get(i as usize));
+                let tag = markup.and_then(|m| m.get(0)).and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+                let close = match tag.as_str() {
+                    "b" | "strong" => {
+                        html.push_str("<strong>");
+                        "</strong>"
+                    }
+                    "i" | "em" => {
+                        html.push_str("<em>");
+                        "</em>"
+                    }
+                    "a" => {
+                        let attrs = markup.and_then(|m| m.get(1)).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                        let href =
+                            attrs.chunks(2).find(|kv| kv[0].as_str() == Some("href")).and_then(|kv| kv.get(1)).and_then(Value::as_str);
+                        html.push_str(&format!("<a href=\"{}\">", escape(href.unwrap_or_default())));
+                        "</a>"
+                    }
+                    _ => "",
+                };
+                open.push(close);
+            }
+            if marker.get(0).and_then(Value::as_i64) == Some(0) {
+                html.push_str(&escape(marker.get(3).and_then(Value::as_str).unwrap_or_default()));
+            }
+            let closed = marker.get(2).and_then(Value::as_u64).unwrap_or(0) as usize;
+            for _ in 0..closed.min(open.len()) {
+                html.push_str(open.pop().unwrap_or_default());
+            }
+        }
+        while let Some(close) = open.pop() {
+            html.push_str(close);
+        }
+        html
     };
     for section in doc.get("sections").and_then(Value::as_array).into_iter().flatten() {
         match section.get(0).and_then(Value::as_i64) {
@@ -263,9 +329,12 @@ fn render_mobiledoc(doc: &Value) -> String {
                 out.push_str(&format!("<{tag}>{}</{tag}>", markers_text(section.get(2).unwrap_or(&Value::Null))));
             }
             Some(3) => {
+                let tag = if section.get(1).and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("ol")) { "ol" } else { "ul" };
+                out.push_str(&format!("<{tag}>"));
                 for item in section.get(2).and_then(Value::as_array).into_iter().flatten() {
-                    out.push_str(&format!("<p>{}</p>", markers_text(item)));
+                    out.push_str(&format!("<li>{}</li>", markers_text(item)));
                 }
+                out.push_str(&format!("</{tag}>"));
             }
             Some(10) => {
                 let Some(card) = section.get(1).and_then(Value::as_u64).and_then(|i| cards.get(i as usize)) else { continue };
@@ -295,6 +364,7 @@ fn render_mobiledoc(doc: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ListItem, Mark, MarkKind};
 
     #[test]
     fn lexical_and_mobiledoc_render() {
@@ -318,6 +388,51 @@ mod tests {
                 Block::Image { src: "/img/b.png".into(), alt: String::new(), caption: Some("شرح".into()), credit: None },
                 Block::Subheading { text: "فرعي".into() },
                 Block::paragraph("من بطاقة"),
+            ]
+        );
+    }
+
+    #[test]
+    fn lexical_and_mobiledoc_keep_emphasis_links_and_lists() {
+        let lexical = r#"{"root":{"children":[
+            {"type":"paragraph","children":[{"type":"text","text":"قال ","format":0},{"type":"text","text":"الوزير","format":3},
+              {"type":"text","text":" في ","format":0},{"type":"link","url":"https://source.example/a","children":[{"type":"text","text":"بيان","format":2}]},
+              {"type":"link","url":"javascript:alert(1)","children":[{"type":"text","text":" خطير"}]}]},
+            {"type":"list","listType":"number","tag":"ol","children":[{"type":"listitem","children":[{"type":"text","text":"أول","format":1}]},{"type":"listitem","children":[{"type":"text","text":"ثانٍ"}]}]}]}}"#;
+        let post = serde_json::json!({"lexical": lexical});
+        let (bold, italic) = (MarkKind::Bold, MarkKind::Italic);
+        assert_eq!(
+            html::to_blocks(&render_document(&post)),
+            vec![
+                Block::Paragraph {
+                    text: "قال الوزير في بيان خطير".into(),
+                    marks: vec![
+                        Mark::new(4, 10, bold.clone()),
+                        Mark::new(4, 10, italic.clone()),
+                        Mark::new(14, 18, italic.clone()),
+                        Mark::link(14, 18, "https://source.example/a")
+                    ]
+                },
+                Block::List {
+                    ordered: true,
+                    items: vec![ListItem { text: "أول".into(), marks: vec![Mark::new(0, 3, bold.clone())] }, ListItem::plain("ثانٍ")]
+                },
+            ]
+        );
+        let mobiledoc = r#"{"version":"0.3.1","markups":[["strong"],["a",["href","/2020/x/","rel","noopener"]],["em"]],"atoms":[],"cards":[],
+            "sections":[[1,"p",[[0,[],0,"نص "],[0,[0],1,"عريض"],[0,[1,2],1," رابط"],[0,[],1," مائل"]]],[3,"ul",[[[0,[1],1,"بند"]],[[0,[],0,"آخر"]]]]]}"#;
+        let post = serde_json::json!({"mobiledoc": mobiledoc});
+        assert_eq!(
+            html::to_blocks(&render_document(&post)),
+            vec![
+                Block::Paragraph {
+                    text: "نص عريض رابط مائل".into(),
+                    marks: vec![Mark::new(3, 7, bold), Mark::new(8, 12, italic), Mark::link(8, 17, "/2020/x/")]
+                },
+                Block::List {
+                    ordered: false,
+                    items: vec![ListItem { text: "بند".into(), marks: vec![Mark::link(0, 3, "/2020/x/")] }, ListItem::plain("آخر")]
+                },
             ]
         );
     }

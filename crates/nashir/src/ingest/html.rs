@@ -2,7 +2,9 @@
 //!
 //! The HTML is untrusted: it is tokenized (html5ever, the browsers' algorithm, so entities,
 //! broken nesting and `<script>` contents are read as a browser would) and only text, the
-//! structure we have blocks for, and http(s) image addresses survive. No markup is kept.
+//! structure we have blocks for, and http(s) image addresses survive. No markup is kept:
+//! `<strong>`/`<b>`, `<em>`/`<i>` and `<a href>` (http, https or a site path) become `Mark`s
+//! over the plain text of paragraphs, quotes and list items; `<ul>`/`<ol>` become lists.
 
 use std::cell::RefCell;
 
@@ -12,7 +14,9 @@ use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResu
 
 use super::plaintext::read_also_title;
 use crate::domain::link::image_src;
-use crate::domain::{collapse_whitespace, Block};
+use crate::domain::{
+    collapse_whitespace, collapse_whitespace_keeping_marks, link, normalize_marks, Block, ListItem, Mark, MarkKind, MarkPolicy,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -28,6 +32,20 @@ enum Kind {
 struct State {
     blocks: Vec<Block>,
     text: String,
+    /// Chars in `text`, kept as it grows (counting at every tag would be quadratic).
+    text_len: u32,
+    /// Inline marks closed over `text`.
+    marks: Vec<Mark>,
+    /// Inline elements open now: what they mark and where in `text` they began.
+    open_marks: Vec<(MarkKind, u32)>,
+    /// `quote_text`'s marks and length in chars.
+    quote_marks: Vec<Mark>,
+    quote_len: u32,
+    /// Open `<ul>`/`<ol>` (nested lists are flattened into the outer one), whether the
+    /// outermost is numbered, and its items so far.
+    list_depth: usize,
+    list_ordered: bool,
+    list_items: Vec<ListItem>,
     kind: Option<Kind>,
     /// Open `<blockquote>`s: paragraphs inside become one quote.
     quote_depth: usize,
@@ -46,9 +64,31 @@ impl State {
         self.kind.unwrap_or(Kind::Loose)
     }
 
+    /// Adds a block after the list items collected so far (as a list of their own).
+    fn push_block(&mut self, block: Block) {
+        self.end_list_run();
+        self.blocks.push(block);
+    }
+
+    fn end_list_run(&mut self) {
+        if !self.list_items.is_empty() {
+            let items = std::mem::take(&mut self.list_items);
+            self.blocks.push(Block::List { ordered: self.list_ordered, items });
+        }
+    }
+
     /// Ends the text collected so far as blocks of the current kind.
     fn flush(&mut self) {
         let text = std::mem::take(&mut self.text);
+        let text_len = std::mem::take(&mut self.text_len);
+        // Elements still open go on in the next text (`<b>` across two paragraphs).
+        let mut marks = std::mem::take(&mut self.marks);
+        for (kind, start) in &mut self.open_marks {
+            if *start < text_len {
+                marks.push(Mark { start: *start, end: text_len, kind: kind.clone() });
+            }
+            *start = 0;
+        }
         if self.in_cite {
             self.quote_cite.push(' ');
             self.quote_cite.push_str(&text);
@@ -56,7 +96,10 @@ impl State {
         }
         if self.quote_depth > 0 {
             self.quote_text.push(' ');
+            let offset = self.quote_len + 1;
+            self.quote_marks.extend(marks.into_iter().map(|m| Mark { start: m.start + offset, end: m.end + offset, kind: m.kind }));
             self.quote_text.push_str(&text);
+            self.quote_len = offset + text_len;
             return;
         }
         let kind = self.kind();
@@ -77,24 +120,31 @@ impl State {
                 return;
             }
         }
-        for piece in split_paragraphs(&text) {
+        for (piece, marks) in split_paragraphs(&text, &marks) {
+            if self.list_depth > 0 && kind != Kind::Subheading {
+                self.list_items.push(ListItem { text: piece, marks });
+                continue;
+            }
             let block = match kind {
                 Kind::Subheading => Block::Subheading { text: piece },
                 _ => match read_also_title(&piece) {
                     Some(title) => Block::ReadAlso { title },
-                    None => Block::paragraph(piece),
+                    None => Block::Paragraph { text: piece, marks },
                 },
             };
-            self.blocks.push(block);
+            self.push_block(block);
         }
     }
 
     fn end_quote(&mut self) {
-        let text = collapse_whitespace(&std::mem::take(&mut self.quote_text));
+        let mut marks = std::mem::take(&mut self.quote_marks);
+        self.quote_len = 0;
+        let text = collapse_whitespace_keeping_marks(&std::mem::take(&mut self.quote_text), &mut marks);
         let cite = collapse_whitespace(&std::mem::take(&mut self.quote_cite));
         if !text.is_empty() {
-            let text = strip_quote_marks(&text);
-            self.blocks.push(Block::quote(text, (!cite.is_empty()).then_some(cite)));
+            let (text, marks) = strip_quote_marks(&text, &marks);
+            let marks = normalize_marks(&text, marks, MarkPolicy::Drop).unwrap_or_default();
+            self.push_block(Block::Quote { text, intro: (!cite.is_empty()).then_some(cite), marks });
         }
     }
 
@@ -102,18 +152,43 @@ impl State {
         if self.hidden_depth > 0 {
             return;
         }
-        if self.kind() == Kind::Loose && self.quote_depth == 0 {
+        let before = self.text.len();
+        if self.kind() == Kind::Loose && self.quote_depth == 0 && self.list_depth == 0 {
             self.text.push_str(s);
         } else {
             // Inside an element, source line breaks are only spaces.
             self.text.extend(s.chars().map(|c| if c == '\n' { ' ' } else { c }));
+        }
+        self.text_len += self.text[before..].chars().count() as u32;
+    }
+
+    fn line_break(&mut self) {
+        self.text.push('\n');
+        self.text_len += 1;
+    }
+
+    /// `<strong>`, `<em>`, `<a href>` opened (`kind`) or closed.
+    fn inline(&mut self, kind: MarkKind, start: bool) {
+        if start {
+            // A document of a million unclosed `<b>` is not formatting.
+            if self.open_marks.len() < 64 {
+                self.open_marks.push((kind, self.text_len));
+            }
+            return;
+        }
+        let same = |k: &MarkKind| std::mem::discriminant(k) == std::mem::discriminant(&kind);
+        if let Some(pos) = self.open_marks.iter().rposition(|(k, _)| same(k)) {
+            let (kind, start) = self.open_marks.remove(pos);
+            if start < self.text_len {
+                self.marks.push(Mark { start, end: self.text_len, kind });
+            }
         }
     }
 
     fn image(&mut self, src: &str, alt: &str) {
         self.flush();
         if let Some(src) = safe_src(src) {
-            self.blocks.push(Block::Image { src, alt: collapse_whitespace(alt), caption: None, credit: None });
+            self.push_block(Block::Image { src, alt: collapse_whitespace(alt), caption: None, credit: None });
             if self.in_figure {
                 self.figure_image = Some(self.blocks.len() - 1);
             }
@@ -121,39 +196,74 @@ impl State {
     }
 }
 
-/// Splits loose text at blank lines (and `<br><br>`); a single line break is a space.
-fn split_paragraphs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
+/// Splits loose text at blank lines (and `<br><br>`); a single line break is a space. Each
+/// paragraph keeps the marks over its part of the text.
+fn split_paragraphs(text: &str, marks: &[Mark]) -> Vec<(String, Vec<Mark>)> {
+    // Char ranges of runs of non-blank lines.
+    let mut pieces: Vec<(u32, u32)> = Vec::new();
+    let mut current: Option<(u32, u32)> = None;
     let mut blank_run = false;
+    let mut pos = 0u32;
     for line in text.split('\n') {
+        let n = line.chars().count() as u32;
         if line.trim().is_empty() {
             blank_run = true;
-            continue;
+        } else {
+            current = match current {
+                Some((start, _)) if !blank_run => Some((start, pos + n)),
+                Some(done) => {
+                    pieces.push(done);
+                    Some((pos, pos + n))
+                }
+                None => Some((pos, pos + n)),
+            };
+            blank_run = false;
         }
-        if blank_run && !current.trim().is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        blank_run = false;
-        current.push(' ');
-        current.push_str(line);
+        pos += n + 1;
     }
-    out.push(current);
-    out.into_iter()
-        .map(|p| collapse_whitespace(p.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{200b}'))))
-        .filter(|p| !p.is_empty())
+    pieces.extend(current);
+    let byte_at: Vec<usize> = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect();
+    let edge = |c: char| c.is_whitespace() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{200b}');
+    let mut out = Vec::with_capacity(pieces.len());
+    for (start, end) in pieces {
+        let piece = &text[byte_at[start as usize]..byte_at[end as usize]];
+        // Direction and zero-width marks at the ends go, like the spaces.
+        let lead = piece.chars().take_while(|c| edge(*c)).count() as u32;
+        let trimmed = piece.trim_matches(edge);
+        let (from, to) = (start + lead, start + lead + trimmed.chars().count() as u32);
+        let mut piece_marks = slice_marks(marks, from, to);
+        let text = collapse_whitespace_keeping_marks(trimmed, &mut piece_marks);
+        if !text.is_empty() {
+            let marks = normalize_marks(&text, piece_marks, MarkPolicy::Drop).unwrap_or_default();
+            out.push((text, marks));
+        }
+    }
+    out
+}
+
+/// The marks over chars `from..to`, counted from `from`.
+fn slice_marks(marks: &[Mark], from: u32, to: u32) -> Vec<Mark> {
+    marks
+        .iter()
+        .filter_map(|m| {
+            let (start, end) = (m.start.max(from), m.end.min(to));
+            (start < end).then(|| Mark { start: start - from, end: end - from, kind: m.kind.clone() })
+        })
         .collect()
 }
 
-fn strip_quote_marks(text: &str) -> String {
+/// A quote without the quotation marks around all of it, its marks moved along.
+fn strip_quote_marks(text: &str, marks: &[Mark]) -> (String, Vec<Mark>) {
     for (open, close) in [('«', '»'), ('“', '”'), ('"', '"')] {
         if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
             if !inner.contains([open, close]) && !inner.trim().is_empty() {
-                return inner.trim().to_string();
+                let lead = 1 + inner.chars().take_while(|c| c.is_whitespace()).count() as u32;
+                let trimmed = inner.trim();
+                return (trimmed.to_string(), slice_marks(marks, lead, lead + trimmed.chars().count() as u32));
             }
         }
     }
-    text.to_string()
+    (text.to_string(), marks.to_vec())
 }
 
 /// Image addresses we link to: http(s) and site-relative only (see [`image_src`]); an image
@@ -209,12 +319,38 @@ impl TokenSink for Sink {
                         st.flush();
                         st.kind = if start { Some(Kind::Paragraph) } else { None };
                     }
-                    "div" | "section" | "article" | "header" | "footer" | "aside" | "main" | "ul" | "ol" | "table" | "tr" | "hr" | "dl"
-                    | "center" => {
+                    "ul" | "ol" => {
+                        st.flush();
+                        st.kind = None;
+                        if start {
+                            if st.list_depth == 0 {
+                                st.end_list_run();
+                                st.list_ordered = name == "ol";
+                            }
+                            st.list_depth += 1;
+                        } else if st.list_depth > 0 {
+                            st.list_depth -= 1;
+                            if st.list_depth == 0 {
+                                st.end_list_run();
+                            }
+                        }
+                    }
+                    "div" | "section" | "article" | "header" | "footer" | "aside" | "main" | "table" | "tr" | "hr" | "dl" | "center" => {
                         st.flush();
                         st.kind = None;
                     }
-                    "br" => st.text.push('\n'),
+                    "strong" | "b" => st.inline(MarkKind::Bold, start),
+                    "em" | "i" => st.inline(MarkKind::Italic, start),
+                    "a" => {
+                        let href = attr(&tag, "href");
+                        match link::link_href(&href) {
+                            Some(href) if start => st.inline(MarkKind::Link { href: href.to_string() }, true),
+                            // `<a>` without a usable href (anchors, mailto:, javascript:) is text.
+                            None if start => {}
+                            _ => st.inline(MarkKind::Link { href: String::new() }, false),
+                        }
+                    }
+                    "br" => st.line_break(),
                     "blockquote" => {
                         st.flush();
                         if start {
@@ -257,6 +393,7 @@ impl TokenSink for Sink {
                     st.quote_depth = 0;
                     st.end_quote();
                 }
+                st.end_list_run();
             }
         }
         TokenSinkResult::Continue
@@ -358,7 +495,9 @@ mod tests {
         assert_eq!(
             to_blocks(html),
             vec![
-                p("فقرة أولى مع رابط و& رمز."),
+                Block::Paragraph {
+                    text: "فقرة أولى مع رابط و& رمز.".into(), marks: vec![Mark::new(5, 9, MarkKind::Bold)]
+                },
                 Block::Subheading { text: "عنوان فرعي".into() },
                 Block::quote("قول مأثور", Some("الوزير".into())),
                 Block::ReadAlso { title: "خبر آخر".into() },
@@ -369,6 +508,45 @@ mod tests {
                     credit: None
                 },
                 p("سطر وسطر"),
+            ]
+        );
+    }
+
+    #[test]
+    fn emphasis_links_and_lists_become_marks() {
+        let bold = |s, e| Mark::new(s, e, MarkKind::Bold);
+        let italic = |s, e| Mark::new(s, e, MarkKind::Italic);
+        let html = r#"<p>قال <b>الوزير <i>اليوم</i></b> إن <a href="https://source.example/r?a=1&amp;b=2">التقرير</a> <a href="javascript:alert(1)">خطير</a> و<A HREF="/2021/x/">هنا</A>.</p>
+<blockquote><p>«<strong>لن</strong> نتراجع»</p></blockquote>
+<ul><li>أول <em>بند</em></li><li><a href="https://a.example/">ثانٍ</a><ul><li>متداخل</li></ul></li></ul>
+<ol><li>واحد</li></ol>
+سطر <strong>مفتوح
+
+يمتد</strong> إلى فقرتين"#;
+        assert_eq!(
+            to_blocks(html),
+            vec![
+                Block::Paragraph {
+                    text: "قال الوزير اليوم إن التقرير خطير وهنا.".into(),
+                    marks: vec![
+                        bold(4, 16),
+                        italic(11, 16),
+                        Mark::link(20, 27, "https://source.example/r?a=1&b=2"),
+                        Mark::link(34, 37, "/2021/x/")
+                    ]
+                },
+                Block::Quote { text: "لن نتراجع".into(), intro: None, marks: vec![bold(0, 2)] },
+                Block::List {
+                    ordered: false,
+                    items: vec![
+                        ListItem { text: "أول بند".into(), marks: vec![italic(4, 7)] },
+                        ListItem { text: "ثانٍ".into(), marks: vec![Mark::link(0, 4, "https://a.example/")] },
+                        ListItem::plain("متداخل"),
+                    ]
+                },
+                Block::List { ordered: true, items: vec![ListItem::plain("واحد")] },
+                Block::Paragraph { text: "سطر مفتوح".into(), marks: vec![bold(4, 9)] },
+                Block::Paragraph { text: "يمتد إلى فقرتين".into(), marks: vec![bold(0, 4)] },
             ]
         );
     }

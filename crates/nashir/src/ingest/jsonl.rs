@@ -1,14 +1,16 @@
 //! JSON Lines: one article per line, `{"id", "title", "body", "category", "source",
 //! "published_at"?, "author"?, "tags"?, "lead"?}` with the body's paragraphs joined by `\n`.
-//! Body lines follow the plain-text rules (subheadings, quotes, «اقرأ أيضاً»).
+//! Body lines follow the plain-text rules (subheadings, quotes, «اقرأ أيضاً»). A body in
+//! HTML — in `"html"` (or `"body_html"`, `"content_html"`), or a `"body"` holding `</p>` —
+//! is read by the HTML importer instead, which keeps emphasis, links and lists.
 
 use std::io::BufRead;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::plaintext;
 use super::record::{parse_date, Entry, Record};
+use super::{html, plaintext};
 use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
 
 #[derive(Debug, Deserialize)]
@@ -19,6 +21,8 @@ struct Line {
     title: Option<String>,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default, alias = "body_html", alias = "content_html")]
+    html: Option<String>,
     #[serde(default, alias = "section")]
     category: Option<String>,
     #[serde(default)]
@@ -176,9 +180,60 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// The body of an HTML line as blocks and a lead, like a WordPress post: the first
+/// paragraph is the lead when the line has none, and a first paragraph that only repeats
+/// the title goes.
+fn html_body(title: &str, html_body: &str, lead: Option<&str>) -> Result<(Vec<Block>, String), String> {
+    let mut body = html::to_blocks(html_body);
+    if matches!(body.first(), Some(Block::Paragraph { text, .. }) if crate::domain::title_key(text) == crate::domain::title_key(title)) {
+        body.remove(0);
+    }
+    let lead = match lead.map(crate::domain::collapse_whitespace).filter(|l| !l.is_empty()) {
+        Some(lead) => lead,
+        // A first paragraph with marks stays in the body: the lead is plain text.
+        None => match body.iter().position(|b| matches!(b, Block::Paragraph { marks, .. } if marks.is_empty())) {
+            Some(0) => match body.remove(0) {
+                Block::Paragraph { text, .. } => text,
+                _ => String::new(),
+            },
+            _ => String::new(),
+        },
+    };
+    if body.is_empty() && lead.is_empty() {
+        return Err("no body".into());
+    }
+    Ok((body, lead))
+}
+
 fn to_entry(line: Line, id: &str) -> Result<Entry, String> {
     let title = line.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or("no title")?;
     let body = line.body.as_deref().unwrap_or_default();
+    let html_source = line.html.as_deref().filter(|h| !h.trim().is_empty()).or((body.contains("</p>")).then_some(body));
+    let mut draft = match html_source {
+        Some(source) => {
+            let mut draft = ArticleDraft::new(Headline::parse(title).map_err(|e| e.to_string())?);
+            (draft.body, draft.lead) = html_body(title, source, line.lead.as_deref())?;
+            draft
+        }
+        None => plain_draft(&line, title, body)?,
+    };
+    draft.section = line.category.as_deref().filter(|c| !c.trim().is_empty()).map(section_name);
+    draft.authors = strings(&line.author);
+    draft.tags = strings(&line.tags);
+    draft.published_at = line.published_at.as_deref().and_then(|d| parse_date(d, chrono_tz::UTC)).or_else(|| date_in_id(id));
+    draft.status = match line.status.as_deref() {
+        Some("draft") => Status::Draft,
+        Some("scheduled") => Status::Scheduled,
+        _ => Status::Published,
+    };
+    draft.source = line.source.filter(|s| !s.trim().is_empty());
+    draft.slug = line.slug.as_deref().and_then(|s| Slug::parse(s).ok());
+    draft.source_key = Some(format!("jsonl:{id}"));
+    Ok(Entry { draft, old_paths: Vec::new() })
+}
+
+/// A line whose body is plain text.
+fn plain_draft(line: &Line, title: &str, body: &str) -> Result<ArticleDraft, String> {
     // The plain-text parser expects the headline first; it also drops a repeated headline.
     let mut text = String::with_capacity(title.len() + body.len() + 1);
     text.push_str(&title.replace('\n', " "));
@@ -208,19 +263,7 @@ fn to_entry(line: Line, id: &str) -> Result<Entry, String> {
         }
         None => draft.lead = parsed.lead,
     }
-    draft.section = line.category.as_deref().filter(|c| !c.trim().is_empty()).map(section_name);
-    draft.authors = strings(&line.author);
-    draft.tags = strings(&line.tags);
-    draft.published_at = line.published_at.as_deref().and_then(|d| parse_date(d, chrono_tz::UTC)).or_else(|| date_in_id(id));
-    draft.status = match line.status.as_deref() {
-        Some("draft") => Status::Draft,
-        Some("scheduled") => Status::Scheduled,
-        _ => Status::Published,
-    };
-    draft.source = line.source.filter(|s| !s.trim().is_empty());
-    draft.slug = line.slug.as_deref().and_then(|s| Slug::parse(s).ok());
-    draft.source_key = Some(format!("jsonl:{id}"));
-    Ok(Entry { draft, old_paths: Vec::new() })
+    Ok(draft)
 }
 
 /// Ids that end in a date (`SK-sport-1-20180218`, as news archives number their files) date
@@ -254,6 +297,33 @@ mod tests {
         assert_eq!(e.draft.section.as_deref(), Some("رياضة"));
         assert_eq!(e.draft.source_key.as_deref(), Some("jsonl:SK-sport-1-20180218"));
         assert_eq!(e.draft.published_at.unwrap().to_rfc3339(), "2018-02-18T12:00:00+00:00");
+    }
+
+    #[test]
+    fn html_bodies_keep_links_emphasis_and_lists() {
+        use crate::domain::{ListItem, Mark, MarkKind};
+        let lines = [
+            r#"{"id": 7, "title": "خبر", "html": "<p>خبر</p><p>المقدمة <b>هنا</b>.</p><p>راجع <a href='https://source.example/r'>المصدر</a>.</p><ul><li>بند</li></ul>"}"#,
+            r#"{"id": 8, "title": "خبر آخر", "lead": "مقدمة", "body": "<p>نص <em>مائل</em></p>"}"#,
+        ];
+        let records = entries(&lines.join(
+            "
+",
+        ));
+        let Record::Entry(e) = &records[0] else { panic!("{records:?}") };
+        // The first paragraph after the repeated title has emphasis: it stays in the body.
+        assert_eq!(e.draft.lead, "");
+        assert_eq!(
+            e.draft.body,
+            vec![
+                Block::Paragraph { text: "المقدمة هنا.".into(), marks: vec![Mark::new(8, 11, MarkKind::Bold)] },
+                Block::Paragraph { text: "راجع المصدر.".into(), marks: vec![Mark::link(5, 11, "https://source.example/r")] },
+                Block::List { ordered: false, items: vec![ListItem::plain("بند")] },
+            ]
+        );
+        let Record::Entry(e) = &records[1] else { panic!("{records:?}") };
+        assert_eq!(e.draft.lead, "مقدمة");
+        assert_eq!(e.draft.body, vec![Block::Paragraph { text: "نص مائل".into(), marks: vec![Mark::new(3, 7, MarkKind::Italic)] }]);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Expected {
     pub old_path: Option<String>,
     /// A sentence the body or lead must contain.
     pub marker: String,
+    /// The post's body as the export holds it: HTML, or Ghost's Lexical or Mobiledoc JSON
+    /// (to count its links and emphasis against the page's).
+    pub body_source: String,
 }
 
 const SECTIONS: &[(&str, &str)] = &[("politics", "سياسة"), ("economy", "اقتصاد"), ("culture", "ثقافة"), ("sport", "رياضة")];
@@ -172,6 +175,7 @@ pub fn write_wxr(out: &mut impl Write, n: usize) -> std::io::Result<Vec<Expected
             )?;
         }
         expected.push(Expected {
+            body_source: content(i),
             id: id.to_string(),
             title,
             slug: if bare { crate::domain::Slug::from_title(&crate::ingest::sample::title(i), "x").to_string() } else { slug_text },
@@ -220,22 +224,27 @@ pub fn ghost_export(n: usize) -> (serde_json::Value, Vec<Expected>) {
             "feature_image": if variant == 0 { json!(format!("__GHOST_URL__/content/images/f{i}.jpg")) } else { json!(null) },
         });
         match variant {
-            0 => post["html"] = json!(format!("<p>مقدمة الخبر رقم {i} &amp; تفاصيله.</p><h2>خلفية</h2><p>{m}</p><blockquote>«اقتباس»</blockquote><figure class=\"kg-card\"><img src=\"__GHOST_URL__/content/images/in{i}.jpg\" alt=\"صورة\"></figure><script>alert(1)</script>")),
+            0 => post["html"] = json!(format!("<p>مقدمة الخبر رقم {i} &amp; تفاصيله.</p><h2>خلفية</h2><p>{m}</p><p>وبحسب <a href=\"https://source.example/report-{i}\">التقرير</a> فإن <strong>الخطة</strong> <em>جاهزة</em>.</p><blockquote>«اقتباس»</blockquote><figure class=\"kg-card\"><img src=\"__GHOST_URL__/content/images/in{i}.jpg\" alt=\"صورة\"></figure><script>alert(1)</script>")),
             1 => {
                 let lexical = json!({"root": {"type": "root", "children": [
                     {"type": "paragraph", "children": [{"type": "text", "text": format!("فقرة من محرر لكسيكال رقم {i}.")}]},
                     {"type": "heading", "tag": "h3", "children": [{"type": "text", "text": "عنوان فرعي"}]},
                     {"type": "paragraph", "children": [{"type": "text", "text": m.clone()}]},
+                    {"type": "paragraph", "children": [{"type": "text", "text": "قال "}, {"type": "text", "text": "الوزير", "format": 1},
+                        {"type": "text", "text": " إن "}, {"type": "link", "url": "https://source.example/lexical", "children": [{"type": "text", "text": "البيان", "format": 2}]}]},
                 ]}});
                 post["lexical"] = json!(lexical.to_string());
                 post["html"] = json!(null);
             }
             _ => {
-                let mobiledoc = json!({"version": "0.3.1", "atoms": [], "markups": [], "cards": [["image", {"src": "/content/images/m.jpg", "caption": "شرح"}]],
-                    "sections": [[1, "p", [[0, [], 0, format!("فقرة من موبايلدوك رقم {i}.")]]], [10, 0], [1, "p", [[0, [], 0, m.clone()]]]]});
+                let mobiledoc = json!({"version": "0.3.1", "atoms": [], "markups": [["strong"], ["a", ["href", "https://source.example/mobiledoc"]], ["em"]],
+                    "cards": [["image", {"src": "/content/images/m.jpg", "caption": "شرح"}]],
+                    "sections": [[1, "p", [[0, [], 0, format!("فقرة من موبايلدوك رقم {i}.")]]], [10, 0], [1, "p", [[0, [], 0, m.clone()]]],
+                        [1, "p", [[0, [], 0, "راجع "], [0, [1], 0, "المصدر "], [0, [0], 2, "الأصلي"], [0, [2], 1, " هنا"]]]]});
                 post["mobiledoc"] = json!(mobiledoc.to_string());
             }
         }
+        let body_source = ["html", "lexical", "mobiledoc"].iter().find_map(|k| post[*k].as_str()).unwrap_or_default().to_string();
         posts.push(post);
         let bare = variant == 2;
         let (section, tag_names, author) = if bare {
@@ -259,6 +268,7 @@ pub fn ghost_export(n: usize) -> (serde_json::Value, Vec<Expected>) {
             status: if status == "published" { "published" } else { "draft" },
             old_path: (status == "published").then(|| format!("/{}/", slug(i))),
             marker: m,
+            body_source,
         });
     }
     posts.push(json!({"id": "page1", "title": "من نحن", "slug": "about", "type": "page", "status": "published", "html": "<p>صفحة</p>"}));

@@ -377,9 +377,13 @@ impl<R: BufRead> Parser<R> {
         }
         let mut lead = html::to_text(&item.excerpt);
         if lead.is_empty() {
-            if let Some(Block::Paragraph { text, .. }) = body.first() {
-                lead = text.clone();
-                body.remove(0);
+            // The lead is plain text: a first paragraph with links or emphasis stays in the
+            // body (an empty lead) rather than lose them.
+            if let Some(Block::Paragraph { text, marks }) = body.first() {
+                if marks.is_empty() {
+                    lead = text.clone();
+                    body.remove(0);
+                }
             }
         }
         if lead.is_empty() && body.is_empty() && status == Status::Published {

@@ -6,9 +6,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::Newsletter;
-use crate::domain::{Frequency, HeaderText};
+use crate::domain::{Block, Frequency, HeaderText};
 use crate::mail::Rendered;
-use crate::render::{absolute_url, paths};
+use crate::render::{absolute_url, marked_html, marked_plain, paths, LinkStyle};
 use crate::store::from_secs;
 use crate::store::newsletter::{DigestRow, NewIssue};
 
@@ -22,6 +22,13 @@ pub struct DigestArticle {
     pub lead: String,
     pub url: String,
     pub date: Option<String>,
+    /// The body's first paragraph with its links and emphasis: HTML made by
+    /// `render::marked_html` (links absolute), and plain text with each link's address after
+    /// its words. Empty in issues stored before excerpts existed.
+    #[serde(default)]
+    pub excerpt_html: String,
+    #[serde(default)]
+    pub excerpt_text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,13 +62,21 @@ impl Newsletter {
         let rows = self.store.digest_articles(start, end, MAX_ARTICLES).await?;
         let mut groups: Vec<DigestGroup> = Vec::new();
         for row in rows {
-            let DigestRow { id, slug, headline, lead, published_at, section_slug, section_name } = row;
+            let DigestRow { id, slug, headline, lead, published_at, section_slug, section_name, body_json } = row;
+            let links = LinkStyle { base_url: &self.base_url, external_rel: &self.config.site.external_link_rel, absolute: true };
+            let body: Vec<Block> = serde_json::from_str(&body_json).unwrap_or_default();
+            let first = body.iter().find_map(|b| match b {
+                Block::Paragraph { text, marks } => Some((text.as_str(), marks.as_slice())),
+                _ => None,
+            });
             let article = DigestArticle {
                 id,
                 headline,
                 lead,
                 url: absolute_url(&self.base_url, &paths::article(&slug)),
                 date: published_at.map(|t| self.dates.long(from_secs(t))),
+                excerpt_html: first.map(|(t, m)| marked_html(t, m, &links)).unwrap_or_default(),
+                excerpt_text: first.map(|(t, m)| marked_plain(t, m, &links)).unwrap_or_default(),
             };
             match groups.iter_mut().find(|g| g.slug == section_slug) {
                 Some(g) => g.articles.push(article),

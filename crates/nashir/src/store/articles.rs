@@ -82,7 +82,7 @@ pub struct SitemapEntry {
 const ARTICLE_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.body_json, a.status, a.published_at, a.created_at, a.updated_at, \
      a.language, a.source, a.version, s.slug AS section_slug, s.name AS section_name";
 
-const SUMMARY_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name";
+pub(super) const SUMMARY_COLUMNS: &str = "a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name";
 
 fn section_of(row: &AnyRow) -> StoreResult<Option<SectionRef>> {
     let slug: Option<String> = row.try_get("section_slug")?;
@@ -90,7 +90,7 @@ fn section_of(row: &AnyRow) -> StoreResult<Option<SectionRef>> {
     Ok(slug.zip(name).map(|(slug, name)| SectionRef { slug, name }))
 }
 
-fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
+pub(super) fn summary_from_row(row: &AnyRow) -> StoreResult<ArticleSummary> {
     Ok(ArticleSummary {
         id: row.try_get("id")?,
         slug: row.try_get("slug")?,

@@ -3,9 +3,11 @@
 //! JSON), and migrations are kept per backend where the DDL differs.
 
 mod articles;
+mod autosave;
 mod changes;
 pub mod copy;
 mod editorial;
+mod front;
 mod jobs;
 mod media;
 pub mod newsletter;
@@ -24,9 +26,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOutcome};
+pub use autosave::Autosave;
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
+pub use front::{BreakingNews, LeadImage};
 pub use media::MediaUse;
 pub use redirects::redirect_key;
 pub(crate) use taxonomy::short_hash;

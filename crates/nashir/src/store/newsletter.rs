@@ -513,6 +513,8 @@ pub struct DigestRow {
     pub published_at: Option<i64>,
     pub section_slug: Option<String>,
     pub section_name: Option<String>,
+    /// The body's blocks as stored (JSON), for the excerpt a digest shows.
+    pub body_json: String,
 }
 
 impl Store {
@@ -520,7 +522,7 @@ impl Store {
     /// position (articles without one last), newest first within a section.
     pub async fn digest_articles(&self, start: i64, end: i64, limit: i64) -> StoreResult<Vec<DigestRow>> {
         let rows = sqlx::query(
-            "SELECT a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name \
+            "SELECT a.id, a.slug, a.headline, a.lead, a.published_at, s.slug AS section_slug, s.name AS section_name, a.body_json \
              FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
              WHERE a.status = 'published' AND a.published_at > $1 AND a.published_at <= $2 \
              ORDER BY COALESCE(s.position, 1000000), s.id, a.published_at DESC, a.id DESC LIMIT $3",
@@ -540,6 +542,7 @@ impl Store {
                     published_at: row.try_get("published_at")?,
                     section_slug: row.try_get("section_slug")?,
                     section_name: row.try_get("section_name")?,
+                    body_json: row.try_get("body_json")?,
                 })
             })
             .collect()

@@ -22,6 +22,8 @@ pub struct Author {
     pub slug: String,
     pub name: String,
     pub bio: String,
+    /// The author's photo: an address of ours (`/media/…`) or https, or empty.
+    pub photo: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -217,10 +219,17 @@ impl Store {
 
     /// `filter` is one of the constant clauses above, never input.
     async fn authors_where(&self, filter: &str) -> StoreResult<Vec<Author>> {
-        let rows = sqlx::query(&format!("SELECT id, slug, name, bio FROM authors {filter} ORDER BY name")).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(&format!("SELECT id, slug, name, bio, photo FROM authors {filter} ORDER BY name")).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
-                Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? })
+                Ok(Author {
+                    id: row.try_get("id")?,
+                    slug: row.try_get("slug")?,
+                    name: row.try_get("name")?,
+                    bio: row.try_get("bio")?,
+                    photo: row.try_get("photo")?,
+                })
             })
             .collect()
     }
@@ -246,9 +255,16 @@ impl Store {
     }
 
     pub async fn author_by_slug(&self, slug: &str) -> StoreResult<Option<Author>> {
-        let row = sqlx::query("SELECT id, slug, name, bio FROM authors WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT id, slug, name, bio, photo FROM authors WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
         row.map(|row| -> StoreResult<Author> {
-            Ok(Author { id: row.try_get("id")?, slug: row.try_get("slug")?, name: row.try_get("name")?, bio: row.try_get("bio")? })
+            Ok(Author {
+                id: row.try_get("id")?,
+                slug: row.try_get("slug")?,
+                name: row.try_get("name")?,
+                bio: row.try_get("bio")?,
+                photo: row.try_get("photo")?,
+            })
         })
         .transpose()
     }

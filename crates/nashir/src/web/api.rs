@@ -57,6 +57,13 @@ pub async fn list_articles(State(state): State<AppState>, RawQuery(raw): RawQuer
     Ok(Json(ArticleList { items, total, limit, offset }))
 }
 
+/// The breaking-news bar («عاجل»): shown on every page until it expires.
+#[utoipa::path(get, path = "/breaking", tag = "read",
+    responses((status = 200, description = "The bar, or null", body = super::api_types::BreakingAnswer)))]
+pub async fn breaking(State(state): State<AppState>) -> Result<Json<super::api_types::BreakingAnswer>, ApiError> {
+    Ok(Json(super::api_types::BreakingAnswer { breaking: super::front::breaking(&state).await? }))
+}
+
 /// One published article, by numeric id or slug.
 #[utoipa::path(get, path = "/articles/{id_or_slug}", tag = "read",
     params(("id_or_slug" = String, Path, description = "The article's numeric id or its slug")),

@@ -21,6 +21,13 @@ pub struct ArticleList {
     pub offset: i64,
 }
 
+/// The breaking-news bar («عاجل»), as every page shows it; `breaking` is null when there is
+/// none or it has expired.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakingAnswer {
+    pub breaking: Option<super::front::BreakingView>,
+}
+
 /// Where an article is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +179,9 @@ pub struct EditableArticle {
     pub lead: String,
     /// The editor's markup.
     pub body: String,
+    /// The same body as structured blocks with their inline marks (the form `blocks` of
+    /// the article input takes).
+    pub blocks: Vec<crate::domain::Block>,
     pub section: Option<String>,
     pub tags: Vec<String>,
     pub authors: Vec<String>,
@@ -235,4 +245,42 @@ mod tests {
             assert_eq!(serde_json::to_value(EntityKind::from(k)).unwrap(), serde_json::to_value(k).unwrap());
         }
     }
+}
+
+/// An image the admin's block editor uploaded (`POST /admin/media` with `Accept:
+/// application/json`): its served address and size.
+#[derive(Debug, Serialize)]
+pub struct UploadedImage {
+    /// `/media/…`, the address an image block carries (it names the original; pages show
+    /// its variants).
+    pub src: String,
+    /// The largest served variant, for the editor to show.
+    pub preview: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+/// A stored autosave (`POST /admin/articles/{id}/autosave`).
+#[derive(Debug, Serialize)]
+pub struct AutosaveAnswer {
+    /// Unix seconds.
+    pub saved_at: i64,
+    /// The article's version the working copy was made from.
+    pub version: i64,
+}
+
+/// The writing aids' suggestions for an article (`GET /admin/articles/{id}/suggestions`).
+#[derive(Debug, Serialize)]
+pub struct EditorSuggestions {
+    /// Names the entity finder sees in the text that are not tags yet, most mentioned first.
+    pub tags: Vec<String>,
+    /// Related articles not pinned yet (editors only; empty for writers).
+    pub related: Vec<RelatedPick>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RelatedPick {
+    pub id: i64,
+    pub headline: String,
 }

@@ -57,8 +57,10 @@ pub fn policy(method: &Method, route: Option<&str>) -> CachePolicy {
         "/newsletter/archive" | "/newsletter/archive/{id}" => Shared(&[]),
         "/api/v1/articles" => Shared(&["limit", "offset", "section"]),
         "/api/v1/articles/{id_or_slug}" | "/api/v1/openapi.json" => Shared(&[]),
+        // Kept no longer than the bar lasts (see `CachedPage::valid_until`).
+        "/api/v1/breaking" => Shared(&[]),
         "/search" => Queries(&["q", "section", "from", "to", "page"]),
-        "/api/v1/search" | "/newsletter" | "/media/{name}" => Public,
+        "/api/v1/search" | "/newsletter" | "/media/{name}" | "/assets/{file}" => Public,
         _ => Private,
     }
 }
@@ -99,6 +101,11 @@ fn make_private(response: &mut Response) {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
 }
 
+/// Set by the article page on its response: the page counts as a view of this article, also
+/// when it is later served from the cache (kept in [`CachedPage::article_id`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ViewedArticle(pub i64);
+
 pub struct CachedPage {
     epoch: u64,
     /// The route template it was rendered for, so a hit answered in front of the router is
@@ -106,6 +113,11 @@ pub struct CachedPage {
     route: Box<str>,
     /// Held in the queries' pool (see [`CachePolicy::Queries`]).
     query: bool,
+    /// The article this page shows (0: none), so a cached hit is counted as a view of it.
+    article_id: i64,
+    /// Unix second from which the page is stale whatever the epoch: when the breaking-news bar
+    /// it shows expires (`i64::MAX`: never). Expiry writes nothing, so no epoch moves then.
+    valid_until: i64,
     status: StatusCode,
     etag: HeaderValue,
     /// When this rendering was made (whole seconds, as HTTP dates carry).
@@ -117,13 +129,22 @@ pub struct CachedPage {
     not_modified: HeaderMap,
 }
 
+/// What the layer knows of a page besides its bytes.
+struct PageMeta {
+    route: Box<str>,
+    query: bool,
+    article_id: i64,
+    valid_until: i64,
+}
+
 struct Variant {
     body: Bytes,
     headers: HeaderMap,
 }
 
 impl CachedPage {
-    fn new(epoch: u64, route: Box<str>, query: bool, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+    fn new(epoch: u64, meta: PageMeta, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
+        let PageMeta { route, query, article_id, valid_until } = meta;
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
         let rendered_at = crate::domain::now_secs();
@@ -146,7 +167,7 @@ impl CachedPage {
         };
         // A query's page is mostly asked once: it is kept uncompressed (identity for every
         // client, as search pages were before they were kept), so a miss costs no compression.
-        let (gzip, brotli) = if query { (Bytes::new(), Bytes::new()) } else { (gzip(&identity, 9), brotli(&identity, 9)) };
+        let (gzip, brotli) = if query { (Bytes::new(), Bytes::new()) } else { (gzip(&identity), brotli(&identity)) };
         let variants = [
             variant(identity.clone(), None),
             // An empty compressed body means compression failed: fall back to identity.
@@ -154,7 +175,12 @@ impl CachedPage {
             if brotli.is_empty() { variant(identity, None) } else { variant(brotli, Some("br")) },
         ];
         headers.remove(header::CONTENT_TYPE);
-        CachedPage { epoch, route, query, status, etag, rendered_at, variants, not_modified: headers }
+        CachedPage { epoch, route, query, article_id, valid_until, status, etag, rendered_at, variants, not_modified: headers }
+    }
+
+    /// Not past its breaking bar's expiry (the clock is read only while a page shows one).
+    fn fresh(&self) -> bool {
+        self.valid_until == i64::MAX || crate::domain::now_secs() < self.valid_until
     }
 
     fn size(&self) -> usize {
@@ -253,7 +279,7 @@ impl PageCache {
     fn get(&self, key: &str, query: bool, epoch: u64) -> Option<Arc<CachedPage>> {
         // A &str lookup: a hit allocates no key.
         let pages = self.pool(query).pages.read().ok()?;
-        pages.get(key).filter(|p| p.epoch == epoch).cloned()
+        pages.get(key).filter(|p| p.epoch == epoch && p.fresh()).cloned()
     }
 
     fn insert(&self, key: String, target: &str, page: CachedPage) -> Arc<CachedPage> {
@@ -300,7 +326,7 @@ impl PageCache {
             return None;
         }
         let target = request.uri().path_and_query()?.as_str();
-        let page = self.targets.read().ok()?.get(target).filter(|p| p.epoch == epoch).cloned()?;
+        let page = self.targets.read().ok()?.get(target).filter(|p| p.epoch == epoch && p.fresh()).cloned()?;
         if has_credentials(request.headers()) {
             return None;
         }
@@ -318,13 +344,13 @@ impl PageCache {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Encoding {
+pub(crate) enum Encoding {
     Identity,
     Gzip,
     Brotli,
 }
 
-fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+pub(crate) fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let offers = |name: &str| {
         accept.split(',').any(|part| {
@@ -341,15 +367,15 @@ fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
-fn gzip(bytes: &[u8], level: u32) -> Bytes {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::new(level));
+pub(crate) fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
     let _ = encoder.write_all(bytes);
     encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
-fn brotli(bytes: &[u8], quality: i32) -> Bytes {
+pub(crate) fn brotli(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 20, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
         Ok(_) => Bytes::from(out),
         Err(_) => Bytes::new(),
@@ -363,6 +389,10 @@ pub fn answer_front<B>(state: &AppState, request: &axum::http::Request<B>) -> Op
     let (response, page) = state.cache.front(request, state.store.epoch())?;
     state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.metrics.cache_front_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // As the layer does for its hits: the user agent is looked at only for article pages.
+    if page.article_id != 0 && counts_as_view(request) {
+        state.views.hit(page.article_id);
+    }
     if let Some(started) = started {
         state.metrics.observe(&page.route, response.status().as_u16(), started.elapsed());
     }
@@ -428,7 +458,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             // Editors' writes (admin forms, API) change what pages show; readers' posts
             // (newsletter sign-ups) do not, and must not let anyone empty the cache at will.
             let write = request.method() != Method::GET && request.method() != Method::HEAD;
-            let editorial = write && (request.uri().path().starts_with("/admin") || request.uri().path().starts_with("/api/"));
+            let path = request.uri().path();
+            // An autosave stores a working copy, not the article: pages do not change.
+            let editorial = write && (path.starts_with("/admin") || path.starts_with("/api/")) && !path.ends_with("/autosave");
             let mut response = next.run(request).await;
             if editorial && (response.status().is_success() || response.status().is_redirection()) {
                 state.store.bump_epoch();
@@ -442,9 +474,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let query = matches!(policy, CachePolicy::Queries(_));
     let key = reads.filter(|_| !credentials).and_then(|reads| cache_key(request.uri().path(), request.uri().query(), reads));
     let Some(key) = key else {
+        let counts_views = counts_as_view(&request);
         // Answered fresh; one made with credentials is marked private even though the route
         // is public (the handler may have shown more to the holder of the token).
         let mut response = next.run(request).await;
+        if let Some(ViewedArticle(id)) = response.extensions().get::<ViewedArticle>().copied().filter(|_| counts_views && !credentials) {
+            state.views.hit(id);
+        }
         if credentials || response.headers().contains_key(header::SET_COOKIE) || response.status().is_server_error() {
             make_private(&mut response);
         }
@@ -454,6 +490,10 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let wants = Wants::of(&request);
     if let Some(page) = state.cache.get(&key, query, epoch) {
         state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The user agent is looked at only for article pages: other hits pay nothing.
+        if page.article_id != 0 && counts_as_view(&request) {
+            state.views.hit(page.article_id);
+        }
         return respond(&page, &wants);
     }
     let guard = match state.cache.join_fill(&key) {
@@ -463,17 +503,35 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             if let Ok(page) = watch.wait_for(Option::is_some).await {
                 if let Some(page) = page.clone() {
                     state.metrics.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if page.article_id != 0 && counts_as_view(&request) {
+                        state.views.hit(page.article_id);
+                    }
                     return respond(&page, &wants);
                 }
             }
             state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return next.run(request).await;
+            let counts_views = counts_as_view(&request);
+            let response = next.run(request).await;
+            if let Some(ViewedArticle(id)) = response.extensions().get::<ViewedArticle>().copied().filter(|_| counts_views) {
+                state.views.hit(id);
+            }
+            return response;
         }
     };
     state.metrics.cache_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let route: Box<str> = request.extensions().get::<axum::extract::MatchedPath>().map_or("", |m| m.as_str()).into();
     let target = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |pq| pq.as_str().to_string());
+    let counts_views = counts_as_view(&request);
     let mut response = next.run(request).await;
+    let article_id = response.extensions().get::<ViewedArticle>().map_or(0, |v| v.0);
+    if article_id != 0 && counts_views {
+        state.views.hit(article_id);
+    }
+    // The bar's expiry as the handler saw it (read after rendering: a bar set meanwhile also
+    // moved the epoch, so this page is not kept past it anyway).
+    let valid_until = Some(state.breaking_until.load(std::sync::atomic::Ordering::Acquire))
+        .filter(|until| *until != i64::MAX && *until > crate::domain::now_secs())
+        .unwrap_or(i64::MAX);
     let status = response.status();
     // Only complete answers are kept: never one that sets a cookie, never an error (a 404 per
     // random path would let anyone flush the cache), never one too large to hold.
@@ -489,12 +547,19 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Compression (milliseconds of CPU for a big page) leaves the async workers.
-    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, route, query, status, parts.headers, identity)).await else {
+    let meta = PageMeta { route, query, article_id, valid_until };
+    let Ok(page) = tokio::task::spawn_blocking(move || CachedPage::new(epoch, meta, status, parts.headers, identity)).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let page = state.cache.insert(key, &target, page);
     guard.finish(Arc::clone(&page));
     respond(&page, &wants)
+}
+
+/// Whether this request is a reader's view, for «الأكثر قراءة»: a GET by a person, not a
+/// HEAD nor a crawler.
+fn counts_as_view<B>(request: &axum::http::Request<B>) -> bool {
+    request.method() == Method::GET && !super::views::is_bot(request.headers())
 }
 
 /// Largest body kept in the cache; larger answers (a big sitemap) are served uncached.
@@ -544,10 +609,10 @@ mod tests {
     fn compressed_variants_round_trip() {
         let text = "مرحبا بالعالم ".repeat(100);
         let mut out = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes(), 9)[..]), &mut out).unwrap();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]), &mut out).unwrap();
         assert_eq!(out, text);
         let mut decoded = Vec::new();
-        brotli::BrotliDecompress(&mut &brotli(text.as_bytes(), 9)[..], &mut decoded).unwrap();
+        brotli::BrotliDecompress(&mut &brotli(text.as_bytes())[..], &mut decoded).unwrap();
         assert_eq!(decoded, text.as_bytes());
     }
 }

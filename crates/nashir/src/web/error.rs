@@ -137,6 +137,8 @@ error_codes! {
     Timeout => REQUEST_TIMEOUT, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً";
     /// Too many requests from this client in a short time.
     TooManyRequests => TOO_MANY_REQUESTS, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً";
+    /// An uploaded file is not an image we accept (type, size in pixels, unreadable).
+    InvalidUpload => UNPROCESSABLE_ENTITY, "invalid_upload", "الملف المرفوع ليس صورة مقبولة";
     /// A failure on our side; details are in the server's log, never in the answer.
     Internal => INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي";
 }
@@ -278,6 +280,7 @@ mod tests {
                 (409, "version_conflict", "عدّل شخص آخر هذا المقال بعد أن فتحته؛ لم يُحفظ شيء"),
                 (409, "slug_taken", "المعرّف النصي مستخدم لمقال آخر"),
                 (422, "article_too_large", "المقال أطول من الحد المسموح به"),
+                (422, "invalid_marks", "تنسيق غير صالح في نص المقال"),
                 (400, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة"),
                 (400, "bad_request", "الطلب غير مفهوم: تحقق من العنوان والبيانات المرسلة"),
                 (413, "payload_too_large", "الطلب أكبر من الحد المسموح به"),
@@ -285,6 +288,7 @@ mod tests {
                 (405, "method_not_allowed", "هذه الطريقة غير مقبولة على هذا العنوان"),
                 (408, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً"),
                 (429, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً"),
+                (422, "invalid_upload", "الملف المرفوع ليس صورة مقبولة"),
                 (500, "internal", "حدث خطأ داخلي"),
             ]
         );

@@ -59,7 +59,8 @@ fn with_type(body: String, content_type: &'static str) -> Response {
 /// The article's body as simple, escaped HTML for feed readers.
 fn body_html(view: &ArticleView) -> String {
     use super::view::BlockView;
-    let mut html = format!("<p><strong>{}</strong></p>", esc(&view.lead));
+    // An imported article whose first paragraph carries links has no separate lead.
+    let mut html = if view.lead.is_empty() { String::new() } else { format!("<p><strong>{}</strong></p>", esc(&view.lead)) };
     for block in &view.blocks {
         match block {
             // `html` is the marked text, escaped by `render::marked_html` (links absolute).

@@ -7,6 +7,7 @@ mod cache;
 pub mod client_ip;
 mod error;
 mod feeds;
+mod front;
 mod newsletter;
 pub mod openapi;
 mod ops;
@@ -16,6 +17,7 @@ mod search;
 mod server;
 mod templates;
 pub mod view;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{error_page, ApiError, PageError};
+pub use templates::builtin_theme;
 
 use crate::config::Config;
 use crate::render::DateStyle;
@@ -65,6 +68,13 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Background tasks, started by `run_until` and awaited at shutdown.
     pub tasks: crate::tasks::Tasks,
+    /// Views counted since the last batch was written (issue 18, «الأكثر قراءة»).
+    pub views: Arc<views::ViewCounter>,
+    /// The most-read lists as last read from the database.
+    pub most_read: Arc<views::MostRead>,
+    /// When the breaking-news bar shown by pages rendered now expires (`i64::MAX`: no bar);
+    /// cached pages are kept no longer.
+    pub breaking_until: std::sync::atomic::AtomicI64,
 }
 
 /// Every route of the site and the API, in one place.
@@ -94,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(ops::metrics))
         .route("/media/{name}", get(admin::serve_media))
+        .route("/assets/{file}", get(admin::serve_asset))
         .nest("/admin", admin::routes())
         .merge(newsletter::routes())
         .nest("/api/v1", Router::from(api_routes()))
@@ -241,6 +252,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::api::api_unpublish))
         .routes(routes!(related::get_suggestions, related::edit_suggestions))
         .routes(routes!(search::api))
+        .routes(routes!(api::breaking))
         .routes(routes!(openapi::serve))
         .fallback(api::not_found)
 }
@@ -304,7 +316,7 @@ impl Application {
         newsletter.metrics = Arc::clone(&metrics);
         let state = AppState(Arc::new(Shared {
             store,
-            templates: Arc::new(Templates::new()?),
+            templates: Arc::new(Templates::with_theme(Some(config.data_dir.join("theme")))?),
             config,
             newsletter,
             dates,
@@ -313,6 +325,9 @@ impl Application {
             base_url: base_url.into(),
             metrics,
             tasks: crate::tasks::Tasks::new(),
+            views: Default::default(),
+            most_read: Default::default(),
+            breaking_until: i64::MAX.into(),
         }));
         Ok(Application { router: router(state.clone()), listener, state, _lock: lock, setup_code })
     }
@@ -361,6 +376,31 @@ impl Application {
                 metrics: &state.metrics,
             },
         );
+        // Views counted in memory go to the database in batches; the lists come back from it.
+        let (store, counter, lists) = (state.store.clone(), Arc::clone(&state.views), Arc::clone(&state.most_read));
+        let every = Duration::from_secs(state.config.site.most_read_interval_secs.max(1));
+        tasks.spawn("most read", move |stop| views::run(store, counter, lists, every, stop));
+        // A theme edited on disk is used at once: the templates are re-read and every cached
+        // page dropped. Looking costs one directory listing a second.
+        let (store, templates) = (state.store.clone(), Arc::clone(&state.templates));
+        tasks.spawn("theme watcher", move |stop| async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stop.cancelled() => return,
+                }
+                let templates = Arc::clone(&templates);
+                let Ok((changed, problems)) = tokio::task::spawn_blocking(move || templates.reload_if_changed()).await else { continue };
+                for problem in &problems {
+                    tracing::error!(problem = %problem, "theme file not used; the built-in one is served instead");
+                }
+                if changed {
+                    tracing::info!(problems = problems.len(), "theme reloaded");
+                    store.bump_epoch();
+                }
+            }
+        });
         // At the signal every background task is told to stop while requests drain, so a
         // restart waits for the longer of the two, not their sum.
         let stopping = tasks.clone();

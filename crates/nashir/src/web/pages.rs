@@ -19,20 +19,32 @@ pub struct SiteView {
     pub description: String,
     pub url: String,
     pub sections: Vec<Link>,
+    /// The breaking-news bar («عاجل»), on every page while it lasts.
+    pub breaking: Option<super::front::BreakingView>,
+    /// Settings for newsrooms that want no template work (`[site]` in the config).
+    pub logo: Option<String>,
+    pub accent: Option<String>,
+    pub footer: Option<String>,
 }
 
 pub async fn site_view(state: &AppState) -> Result<SiteView, PageError> {
-    Ok(site_view_with(state, &state.store.sections().await?))
+    site_view_with(state, &state.store.sections().await?).await
 }
 
 /// [`site_view`] with the sections already read (a page that lists them too reads them once).
-pub fn site_view_with(state: &AppState, sections: &[crate::store::Section]) -> SiteView {
-    SiteView {
-        title: state.config.site.title.clone(),
-        description: state.config.site.description.clone(),
+pub async fn site_view_with(state: &AppState, sections: &[crate::store::Section]) -> Result<SiteView, PageError> {
+    let site = &state.config.site;
+    Ok(SiteView {
+        title: site.title.clone(),
+        description: site.description.clone(),
         url: state.base_url.to_string(),
         sections: sections.iter().map(|s| Link { name: s.name.clone(), url: paths::section(&s.slug) }).collect(),
-    }
+        breaking: super::front::breaking(state).await?,
+        logo: Some(site.logo_url.clone()).filter(|l| !l.is_empty()),
+        // Checked at start-up to be a hex colour, so it is safe inside the page's CSS.
+        accent: Some(site.accent_color.clone()).filter(|c| !c.is_empty()),
+        footer: Some(site.footer_text.clone()).filter(|f| !f.is_empty()),
+    })
 }
 
 /// Reads one query parameter by name from a raw query string.
@@ -75,21 +87,34 @@ pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         }
     }
     let site = site_view(&state).await?;
-    let (latest, _) = state.store.list_published(&ListQuery { limit: 7, ..Default::default() }).await?;
+    let (latest, _) = state.store.list_published(&ListQuery { limit: 13, ..Default::default() }).await?;
+    let pinned = state.store.pinned_lead().await?;
+    let mut ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
+    ids.extend(pinned.as_ref().map(|p| p.id));
+    let images = state.store.lead_images(&ids).await?;
+    // The lead story: the editor's pin, else the newest article with a picture, else the newest.
+    let lead = pinned
+        .or_else(|| latest.iter().find(|a| images.get(&a.id).and_then(super::front::ImageView::of).is_some()).cloned())
+        .or_else(|| latest.first().cloned());
+    let rest: Vec<_> = latest.iter().filter(|a| Some(a.id) != lead.as_ref().map(|l| l.id)).take(12).cloned().collect();
+    let lead = lead.map(|l| super::front::cards_with(&state, std::slice::from_ref(&l), &images).remove(0));
+    let grid = super::front::cards_with(&state, &rest, &images);
     let mut groups = Vec::new();
     for section in state.store.sections().await? {
-        let (articles, _) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: 5, ..Default::default() }).await?;
+        let (articles, _) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: 4, ..Default::default() }).await?;
         if !articles.is_empty() {
             groups.push(json!({
                 "section": Link { name: section.name.clone(), url: paths::section(&section.slug) },
-                "articles": articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect::<Vec<_>>(),
+                "articles": super::front::cards(&state, &articles).await?,
             }));
         }
     }
-    let latest: Vec<_> = latest.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect();
-    let html = state
-        .templates
-        .render("home.html", json!({ "site": site, "latest": latest, "groups": groups, "canonical": format!("{}/", state.base_url) }))?;
+    let lists = state.most_read.get();
+    let most_read: Vec<_> = lists.day_articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect();
+    let html = state.templates.render(
+        "home.html",
+        json!({ "site": site, "lead": lead, "latest": grid, "groups": groups, "most_read": most_read, "canonical": format!("{}/", state.base_url) }),
+    )?;
     Ok(Html(html).into_response())
 }
 
@@ -113,12 +138,34 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     // «اقرأ أيضاً» suggestions and entity links (issue 6).
     let extras = super::related::extras(&state, article.id).await?;
     let inline_after = super::related::inline_position(&view.blocks);
+    // Who wrote it, with bio and photo, under the article.
+    let mut authors = Vec::new();
+    for a in &article.authors {
+        if let Some(author) = state.store.author_by_slug(&a.slug).await? {
+            authors.push(author_view(&author));
+        }
+    }
     let html = state.templates.render(
         "article.html",
         json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": image, "jsonld": jsonld, "article": view,
-                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after }),
+                "related": extras.related, "entities": extras.entities, "inline_related_after": inline_after, "authors": authors,
+                // The first picture near the top is the page's largest paint: loaded at once.
+                "eager_image": view.blocks.iter().position(|b| matches!(b, BlockView::Image { .. })).filter(|at| *at < 3) }),
     )?;
-    Ok(Html(html).into_response())
+    let mut response = Html(html).into_response();
+    // Counted as a view by the page cache, on this request and on every hit it serves.
+    response.extensions_mut().insert(super::cache::ViewedArticle(article.id));
+    Ok(response)
+}
+
+/// An author as the article and author pages show them; a photo only from an address allowed
+/// for images.
+fn author_view(author: &crate::store::Author) -> serde_json::Value {
+    let photo = crate::domain::link::image_src(&author.photo).map(|src| match crate::media::responsive(src) {
+        Some((src, srcset, width, height)) => json!({ "src": src, "srcset": srcset, "width": width, "height": height }),
+        None => json!({ "src": src }),
+    });
+    json!({ "name": author.name, "url": paths::author(&author.slug), "bio": Some(&author.bio).filter(|b| !b.is_empty()), "photo": photo })
 }
 
 /// What a listing page lists: the articles of a section, an author or a tag.
@@ -128,6 +175,8 @@ pub struct Listing {
     pub path: String,
     pub query: ListQuery,
     pub feed_path: String,
+    /// The author's card on an author page.
+    pub author: Option<serde_json::Value>,
 }
 
 impl Listing {
@@ -140,8 +189,10 @@ impl Listing {
                 feed_path: format!("/feed/section/{}.xml", encode_segment(&s.slug)),
                 query: ListQuery { section_id: Some(s.id), ..Default::default() },
                 heading: s.name,
+                author: None,
             }),
             "author" => store.author_by_slug(slug).await?.map(|a| Listing {
+                author: Some(author_view(&a)),
                 intro: Some(a.bio).filter(|b| !b.is_empty()),
                 path: paths::author(&a.slug),
                 feed_path: format!("/feed/author/{}.xml", encode_segment(&a.slug)),
@@ -154,6 +205,7 @@ impl Listing {
                 feed_path: format!("/feed/tag/{}.xml", encode_segment(&t.slug)),
                 query: ListQuery { tag_id: Some(t.id), ..Default::default() },
                 heading: format!("وسم: {}", t.name),
+                author: None,
             }),
             _ => None,
         };
@@ -225,7 +277,8 @@ async fn listing_page(State(state): State<AppState>, kind: &str, slug: String, R
             "heading": listing.heading,
             "intro": listing.intro,
             "feed": listing.feed_path,
-            "articles": articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect::<Vec<_>>(),
+            "articles": super::front::cards(&state, &articles).await?,
+            "author": listing.author,
             "page": page,
             "pages": pages,
             "prev_url": (page > 1).then(|| page_url(page - 1)),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::api_types::{EntityLink, RelatedArticle, RelatedEditorView};
 use super::error::ErrorCode;
 use super::pages::{query_param, site_view};
-use super::view::{BlockView, SummaryView};
+use super::view::BlockView;
 use super::{ApiError, AppState, PageError};
 use crate::related::{EditorAction, EntityRef};
 use crate::render::{absolute_url, encode_segment, paths};
@@ -126,7 +126,7 @@ pub async fn topic(State(state): State<AppState>, Path(slug): Path<String>, RawQ
             "site": site,
             "heading": entity.name,
             "intro": format!("{label}: المقالات التي تذكر «{}».", entity.name),
-            "articles": articles.iter().map(|a| SummaryView::build(a, &state.base_url, &state.dates)).collect::<Vec<_>>(),
+            "articles": super::front::cards(&state, &articles).await?,
             "page": page,
             "pages": pages,
             "prev_url": (page > 1).then(|| page_url(page - 1)),

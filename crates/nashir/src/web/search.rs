@@ -95,7 +95,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         })
         .collect();
     let all_sections = state.store.sections().await?;
-    let site = site_view_with(&state, &all_sections);
+    let site = site_view_with(&state, &all_sections).await?;
     let sections: Vec<Value> = all_sections.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect();
     let html = state.templates.render(
         "search.html",

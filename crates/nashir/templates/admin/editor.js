@@ -4,5 +4,6 @@
   if (!form) return;
   form.addEventListener('input', function () { dirty = true; });
   form.addEventListener('submit', function () { dirty = false; });
-  window.addEventListener('beforeunload', function (e) { if (dirty) { e.preventDefault(); e.returnValue = ''; } });
+  // The block editor marks the form `data-autosaved="true"` when the server holds the work.
+  window.addEventListener('beforeunload', function (e) { if (dirty && form.dataset.autosaved !== 'true') { e.preventDefault(); e.returnValue = ''; } });
 })();

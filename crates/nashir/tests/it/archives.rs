@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use nashir::domain::{Article, Block};
+use nashir::domain::{Article, Block, Mark, MarkKind};
 use nashir::ingest::sample::{self, Expected};
 
 use crate::helpers::{shared_file, TestApp};
@@ -107,7 +107,12 @@ async fn wordpress_export_round_trips(app: TestApp) {
             caption: Some("قاعة المجلس أثناء الجلسة".into()),
             credit: None,
         },
-        Block::paragraph("افتتح المجلس جلسته صباح اليوم & ناقش «الخطة» الجديدة."),
+        Block::Paragraph {
+            text: "افتتح المجلس جلسته صباح اليوم & ناقش «الخطة» الجديدة.".into(),
+            // `<strong>المجلس <em>جلسته</em></strong>` (marks::exports_keep_links_and_emphasis
+            // counts them on the pages).
+            marks: vec![Mark::new(6, 18, MarkKind::Bold), Mark::new(13, 18, MarkKind::Italic)],
+        },
         Block::paragraph("رمز خاص ]]> داخل النص"),
         Block::paragraph("سطر أول سطر ثانٍ"),
     ] {

@@ -9,6 +9,7 @@ use nashir::Application;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::storage_test;
 
+mod blocks;
 mod images;
 mod library;
 
@@ -477,9 +478,10 @@ async fn writers_cannot_inject_markup(app: TestApp) {
     add_user(&app, "w@example.org", "كاتب", Role::Writer).await;
     add_user(&app, "e@example.org", "محرر", Role::Editor).await;
     let w = Admin::login(&app, "w@example.org").await;
-    // An image at a `javascript:` address is refused outright (see images::image_addresses_are_parsed).
-    let body =
-        "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[رابط](javascript:alert(4))\n\n## <b onmouseover=alert(5)>عنوان</b>";
+    // An image or a link at a `javascript:` address is refused outright (see
+    // images::image_addresses_are_parsed and below); marks written in the markup are
+    // rendered by the one escaping renderer.
+    let body = "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n**<b>عريض</b>** [رابط](/news/x?a=1&b=2)\n\n## <b onmouseover=alert(5)>عنوان</b>";
     let fields = [
         ("headline", "<script>alert(6)</script>"),
         ("lead", "\"><svg onload=alert(7)>"),
@@ -517,6 +519,19 @@ async fn writers_cannot_inject_markup(app: TestApp) {
         assert!(!lower.contains("src=\"javascript:") && !lower.contains("href=\"javascript:"), "no javascript: urls");
     }
     assert!(page2.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "written text is shown, escaped");
+    assert!(
+        page2.contains("<strong>&lt;b&gt;عريض&lt;/b&gt;</strong> <a href=\"/news/x?a=1&amp;b=2\">رابط</a>"),
+        "marks only as our tags: {page2}"
+    );
+    // Links to anything but http(s) or a site path are refused, naming the address.
+    let before = article_count(&app).await;
+    for href in ["javascript:alert(4)", "//evil.example/", "data:text/html,x", "https://a.example/\"onclick=\"x"] {
+        let body = format!("فقرة.\n\nانقر [هنا]({href}) الآن");
+        let (status, html) = w.post("/admin/articles", &article_fields("خبر برابط سيئ", &body, "draft")).await;
+        assert_eq!(status, 422, "{href}");
+        assert!(html.contains("الرابط") && html.contains("غير مقبول"), "{href}: {html}");
+    }
+    assert_eq!(article_count(&app).await, before);
 }
 storage_test!(writers_cannot_inject_markup);
 

@@ -108,7 +108,7 @@ async fn unknown_parameters_bypass_the_cache(app: TestApp) {
 storage_test!(unknown_parameters_bypass_the_cache, with_tokens);
 
 /// Public and admin pages carry a Content-Security-Policy and nosniff; the admin's one inline
-/// script is allowed by hash, and public pages allow no script at all.
+/// script is allowed by hash and the editor's bundle by origin, and public pages allow no script at all.
 async fn security_headers_everywhere(app: TestApp) {
     let (published, _) = newsroom(&app).await;
     for path in ["/".to_string(), format!("/news/{published}"), "/search?q=سوريا".into(), "/no-such-page".into(), "/feed.xml".into()] {
@@ -122,7 +122,7 @@ async fn security_headers_everywhere(app: TestApp) {
     }
     let response = app.get("/admin/login").await;
     let csp = response.headers().get(CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_string();
-    assert!(csp.contains("script-src 'sha256-") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'sha256-") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(response.headers().get(CACHE_CONTROL).unwrap(), "private, no-store");
 }
 storage_test!(security_headers_everywhere, with_tokens);

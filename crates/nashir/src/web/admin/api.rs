@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::accounts::token_hash;
-use crate::domain::{ArticleDraft, Block, Headline, Slug, Status};
+use crate::domain::{normalize_body_marks, ArticleDraft, Block, Headline, MarkPolicy, Slug, Status};
 use crate::domain::{Role, User};
 use crate::ingest::markup;
 use crate::web::api_types::{ArticleState, EditableArticle};
@@ -48,9 +48,16 @@ pub struct ArticleInput {
     pub headline: String,
     #[serde(default)]
     pub lead: String,
-    /// The editor's markup (paragraphs separated by blank lines, `## `, `> `, images…).
+    /// The editor's markup (paragraphs separated by blank lines, `## `, `> `, images,
+    /// `- ` lists; inline `**bold**`, `*italic*`, `[words](https://…)`).
     #[serde(default)]
     pub body: String,
+    /// The body as structured blocks, instead of `body`: what `GET …/edit` returns as
+    /// `blocks`. Sent with a `body` that says something else, it is `invalid_article`. Inline marks are checked, not
+    /// repaired: a mark out of its text, a link that is not http(s) or a `/…` site path, or
+    /// links that overlap is `invalid_marks`.
+    #[serde(default)]
+    pub blocks: Option<Vec<Block>>,
     pub section: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -91,14 +98,52 @@ async fn to_draft(state: &AppState, input: &ArticleInput, user: &User) -> Result
         .map_err(|e| ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string()))?;
     let mut d = ArticleDraft::new(Headline::parse(&input.headline)?);
     d.lead = input.lead.trim().to_string();
-    if let Some(src) = crate::ingest::plaintext::refused_image(&input.body) {
-        return Err(invalid(super::articles::refused_image_message(&src)));
+    if let Some(blocks) = &input.blocks {
+        // What `GET …/edit` answered comes back with both: fine while `body` still says what
+        // `blocks` says; a client that changed one of them must send only that one.
+        let body = input.body.trim();
+        if !body.is_empty()
+            && body != markup::serialize(blocks)
+            && markup::parse_off_worker(body).await.map_err(ApiError::internal)? != *blocks
+        {
+            return Err(invalid("body و blocks مختلفان: أرسل نص المقال مرة واحدة، body (نص) أو blocks (عناصر)"));
+        }
+        let texts: Vec<std::borrow::Cow<'_, str>> = blocks.iter().map(Block::text).collect();
+        let mut parts: Vec<&str> = vec![&input.headline, &input.lead];
+        parts.extend(texts.iter().map(|t| t.as_ref()));
+        limits.check_chars(&parts).map_err(|e| ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string()))?;
+        limits.check_blocks(blocks.len())?;
+        if let Some(src) = blocks.iter().find_map(|b| match b {
+            Block::Image { src, .. } if crate::domain::link::image_src(src).is_none() => Some(src),
+            _ => None,
+        }) {
+            return Err(invalid(super::articles::refused_image_message(src)));
+        }
+        let mut body = blocks.clone();
+        normalize_body_marks(&mut body, MarkPolicy::Refuse)?;
+        d.body = body;
+    } else {
+        d.body = body_from_markup(&input.body).await?;
     }
-    d.body = markup::parse_off_worker(&input.body).await.map_err(ApiError::internal)?;
     if d.body.is_empty() && d.lead.is_empty() {
         return Err(invalid("المقال بلا نص"));
     }
     limits.check_blocks(d.body.len())?;
+    fill_draft(d, input, user)
+}
+
+/// The body written in the editor's markup, or why it is refused.
+async fn body_from_markup(body: &str) -> Result<Vec<Block>, ApiError> {
+    if let Some(src) = crate::ingest::plaintext::refused_image(body) {
+        return Err(invalid(super::articles::refused_image_message(&src)));
+    }
+    if let Some(href) = markup::refused_link(body) {
+        return Err(ApiError::with_message(ErrorCode::InvalidMarks, super::articles::refused_link_message(&href)));
+    }
+    markup::parse_off_worker(body).await.map_err(ApiError::internal)
+}
+
+fn fill_draft(mut d: ArticleDraft, input: &ArticleInput, user: &User) -> Result<ArticleDraft, ApiError> {
     d.section = input.section.clone().filter(|s| !s.trim().is_empty());
     d.tags = input.tags.clone();
     d.authors = if input.authors.is_empty() { vec![user.name.clone()] } else { input.authors.clone() };
@@ -244,6 +289,7 @@ pub async fn api_edit(
         headline: s.headline,
         lead: s.lead,
         body: markup::serialize(&s.body),
+        blocks: s.body,
         section: s.section,
         tags: s.tags,
         authors: s.authors,

@@ -9,13 +9,17 @@ use serde_json::{json, Value};
 use super::diff::{diff_lines, Diff, DiffLimits};
 use super::{local_input, local_time, parse_local_input, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
 use crate::domain::Role;
-use crate::domain::{ArticleDraft, Block, DomainError, Headline, Slug, Status};
+use crate::domain::{
+    normalize_body_marks, Article, ArticleDraft, AuthorRef, Block, DomainError, Headline, MarkPolicy, SectionRef, Slug, Status, TagRef,
+};
 use crate::ingest::markup;
 use crate::media::responsive;
 use crate::render::paths;
 use crate::store::{draft_from_snapshot, AdminFilter, ArticleMeta, EditError, Snapshot};
+use crate::web::api_types::{AutosaveAnswer, EditorSuggestions, RelatedPick};
+use crate::web::error::ErrorCode;
 use crate::web::pages::url_pairs;
-use crate::web::AppState;
+use crate::web::{ApiError, AppState};
 
 const PAGE: i64 = 50;
 
@@ -43,6 +47,11 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
         offset: (page - 1) * PAGE,
     };
     let (rows, total) = state.store.admin_articles(&filter).await?;
+    // Readers' views from the database (what every node flushed), for the editors.
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let hour = crate::domain::now_secs() / 3600;
+    let day = state.store.view_counts(&ids, hour - 23).await?;
+    let week = state.store.view_counts(&ids, hour - 24 * 7 + 1).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -51,6 +60,7 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
                 "section": r.section, "updated": local_time(&state, r.updated_at),
                 "published": r.published_at.map(|t| local_time(&state, t)),
                 "url": (r.status == Status::Published).then(|| paths::article(&r.slug)),
+                "views_day": day.get(&r.id).copied().unwrap_or(0), "views_week": week.get(&r.id).copied().unwrap_or(0),
             })
         })
         .collect();
@@ -82,7 +92,7 @@ fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
 fn form_values(state: &AppState, s: &Snapshot) -> Value {
     let (featured, rest) = split_featured(&s.body);
     json!({
-        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest),
+        "headline": s.headline, "slug": s.slug, "lead": s.lead, "body": markup::serialize(rest), "blocks": editor_blocks(rest),
         "featured_src": featured.map(|f| f.0).unwrap_or_default(), "featured_alt": featured.map(|f| f.1).unwrap_or_default(),
         "section": s.section.clone().unwrap_or_default(), "tags": s.tags.join("، "), "authors": s.authors.join("، "),
         "status": s.status, "publish_at": s.published_at.map(|t| local_input(state, t)).unwrap_or_default(),
@@ -92,10 +102,27 @@ fn form_values(state: &AppState, s: &Snapshot) -> Value {
 fn typed_values(fields: &Fields) -> Value {
     json!({
         "headline": fields.text("headline"), "slug": fields.text("slug"), "lead": fields.text("lead"), "body": fields.get("body").unwrap_or(""),
+        // What the block editor sent, shown again as typed (an error page must not lose it).
+        "blocks": fields.get("body_json").and_then(|j| serde_json::from_str::<Vec<Block>>(j).ok()).map(|b| editor_blocks(&b)),
         "featured_src": fields.text("featured_src"), "featured_alt": fields.text("featured_alt"),
         "section": fields.text("section"), "tags": fields.text("tags"), "authors": fields.text("authors"),
         "status": fields.text("status"), "publish_at": fields.text("publish_at"),
     })
+}
+
+/// Blocks as the block editor loads them: as stored, plus for our uploads a `preview` address
+/// the browser can show (the stored `src` names the original, which is never served).
+fn editor_blocks(blocks: &[Block]) -> Vec<Value> {
+    blocks
+        .iter()
+        .map(|b| {
+            let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            if let Block::Image { src, .. } = b {
+                v["preview"] = json!(responsive(src).map(|r| r.0).unwrap_or_else(|| src.clone()));
+            }
+            v
+        })
+        .collect()
 }
 
 /// Blocks as the preview shows them: the article template's shapes, escaped by minijinja.
@@ -127,7 +154,19 @@ async fn editor_page(
     extra: Value,
 ) -> AdminResult<Response> {
     let sections: Vec<String> = state.store.all_sections().await?.into_iter().map(|s| s.name).collect();
+    // What the block editor loads: the blocks, and this person's autosaved working copy.
+    let autosave = match id {
+        Some(id) => state.store.autosave(id, session.user.id).await?.map(|a| {
+            json!({ "fields": serde_json::from_str::<Value>(&a.fields).unwrap_or(Value::Null), "saved_at": a.saved_at, "version": a.base_version })
+        }),
+        None => None,
+    };
+    let editor_data = json!({
+        "id": id, "version": meta.map(|m| m.version), "blocks": values.get("blocks").cloned().unwrap_or(Value::Null), "autosave": autosave,
+        "suggestions_url": id.map(|id| format!("/admin/articles/{id}/suggestions")),
+    });
     let mut ctx = json!({
+        "editor_data": editor_data,
         "id": id, "a": values, "sections": sections,
         "version": meta.map(|m| m.version), "submitted": meta.is_some_and(|m| m.submitted_at.is_some()),
         "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
@@ -180,6 +219,9 @@ pub async fn edit_form(
 /// The body's blocks, after the size limit on what was typed (`Ok(Err(message))` when the
 /// article is too long); a big body is parsed off the async workers.
 async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Result<Vec<Block>, String>> {
+    if let Some(json) = fields.get("body_json").filter(|j| !j.trim().is_empty()) {
+        return Ok(blocks_from_editor(state, fields, json));
+    }
     let body = fields.get("body").unwrap_or("");
     let typed = [fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or(""), body];
     if let Err(e) = state.config.editor.article_limits().check_chars(&typed) {
@@ -188,12 +230,47 @@ async fn body_from_fields(state: &AppState, fields: &Fields) -> AdminResult<Resu
     Ok(Ok(markup::parse_off_worker(body).await?))
 }
 
+/// The block editor's body (`body_json`, the API's block representation), held to the rules
+/// every other producer meets: the same size limits, image addresses as in the markup, no
+/// empty blocks. A message in Arabic names the first problem.
+fn blocks_from_editor(state: &AppState, fields: &Fields, json: &str) -> Result<Vec<Block>, String> {
+    let blocks: Vec<Block> =
+        serde_json::from_str(json).map_err(|_| "تعذّرت قراءة نص المحرر. أعد تحميل الصفحة؛ عملك محفوظ تلقائياً.".to_string())?;
+    let block_texts: Vec<_> = blocks.iter().map(Block::text).collect();
+    let mut texts = vec![fields.get("headline").unwrap_or(""), fields.get("lead").unwrap_or("")];
+    texts.extend(block_texts.iter().map(|t| t.as_ref()));
+    state.config.editor.article_limits().check_chars(&texts).map_err(|e| e.to_string())?;
+    let mut kept = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        if let Block::Image { src, .. } = &block {
+            if crate::domain::link::image_src(src).is_none() {
+                return Err(refused_image_message(src));
+            }
+        }
+        if !matches!(block, Block::Image { .. }) && block.text().trim().is_empty() {
+            continue;
+        }
+        kept.push(block);
+    }
+    // Marks as every producer has them: canonical, links checked; a bad one is refused.
+    normalize_body_marks(&mut kept, MarkPolicy::Refuse).map_err(|e| e.to_string())?;
+    Ok(kept)
+}
+
 /// Why an image line of the body was refused, naming its address (shortened, and without
 /// control characters, which the page would otherwise show as they are).
 pub(crate) fn refused_image_message(src: &str) -> String {
     format!(
         "رابط الصورة «{}» غير مقبول: يُقبل رابط يبدأ بـ https:// أو http://، أو مسار على هذا الموقع يبدأ بشرطة واحدة مثل /media/…",
         src.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
+    )
+}
+
+/// Why a link of the body was refused, naming its address (shortened, without controls).
+pub(crate) fn refused_link_message(href: &str) -> String {
+    format!(
+        "الرابط «{}» غير مقبول: يُقبل رابط يبدأ بـ https:// أو http://، أو مسار على هذا الموقع يبدأ بشرطة واحدة مثل /مقال. اكتب الرابط هكذا: [الكلمات](https://…)",
+        href.chars().filter(|c| !c.is_control()).take(80).collect::<String>()
     )
 }
 
@@ -209,8 +286,12 @@ fn draft_from_fields(
     let when = parse_local_input(state, fields.get("publish_at").unwrap_or(""))?;
     let mut draft = ArticleDraft::new(headline);
     draft.lead = fields.text("lead");
-    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")) {
+    let from_editor = fields.get("body_json").is_some_and(|j| !j.trim().is_empty());
+    if let Some(src) = crate::ingest::plaintext::refused_image(fields.get("body").unwrap_or("")).filter(|_| !from_editor) {
         return Err(refused_image_message(&src));
+    }
+    if let Some(href) = markup::refused_link(fields.get("body").unwrap_or("")) {
+        return Err(refused_link_message(&href));
     }
     draft.body = body;
     let featured = fields.text("featured_src");
@@ -283,6 +364,9 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
         let blocks = preview_blocks(&draft.body);
         return editor_page(&state, &session, StatusCode::OK, None, None, typed_values(&fields), json!({ "preview": blocks })).await;
     }
+    if action == "preview_page" {
+        return public_preview(&state, None, &draft).await;
+    }
     if draft.authors.is_empty() {
         draft.authors = vec![session.user.name.clone()];
     }
@@ -342,6 +426,9 @@ pub async fn save(
         return editor_page(&state, &session, StatusCode::OK, Some(id), Some(&meta), typed_values(&fields), json!({ "preview": blocks }))
             .await;
     }
+    if action == "preview_page" {
+        return public_preview(&state, Some(id), &draft).await;
+    }
     let Some(version) = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()) else {
         return Err(AdminError::BadRequest("النموذج بلا رقم نسخة؛ أعد تحميل الصفحة.".into()));
     };
@@ -351,7 +438,11 @@ pub async fn save(
         _ => None,
     };
     match state.store.update_article(id, version, &draft, Some(session.user.id), submitted).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Ok(_) => {
+            // Saved for real: the working copy has served its purpose.
+            state.store.delete_autosave(id, session.user.id).await?;
+            Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+        }
         Err(e @ (EditError::VersionConflict { .. } | EditError::SlugTaken(_))) => {
             editor_page(
                 &state,
@@ -467,4 +558,138 @@ pub async fn restore(
     let version = fields.get("version").and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(meta.version);
     state.store.update_article(id, version, &draft, Some(session.user.id), None).await.map_err(edit_error)?;
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+}
+
+/// The form fields an autosave keeps; anything else a client sends is dropped.
+const AUTOSAVED_FIELDS: &[&str] = &[
+    "headline",
+    "slug",
+    "lead",
+    "body",
+    "body_json",
+    "featured_src",
+    "featured_alt",
+    "section",
+    "tags",
+    "authors",
+    "status",
+    "publish_at",
+];
+
+#[derive(serde::Deserialize)]
+pub struct AutosaveInput {
+    csrf: String,
+    /// The article's version the page was opened at.
+    version: i64,
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /admin/articles/{id}/autosave` (JSON, from the block editor every few seconds while
+/// someone types): stores their working copy apart from the revisions. Whoever may edit the
+/// article may autosave it, with the session's CSRF token in the body. The copy is kept even
+/// when someone else saved the article since the page was opened, and the answer is then a
+/// 409 `version_conflict` so the editor can say so.
+pub async fn autosave(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let input: AutosaveInput = serde_json::from_slice(&body).map_err(|_| ApiError::new(ErrorCode::InvalidJson))?;
+    if !crate::accounts::constant_time_eq(&input.csrf, &session.csrf) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, "رمز الحماية مفقود أو غير صحيح. أعد تحميل الصفحة."));
+    }
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    if let Err(AdminError::Forbidden(message)) = can_edit(&session, &meta) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, message));
+    }
+    let kept: std::collections::BTreeMap<&str, &str> =
+        input.fields.iter().filter(|(k, _)| AUTOSAVED_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let texts: Vec<&str> = kept.values().copied().collect();
+    // The whole form, JSON included, within twice the article's limit: room for the markup
+    // of marks, never an unbounded row.
+    let limit = state.config.editor.max_article_chars.saturating_mul(2);
+    if texts.iter().map(|t| t.chars().count()).sum::<usize>() > limit {
+        return Err(ApiError::new(ErrorCode::ArticleTooLarge));
+    }
+    let fields = serde_json::to_string(&kept).map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
+    state.store.put_autosave(id, session.user.id, input.version, &fields).await?;
+    if meta.version != input.version {
+        return Err(ApiError::with_message(
+            ErrorCode::VersionConflict,
+            format!(
+                "حفظ شخص آخر هذا المقال بعد أن فتحته (النسخة {}). حُفظ عملك تلقائياً هنا؛ انسخ ما كتبت ثم افتح النسخة الأحدث.",
+                meta.version
+            ),
+        ));
+    }
+    let saved_at = crate::domain::now_secs();
+    Ok(axum::Json(AutosaveAnswer { saved_at, version: meta.version }).into_response())
+}
+
+/// `GET /admin/articles/{id}/suggestions` (JSON, for the writing aids beside the editor): the
+/// people, places and organisations the entity finder sees in the saved article, as tags to
+/// accept with one click, and for editors (who may pin them) the related articles the related
+/// follower found. Whoever may open the article may ask.
+pub async fn suggestions(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>) -> Result<Response, ApiError> {
+    let meta = state.store.article_meta(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    if session.user.role < Role::Editor && meta.created_by != Some(session.user.id) {
+        return Err(ApiError::with_message(ErrorCode::Forbidden, "هذا المقال ليس لك."));
+    }
+    let snapshot = state.store.current_snapshot(id).await?.ok_or_else(|| ApiError::not_found("المقال"))?;
+    let (headline, body) = (snapshot.headline.clone(), snapshot.body.iter().map(|b| b.text().into_owned()).collect::<Vec<_>>().join("\n"));
+    // Off the async workers: a long article is a few milliseconds of one core.
+    let mut found = tokio::task::spawn_blocking(move || crate::entities::extract(&headline, &body))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("entity task failed: {e}")))?;
+    found.sort_by(|a, b| b.mentions.cmp(&a.mentions).then_with(|| a.name.cmp(&b.name)));
+    let tags = found.into_iter().map(|f| f.name).filter(|name| !snapshot.tags.contains(name)).take(8).collect();
+    let related = if session.user.role >= Role::Editor {
+        crate::store::related::suggestions(&state.store, id)
+            .await?
+            .into_iter()
+            .filter(|s| !s.pinned && !s.removed)
+            .take(5)
+            .map(|s| RelatedPick { id: s.id, headline: s.headline })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(axum::Json(EditorSuggestions { tags, related }).into_response())
+}
+
+/// «معاينة بقالب الموقع»: the draft through the public article template itself (the site's
+/// header, styles and blocks as readers get them), in its own tab. Nothing is stored; the
+/// related articles and entity links the followers compute later are not shown.
+async fn public_preview(state: &AppState, id: Option<i64>, draft: &ArticleDraft) -> AdminResult<Response> {
+    let now = chrono::Utc::now();
+    let slug_of = |name: &str| Slug::from_title(name, "preview").as_str().to_string();
+    let article = Article {
+        id: id.unwrap_or(0),
+        slug: draft.slug.clone().unwrap_or_else(|| Slug::from_title(draft.headline.as_str(), "preview")),
+        headline: draft.headline.as_str().to_string(),
+        lead: draft.lead.clone(),
+        body: draft.body.clone(),
+        section: draft.section.as_deref().map(|name| SectionRef { slug: slug_of(name), name: name.to_string() }),
+        authors: draft.authors.iter().map(|name| AuthorRef { slug: slug_of(name), name: name.clone() }).collect(),
+        tags: draft.tags.iter().map(|name| TagRef { slug: slug_of(name), name: name.clone() }).collect(),
+        status: draft.status,
+        published_at: Some(draft.published_at.unwrap_or(now)),
+        created_at: now,
+        updated_at: now,
+        language: draft.language.clone(),
+        source: None,
+        version: 0,
+    };
+    let titles: Vec<&str> =
+        article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
+    let links = if titles.is_empty() { Default::default() } else { state.store.link_targets(&titles).await? };
+    let view = crate::web::view::ArticleView::build(&article, &state.link_style(false), &state.dates, &links);
+    let site = crate::web::pages::site_view(state).await.map_err(|_| AdminError::Internal(anyhow::anyhow!("site view for a preview")))?;
+    let html = state.templates.render(
+        "article.html",
+        json!({ "site": site, "canonical": view.url, "current_section": view.section.as_ref().map(|s| s.url.clone()), "image": null,
+                "jsonld": "{}", "article": view, "related": [], "entities": [], "inline_related_after": null }),
+    )?;
+    Ok(axum::response::Html(html).into_response())
 }

@@ -1,7 +1,7 @@
 //! Users (owner), sections and tags (editor), API tokens and image uploads (everyone).
 
 use axum::extract::{Multipart, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
@@ -11,7 +11,9 @@ use crate::domain::Role;
 use crate::media::imaging::{self, ImagingError};
 use crate::media::{check, original_of_variant, UploadError};
 use crate::store::{MediaRecord, StoreError};
-use crate::web::AppState;
+use crate::web::api_types::UploadedImage;
+use crate::web::error::ErrorCode;
+use crate::web::{ApiError, AppState};
 
 pub async fn users(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
     session.require(Role::Owner, "إدارة الحسابات")?;
@@ -205,7 +207,16 @@ type Upload = (Vec<u8>, Option<String>, Option<String>);
 
 /// Multipart upload: fields `csrf`, `alt`, `file`. The CSRF token is checked before anything
 /// is written to disk.
-pub async fn upload(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> AdminResult<Response> {
+/// `POST /admin/media`. The form's page by default; JSON for the block editor (`Accept:
+/// application/json`): `{src, width, height, alt}` of the stored image, or the API's error
+/// shape with an Arabic message.
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AdminResult<Response> {
+    let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let max = state.config.editor.max_upload_bytes;
     let mut fields = Fields::default();
     let mut file: Option<Upload> = None;
@@ -242,14 +253,16 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         }
     }
     session.check_csrf(&fields)?;
-    let fail = |msg: String, status: StatusCode| {
-        super::media::library_page(
-            &state,
-            &session,
-            status,
-            None,
-            json!({ "error": msg, "alt": fields.text("alt"), "caption": fields.text("caption"), "credit": fields.text("credit") }),
-        )
+    let (state_ref, session_ref) = (&state, &session);
+    let typed = json!({ "alt": fields.text("alt"), "caption": fields.text("caption"), "credit": fields.text("credit") });
+    let fail = |msg: String, status: StatusCode| async move {
+        if wants_json {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::InvalidUpload };
+            return Ok(ApiError::with_message(code, msg).into_response());
+        }
+        let mut extra = typed;
+        extra["error"] = json!(msg);
+        super::media::library_page(state_ref, session_ref, status, None, extra).await
     };
     let Some((bytes, file_name, content_type)) = file else {
         return fail(UploadError::Missing.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -281,6 +294,12 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         uploaded_by: Some(session.user.id),
     };
     state.store.add_media(&record, Some(session.user.id)).await?;
+    if wants_json {
+        let src = format!("/media/{}", stored.file_name);
+        let preview = crate::media::responsive(&src).map(|r| r.0).unwrap_or_else(|| src.clone());
+        let answer = UploadedImage { src, preview, width: stored.width, height: stored.height, alt };
+        return Ok((StatusCode::CREATED, axum::Json(answer)).into_response());
+    }
     let markup = format!("![{alt}](/media/{})", stored.file_name);
     super::media::library_page(&state, &session, StatusCode::CREATED, None, json!({ "uploaded": markup, "alt_missing": alt.is_empty() }))
         .await

@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod articles;
 mod auth;
 mod diff;
+mod front;
 mod manage;
 mod media;
 mod related;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/articles/new", get(articles::new_form))
         .route("/articles/{id}", get(articles::edit_form).post(articles::save))
         .route("/articles/{id}/revisions", get(articles::revisions))
+        .route("/articles/{id}/autosave", post(articles::autosave))
+        .route("/articles/{id}/suggestions", get(articles::suggestions))
         .route("/articles/{id}/related", get(related::page).post(related::edit))
         .route("/articles/{id}/revisions/{rev}", get(articles::revision_diff))
         .route("/articles/{id}/revisions/{rev}/restore", post(articles::restore))
@@ -56,15 +59,63 @@ pub fn routes() -> Router<AppState> {
         .route("/media/pick", get(media::pick))
         .route("/media/{id}", get(media::detail).post(media::update))
         .route("/media/{id}/delete", post(media::delete))
+        .route("/front", get(front::page))
+        .route("/front/breaking", post(front::set_breaking))
+        .route("/front/lead", post(front::pin_lead))
+        .route("/authors/{id}", post(front::edit_author))
         .fallback(|| async { AdminError::NotFound })
         .layer(axum::middleware::map_response(private_headers))
 }
 
-/// The admin's Content-Security-Policy: its one script by hash, nothing loaded from elsewhere.
+/// The editor's bundle compressed once, the first time someone asks (brotli, gzip).
+static EDITOR_BUNDLE_COMPRESSED: std::sync::LazyLock<(axum::body::Bytes, axum::body::Bytes)> = std::sync::LazyLock::new(|| {
+    let source = crate::web::templates::EDITOR_BUNDLE.as_bytes();
+    (crate::web::cache::brotli(source), crate::web::cache::gzip(source))
+});
+
+/// `GET /assets/{file}`: the editor's bundle under its content-hashed name, cached for a year
+/// (a new build has a new name), compressed when the browser takes it; any other name is a
+/// 404. Public: it is the editor's code, the same for everyone, and the session cookie (path
+/// `/admin`) is not sent for it.
+pub async fn serve_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    use crate::web::cache::{preferred_encoding, Encoding};
+    use crate::web::templates::{EDITOR_BUNDLE, EDITOR_BUNDLE_PATH};
+    if EDITOR_BUNDLE_PATH.strip_prefix("/assets/") != Some(file.as_str()) {
+        return crate::web::PageError::NotFound.into_response();
+    }
+    let encoding = preferred_encoding(&headers);
+    let (body, content_encoding) = if encoding == Encoding::Identity {
+        (axum::body::Bytes::from_static(EDITOR_BUNDLE.as_bytes()), None)
+    } else {
+        // Compressing 240 KB takes some milliseconds of one core: not on the async workers.
+        let compressed = tokio::task::spawn_blocking(|| std::sync::LazyLock::force(&EDITOR_BUNDLE_COMPRESSED)).await;
+        match (compressed, encoding) {
+            (Ok((br, _)), Encoding::Brotli) if !br.is_empty() => (br.clone(), Some("br")),
+            (Ok((_, gz)), _) if !gz.is_empty() => (gz.clone(), Some("gzip")),
+            _ => (axum::body::Bytes::from_static(EDITOR_BUNDLE.as_bytes()), None),
+        }
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::VARY, "Accept-Encoding"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(encoding) = content_encoding {
+        response.headers_mut().insert(header::CONTENT_ENCODING, header::HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+/// The admin's Content-Security-Policy: scripts from this site (the editor's bundle) and the
+/// one inline script by hash; nothing loaded from elsewhere.
 /// Inline style attributes are allowed (the admin's forms use them; styles cannot run code).
 static ADMIN_CSP: std::sync::LazyLock<header::HeaderValue> = std::sync::LazyLock::new(|| {
     let policy = format!(
-        "default-src 'none'; script-src {}; style-src 'unsafe-inline'; img-src 'self' https: data: blob:; connect-src 'self'; \
+        "default-src 'none'; script-src 'self' {}; style-src 'unsafe-inline'; img-src 'self' https: data: blob:; connect-src 'self'; \
          form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         crate::web::templates::csp_hash(crate::web::templates::EDITOR_JS)
     );

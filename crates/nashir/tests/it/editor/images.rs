@@ -128,8 +128,9 @@ async fn variants_are_made_and_offered(app: TestApp) {
     let photo_img = format!(
         "<img src=\"/media/{stem}-1600w.jpg\" alt=\"ساحة المدينة\" width=\"1600\" height=\"960\" \
          srcset=\"/media/{stem}-480w.jpg 480w, /media/{stem}-960w.jpg 960w, /media/{stem}-1600w.jpg 1600w\" \
-         sizes=\"(max-width: 48rem) 100vw, 48rem\" loading=\"lazy\""
+         sizes=\"(max-width: 48rem) 100vw, 48rem\" loading=\"eager\" fetchpriority=\"high\""
     );
+    // The featured picture is the page's largest paint (issue 18): loaded at once, first.
     assert!(page.contains(&photo_img), "{page}");
     let logo_img = format!(
         "<img src=\"/media/{logo_stem}-700w.png\" alt=\"شعار البلدية\" width=\"700\" height=\"350\" \

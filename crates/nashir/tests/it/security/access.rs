@@ -118,6 +118,8 @@ static MATRIX: &[Row] = &[
     // Resized variants are public; the uploaded original (with its EXIF) never is (finding 2).
     get("GET /media/{name}", "/media/{variant}", all(200)),
     get("GET /media/{name}", "/media/{original}", all(404)),
+    // The editor's bundle: the same code for everyone, under its content-hashed name only.
+    get("GET /assets/{file}", "/assets/editor-0000000000000000.js", all(404)),
 
     // ── Newsletter: public forms, each protected by its own signed CSRF token, not by roles.
     get("GET /newsletter", "/newsletter", all(200)),
@@ -161,6 +163,11 @@ static MATRIX: &[Row] = &[
         [LOGIN, LOGIN, 409, 409, 409, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     row("POST /admin/articles/{id}", "/admin/articles/{editor_draft}", Body::Form("headline=x&body=y&status=draft&version=0&action=save"),
         [LOGIN, LOGIN, 403, 409, 409, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    // Autosave (JSON): the CSRF token travels in the body; a forged one is refused whoever asks.
+    row("POST /admin/articles/{id}/autosave", "/admin/articles/{writer_draft}/autosave", Body::Json(r#"{"csrf":"forged","version":0,"fields":{}}"#),
+        [LOGIN, LOGIN, 403, 403, 403, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{writer_draft}/suggestions", SIGNED_IN),
+    get("GET /admin/articles/{id}/suggestions", "/admin/articles/{editor_draft}/suggestions", EDITORS),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{writer_draft}/revisions", SIGNED_IN),
     get("GET /admin/articles/{id}/revisions", "/admin/articles/{editor_draft}/revisions", EDITORS),
     get("GET /admin/articles/{id}/related", "/admin/articles/{published}/related", EDITORS),
@@ -185,6 +192,11 @@ static MATRIX: &[Row] = &[
     get("GET /admin/media", "/admin/media", SIGNED_IN),
     // Not multipart: whoever may upload is told the form is wrong.
     row("POST /admin/media", "/admin/media", Body::Form("alt=x"), [LOGIN, LOGIN, 400, 400, 400, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    // The front page (issue 18): editors set the breaking bar, pin the lead story, edit authors.
+    get("GET /admin/front", "/admin/front", EDITORS),
+    row("POST /admin/front/breaking", "/admin/front/breaking", Body::Form("text="), [LOGIN, LOGIN, 403, 422, 422, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/front/lead", "/admin/front/lead", Body::Form("article=x"), [LOGIN, LOGIN, 403, 422, 422, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/authors/{id}", "/admin/authors/999999", Body::Form("bio=x"), [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     get("GET /admin/media/pick", "/admin/media/pick?q=x", SIGNED_IN),
     // The fixture has no upload: signed-in people get a 404 for a missing one, others the login.
     get("GET /admin/media/{id}", "/admin/media/999999", [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
@@ -216,6 +228,7 @@ static MATRIX: &[Row] = &[
         [403, 403, 403, 403, 403, 403, 404, 404, 403, 403]),
     get("GET /api/v1/search", "/api/v1/search?q=%D8%AE%D8%A8%D8%B1", all(200)),
     get("GET /api/v1/openapi.json", "/api/v1/openapi.json", all(200)),
+    get("GET /api/v1/breaking", "/api/v1/breaking", all(200)),
 ];
 
 /// The routes the server answers, as `METHOD /path/{param}`, read from the code: the

@@ -106,6 +106,12 @@ fn make_private(response: &mut Response) {
 #[derive(Clone, Copy, Debug)]
 pub struct ViewedArticle(pub i64);
 
+/// Set by a page on its response: keep it at most this many seconds. The home page shows
+/// «الأكثر قراءة», which changes with views: it expires by itself instead of every change of
+/// the lists moving the epoch (which would drop every cached page of the site each time).
+#[derive(Clone, Copy, Debug)]
+pub struct FreshFor(pub i64);
+
 pub struct CachedPage {
     epoch: u64,
     /// The route template it was rendered for, so a hit answered in front of the router is
@@ -529,9 +535,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     }
     // The bar's expiry as the handler saw it (read after rendering: a bar set meanwhile also
     // moved the epoch, so this page is not kept past it anyway).
-    let valid_until = Some(state.breaking_until.load(std::sync::atomic::Ordering::Acquire))
+    let bar_until = Some(state.breaking_until.load(std::sync::atomic::Ordering::Acquire))
         .filter(|until| *until != i64::MAX && *until > crate::domain::now_secs())
         .unwrap_or(i64::MAX);
+    let fresh_until = response.extensions().get::<FreshFor>().map_or(i64::MAX, |f| crate::domain::now_secs() + f.0.max(1));
+    let valid_until = bar_until.min(fresh_until);
     let status = response.status();
     // Only complete answers are kept: never one that sets a cookie, never an error (a 404 per
     // random path would let anyone flush the cache), never one too large to hold.

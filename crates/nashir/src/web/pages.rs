@@ -115,7 +115,10 @@ pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         "home.html",
         json!({ "site": site, "lead": lead, "latest": grid, "groups": groups, "most_read": most_read, "canonical": format!("{}/", state.base_url) }),
     )?;
-    Ok(Html(html).into_response())
+    let mut response = Html(html).into_response();
+    // The most-read list is re-read every interval: the cached home page follows it.
+    response.extensions_mut().insert(super::cache::FreshFor(state.config.site.most_read_interval_secs as i64));
+    Ok(response)
 }
 
 pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<String>) -> Result<Response, PageError> {

@@ -178,7 +178,8 @@ async fn read_lists(store: &Store) -> crate::store::StoreResult<MostReadLists> {
 }
 
 /// The supervised loop: every `every`, writes the counted views as one batch and re-reads the
-/// lists (which include other nodes' views); when the lists change, pages are re-rendered.
+/// lists (which include other nodes' views); the home page picks them up when its cached copy
+/// expires.
 /// At shutdown the last counts are written before the task ends.
 pub async fn run(store: Store, counter: Arc<ViewCounter>, lists: Arc<MostRead>, every: Duration, stop: crate::tasks::StopToken) {
     let mut ticks = tokio::time::interval(every);
@@ -193,10 +194,10 @@ pub async fn run(store: Store, counter: Arc<ViewCounter>, lists: Arc<MostRead>, 
             return;
         }
         match read_lists(&store).await {
+            // No epoch bump when the lists change: that would drop every cached page of the
+            // site; the home page, the one page showing them, expires by itself (`FreshFor`).
             Ok(read) => {
-                if lists.set(read) {
-                    store.bump_epoch();
-                }
+                lists.set(read);
             }
             Err(e) => tracing::warn!(error = %e, "most read: cannot read the lists"),
         }

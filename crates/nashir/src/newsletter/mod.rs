@@ -2,6 +2,7 @@
 //! what was published, and a delivery queue that a worker drains over SMTP.
 
 pub mod digest;
+pub mod lease;
 pub mod limiter;
 pub mod tokens;
 pub mod worker;

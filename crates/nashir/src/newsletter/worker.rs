@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::digest::DigestGroup;
+use super::lease::{Holder, LeaseOwner};
 use super::{IssueRow, Newsletter, Signer, SubscriberStatus};
 use crate::domain::Email;
 use crate::mail::{ListLinks, Rendered, SendError};
@@ -17,6 +18,9 @@ use crate::store::newsletter::Leased;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
+/// How often a running worker looks for rows held by dead processes of its node (the first
+/// pass always does: that is the restart after a crash).
+const RECLAIM_EVERY: Duration = Duration::from_secs(15);
 
 /// What one pass over the queue did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -44,6 +48,9 @@ pub struct Worker {
     pacer: tokio::sync::Mutex<Option<Instant>>,
     /// Turns true at shutdown: the messages being sent are finished, no new one is started.
     stop: tokio::sync::watch::Receiver<bool>,
+    owner: LeaseOwner,
+    owner_tag: String,
+    next_reclaim: Mutex<Option<Instant>>,
 }
 
 fn backoff_secs(attempts: i64) -> i64 {
@@ -56,7 +63,37 @@ impl Worker {
     }
 
     fn with_stop(nl: Newsletter, stop: tokio::sync::watch::Receiver<bool>) -> Arc<Worker> {
-        Arc::new(Worker { nl, issues: Mutex::new(HashMap::new()), pacer: tokio::sync::Mutex::new(None), stop })
+        let owner = LeaseOwner::current();
+        Arc::new(Worker {
+            nl,
+            issues: Mutex::new(HashMap::new()),
+            pacer: tokio::sync::Mutex::new(None),
+            stop,
+            owner_tag: owner.tag(),
+            owner,
+            next_reclaim: Mutex::new(None),
+        })
+    }
+
+    /// Takes back the rows of dead processes of this node (see `lease`), at most every
+    /// `RECLAIM_EVERY`. Returns how many rows went back to the queue.
+    pub async fn reclaim_dead_leases(&self) -> anyhow::Result<u64> {
+        {
+            let mut next = self.next_reclaim.lock().unwrap_or_else(|e| e.into_inner());
+            if next.is_some_and(|at| Instant::now() < at) {
+                return Ok(0);
+            }
+            *next = Some(Instant::now() + RECLAIM_EVERY);
+        }
+        let mut released = 0;
+        for holder in self.nl.store.lease_holders().await? {
+            if self.owner.judge(&holder) == Holder::Dead {
+                let n = self.nl.store.release_leases_of(&holder).await?;
+                tracing::warn!(holder = %holder, rows = n, "newsletter: took back the leases of a process that died mid-send");
+                released += n;
+            }
+        }
+        Ok(released)
     }
 
     async fn issue(&self, id: i64) -> anyhow::Result<Option<Arc<IssueCache>>> {
@@ -105,7 +142,8 @@ impl Worker {
     pub async fn pass(self: &Arc<Self>) -> anyhow::Result<Pass> {
         let cfg = &self.nl.config.newsletter;
         let batch = cfg.batch_size.min(cfg.concurrency as i64 * 4).max(1);
-        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs).await?;
+        self.reclaim_dead_leases().await?;
+        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs, &self.owner_tag).await?;
         let mut pass = Pass { leased: leased.len(), ..Default::default() };
         if leased.is_empty() {
             return Ok(pass);

@@ -339,16 +339,17 @@ impl Store {
 
     /// Reserves up to `limit` due rows for `lease_secs`: queued rows whose retry time has
     /// come, and rows whose previous lease ran out (a worker that died mid-send).
-    pub async fn lease_deliveries(&self, limit: i64, lease_secs: i64) -> StoreResult<Vec<Leased>> {
+    /// `owner` is written on each row (see `newsletter::lease`).
+    pub async fn lease_deliveries(&self, limit: i64, lease_secs: i64, owner: &str) -> StoreResult<Vec<Leased>> {
         let t = now_secs();
         let lock = if self.backend() == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN (\
+            "UPDATE deliveries SET status = 'sending', lease_until = $1, lease_owner = $4, attempts = attempts + 1 WHERE id IN (\
                SELECT id FROM deliveries WHERE (status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until < $2) \
                ORDER BY id LIMIT $3 {lock}) \
              RETURNING id, issue_id, subscriber_id, attempts"
         );
-        let rows = sqlx::query(&sql).bind(t + lease_secs).bind(t).bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql).bind(t + lease_secs).bind(t).bind(limit).bind(owner).fetch_all(self.pool()).await?;
         let mut leased: Vec<Leased> = rows
             .iter()
             .map(|r| {
@@ -381,6 +382,25 @@ impl Store {
         }
         query.execute(self.pool()).await?;
         Ok(())
+    }
+
+    /// The holders of rows being sent now (a handful: one per sending process).
+    pub async fn lease_holders(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT lease_owner FROM deliveries WHERE status = 'sending' AND lease_owner IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Puts back in the queue, due now, the rows a dead process held. Their attempt stays
+    /// counted: the message may have reached the server before the process died.
+    pub async fn release_leases_of(&self, owner: &str) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET status = 'queued', lease_until = NULL, lease_owner = NULL, next_attempt_at = 0 WHERE status = 'sending' AND lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
     }
 
     pub async fn mark_sent(&self, delivery_id: i64) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 mod articles;
 mod changes;
 pub mod copy;
+pub mod desk;
 mod editorial;
 mod jobs;
 pub mod newsletter;

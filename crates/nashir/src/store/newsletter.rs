@@ -72,10 +72,10 @@ pub struct IssueRow {
     pub created_at: i64,
 }
 
-const ISSUE_COLUMNS: &str =
+pub(crate) const ISSUE_COLUMNS: &str =
     "id, frequency, kind, status, subject, articles_json, body_text, body_html, period_start, period_end, created_at";
 
-fn issue_from_row(row: &AnyRow) -> StoreResult<IssueRow> {
+pub(crate) fn issue_from_row(row: &AnyRow) -> StoreResult<IssueRow> {
     Ok(IssueRow {
         id: row.try_get("id")?,
         frequency: row.try_get("frequency")?,
@@ -205,8 +205,11 @@ impl Store {
     pub async fn unsubscribe(&self, id: i64) -> StoreResult<()> {
         let t = now_secs();
         let mut tx = self.begin_write().await?;
+        // The last issue the reader got is credited with the unsubscribe (the issues page).
         sqlx::query(
-            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2 WHERE id = $1 AND status <> 'suppressed'",
+            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2, unsubscribed_issue_id = \
+             (SELECT issue_id FROM deliveries WHERE subscriber_id = $1 AND status = 'sent' ORDER BY sent_at DESC, id DESC LIMIT 1) \
+             WHERE id = $1 AND status <> 'suppressed'",
         )
         .bind(id)
         .bind(t)
@@ -312,10 +315,11 @@ impl Store {
         row.as_ref().map(issue_from_row).transpose()
     }
 
-    /// Issues that carried articles, newest first (the public archive).
+    /// Issues that went out (or are going out), newest first (the public archive): not
+    /// those built and never sent, nor those an editor cancelled.
     pub async fn published_issues(&self, limit: i64) -> StoreResult<Vec<IssueRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ISSUE_COLUMNS} FROM newsletter_issues WHERE status <> 'empty' ORDER BY period_end DESC, id DESC LIMIT $1"
+            "SELECT {ISSUE_COLUMNS} FROM newsletter_issues WHERE status IN ('sending', 'sent') ORDER BY period_end DESC, id DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool())

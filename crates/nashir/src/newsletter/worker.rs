@@ -39,8 +39,9 @@ struct IssueCache {
     by_sections: Mutex<HashMap<Vec<String>, Option<Rendered>>>,
 }
 
-const MANAGE_MARK: &str = "__NASHIR_MANAGE_URL__";
-const UNSUB_MARK: &str = "__NASHIR_UNSUBSCRIBE_URL__";
+/// Placeholders for each reader's own links in a body rendered once for many readers.
+pub(crate) const MANAGE_MARK: &str = "__NASHIR_MANAGE_URL__";
+pub(crate) const UNSUB_MARK: &str = "__NASHIR_UNSUBSCRIBE_URL__";
 
 pub struct Worker {
     nl: Newsletter,
@@ -114,6 +115,11 @@ impl Worker {
     }
 
     fn render_for(&self, cache: &IssueCache, sections: &[String]) -> anyhow::Result<Option<Rendered>> {
+        // A breaking mail was rendered once when it was queued, for a chosen audience.
+        if cache.issue.kind == "breaking" {
+            let issue = &cache.issue;
+            return Ok(Some(Rendered { subject: issue.subject.clone(), text: issue.body_text.clone(), html: issue.body_html.clone() }));
+        }
         let mut map = cache.by_sections.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = map.get(sections) {
             return Ok(r.clone());

@@ -44,9 +44,9 @@ impl Newsletter {
                 Block::ReadAlso { .. } => None,
                 Block::Image { src, alt, caption } => {
                     let src = if src.starts_with('/') { absolute_url(&self.base_url, src) } else { src.clone() };
-                    src.starts_with("https://")
-                        .then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption }))
-                        .or_else(|| src.starts_with("http://").then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption })))
+                    src.starts_with("https://").then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption })).or_else(
+                        || src.starts_with("http://").then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption })),
+                    )
                 }
             })
             .collect();

@@ -190,7 +190,8 @@ impl Store {
     }
 
     pub async fn subscriber_line(&self, id: i64) -> StoreResult<Option<SubscriberLine>> {
-        let row = sqlx::query(&format!("SELECT {LINE_COLUMNS} FROM subscribers WHERE id = $1")).bind(id).fetch_optional(self.pool()).await?;
+        let row =
+            sqlx::query(&format!("SELECT {LINE_COLUMNS} FROM subscribers WHERE id = $1")).bind(id).fetch_optional(self.pool()).await?;
         row.as_ref().map(line_from_row).transpose()
     }
 
@@ -298,7 +299,8 @@ impl Store {
     pub async fn signup_days(&self, since: i64) -> StoreResult<Vec<DayCounts>> {
         let mut days: std::collections::BTreeMap<i64, DayCounts> = Default::default();
         for (column, which) in [("created_at", 0), ("confirmed_at", 1), ("unsubscribed_at", 2)] {
-            let sql = format!("SELECT {column} / 86400 AS day, COUNT(*) AS n FROM subscribers WHERE {column} >= $1 GROUP BY {column} / 86400");
+            let sql =
+                format!("SELECT {column} / 86400 AS day, COUNT(*) AS n FROM subscribers WHERE {column} >= $1 GROUP BY {column} / 86400");
             for r in sqlx::query(&sql).bind(since).fetch_all(self.pool()).await? {
                 let (day, n): (i64, i64) = (r.try_get("day")?, r.try_get("n")?);
                 let entry = days.entry(day).or_insert_with(|| DayCounts { day, ..Default::default() });
@@ -348,10 +350,11 @@ impl Store {
                 _ => c.skipped += n,
             }
         }
-        c.unsubscribes = sqlx::query_scalar("SELECT COUNT(*) FROM subscribers WHERE unsubscribed_issue_id = $1 AND status = 'unsubscribed'")
-            .bind(issue_id)
-            .fetch_one(self.pool())
-            .await?;
+        c.unsubscribes =
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscribers WHERE unsubscribed_issue_id = $1 AND status = 'unsubscribed'")
+                .bind(issue_id)
+                .fetch_one(self.pool())
+                .await?;
         Ok(c)
     }
 

@@ -132,7 +132,8 @@ fn signup_chart(days: &[DayCounts], today: i64) -> Chart {
         t = pad - 6.0,
     );
     for (k, values) in series.iter().enumerate() {
-        let points: Vec<String> = values.iter().enumerate().map(|(i, n)| format!("{:.1},{:.1}", x(CHART_DAYS as usize - 1 - i), y(*n))).collect();
+        let points: Vec<String> =
+            values.iter().enumerate().map(|(i, n)| format!("{:.1},{:.1}", x(CHART_DAYS as usize - 1 - i), y(*n))).collect();
         svg.push_str(&format!(
             "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
             colours[k],
@@ -167,10 +168,19 @@ pub async fn subscribers(State(state): State<AppState>, session: Session, RawQue
     subscribers_page(&state, &session, StatusCode::OK, &query, json!({ "erased": erased })).await
 }
 
-async fn subscribers_page(state: &AppState, session: &Session, status: StatusCode, query: &ListQuery, extra: Value) -> AdminResult<Response> {
+async fn subscribers_page(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    query: &ListQuery,
+    extra: Value,
+) -> AdminResult<Response> {
     let filter = SubscriberFilter {
         query: query.q.chars().take(254).collect(),
-        status: Some(query.status.as_str()).filter(|s| ["pending", "active", "unsubscribed", "suppressed", "bounced"].contains(s)).unwrap_or("").into(),
+        status: Some(query.status.as_str())
+            .filter(|s| ["pending", "active", "unsubscribed", "suppressed", "bounced"].contains(s))
+            .unwrap_or("")
+            .into(),
         frequency: Some(query.frequency.as_str()).filter(|f| Frequency::parse(f).is_some()).unwrap_or("").into(),
     };
     let before = query.before.as_deref().and_then(|b| b.parse::<i64>().ok());
@@ -188,7 +198,12 @@ async fn subscribers_page(state: &AppState, session: &Session, status: StatusCod
     let next = more.then(|| {
         let last = lines[PAGE as usize - 1].id;
         let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
-        format!("/admin/newsletter/subscribers?q={}&status={}&frequency={}&before={last}", enc(&filter.query), filter.status, filter.frequency)
+        format!(
+            "/admin/newsletter/subscribers?q={}&status={}&frequency={}&before={last}",
+            enc(&filter.query),
+            filter.status,
+            filter.frequency
+        )
     });
     let mut ctx = json!({ "subscribers": shown, "next": next, "q": filter.query, "status": filter.status, "frequency": filter.frequency,
                           "first_page": before.is_none(), "max_kb": MAX_IMPORT_BYTES / 1024, "max_lines": MAX_IMPORT_LINES });
@@ -295,7 +310,8 @@ pub fn parse_import(text: &str) -> (Vec<(Email, Frequency)>, Vec<BadLine>) {
         }
         let mut cells = line.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"').trim());
         let address = cells.next().unwrap_or("");
-        if i == 0 && ["email", "e-mail", "address", "البريد", "البريد الإلكتروني"].contains(&address.to_lowercase().as_str()) {
+        if i == 0 && ["email", "e-mail", "address", "البريد", "البريد الإلكتروني"].contains(&address.to_lowercase().as_str())
+        {
             continue;
         }
         let frequency = match cells.next().filter(|f| !f.is_empty()) {
@@ -303,7 +319,10 @@ pub fn parse_import(text: &str) -> (Vec<(Email, Frequency)>, Vec<BadLine>) {
             Some(f) => match Frequency::parse(&f.to_lowercase()) {
                 Some(f) => f,
                 None => {
-                    bad.push(BadLine { line: i + 1, reason: format!("التواتر «{}» غير معروف (daily أو weekly)", f.chars().take(20).collect::<String>()) });
+                    bad.push(BadLine {
+                        line: i + 1,
+                        reason: format!("التواتر «{}» غير معروف (daily أو weekly)", f.chars().take(20).collect::<String>()),
+                    });
                     continue;
                 }
             },
@@ -436,13 +455,26 @@ pub async fn build_issue(State(state): State<AppState>, session: Session, AdminF
     };
     match state.newsletter.build_issue(&req).await? {
         Some(id) => Ok(Redirect::to(&format!("/admin/newsletter/issues/{id}")).into_response()),
-        None => overview_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": format!("لا مقالات منشورة في آخر {days} يوم؛ لم يُعدّ عدد.") })).await,
+        None => {
+            overview_page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": format!("لا مقالات منشورة في آخر {days} يوم؛ لم يُعدّ عدد.") }),
+            )
+            .await
+        }
     }
 }
 
 /// `GET /admin/newsletter/issues/{id}`: state and counts; the page reloads itself every few
 /// seconds while the issue sends (a meta refresh: no script needed).
-pub async fn issue(State(state): State<AppState>, session: Session, AdminPath(id): AdminPath<i64>, RawQuery(raw): RawQuery) -> AdminResult<Response> {
+pub async fn issue(
+    State(state): State<AppState>,
+    session: Session,
+    AdminPath(id): AdminPath<i64>,
+    RawQuery(raw): RawQuery,
+) -> AdminResult<Response> {
     require_editor(&session)?;
     let extra = if crate::web::pages::query_param(&raw, "already").is_some() {
         json!({ "notice": "أُرسل هذا الخبر إلى المشتركين من قبل؛ لم يُرسل مرة ثانية." })
@@ -475,7 +507,8 @@ async fn rendered_issue(state: &AppState, id: i64) -> AdminResult<crate::mail::R
     let issue = state.store.issue(id).await?.ok_or(AdminError::NotFound)?;
     let prefs = format!("{}/newsletter", nl.base_url);
     if issue.kind == "breaking" {
-        let fill = |s: &str| s.replace(crate::newsletter::worker::MANAGE_MARK, &prefs).replace(crate::newsletter::worker::UNSUB_MARK, &prefs);
+        let fill =
+            |s: &str| s.replace(crate::newsletter::worker::MANAGE_MARK, &prefs).replace(crate::newsletter::worker::UNSUB_MARK, &prefs);
         return Ok(crate::mail::Rendered { subject: issue.subject.clone(), text: fill(&issue.body_text), html: fill(&issue.body_html) });
     }
     let groups: Vec<crate::newsletter::digest::DigestGroup> = serde_json::from_str(&issue.articles_json).map_err(anyhow::Error::from)?;
@@ -492,19 +525,28 @@ pub async fn send_test(
     session.check_csrf(&fields)?;
     require_editor(&session)?;
     let nl = &state.newsletter;
-    if !nl.mailer.can_send() {
-        return issue_page(&state, &session, id, StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": "خادم البريد (smtp.url) غير مضبوط." })).await;
-    }
     let mut rendered = rendered_issue(&state, id).await?;
+    if !nl.mailer.can_send() {
+        return issue_page(&state, &session, id, StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": "خادم البريد (smtp.url) غير مضبوط." }))
+            .await;
+    }
     rendered.subject = format!("[تجربة] {}", rendered.subject);
     let to = Email::parse(&session.user.email).map_err(|e| AdminError::BadRequest(e.to_string()))?;
     let message = nl.mailer.compose(&to, &rendered, None)?;
     match nl.mailer.send(message).await {
-        Ok(()) => issue_page(&state, &session, id, StatusCode::OK, json!({ "notice": format!("أُرسلت نسخة تجريبية إلى {}.", to.as_str()) })).await,
+        Ok(()) => {
+            issue_page(&state, &session, id, StatusCode::OK, json!({ "notice": format!("أُرسلت نسخة تجريبية إلى {}.", to.as_str()) })).await
+        }
         Err(e) => {
             tracing::warn!(issue = id, error = %e, "newsletter test mail failed");
-            issue_page(&state, &session, id, StatusCode::BAD_GATEWAY, json!({ "error": "رفض خادم البريد الرسالة التجريبية أو تعذّر الوصول إليه؛ راجع السجل." }))
-                .await
+            issue_page(
+                &state,
+                &session,
+                id,
+                StatusCode::BAD_GATEWAY,
+                json!({ "error": "رفض خادم البريد الرسالة التجريبية أو تعذّر الوصول إليه؛ راجع السجل." }),
+            )
+            .await
         }
     }
 }
@@ -596,7 +638,10 @@ mod tests {
     #[test]
     fn the_chart_draws_three_lines_over_ninety_days() {
         let today = 20_000;
-        let days = vec![DayCounts { day: today, signups: 4, confirmations: 3, unsubscribes: 1 }, DayCounts { day: today - 200, signups: 99, ..Default::default() }];
+        let days = vec![
+            DayCounts { day: today, signups: 4, confirmations: 3, unsubscribes: 1 },
+            DayCounts { day: today - 200, signups: 99, ..Default::default() },
+        ];
         let chart = signup_chart(&days, today);
         assert_eq!(chart.svg.matches("<polyline").count(), 3);
         assert_eq!(chart.totals["signups"], 4, "a day outside the window is not drawn");

@@ -115,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
         let mut lines = d.body.lines().map(str::trim).filter(|l| !l.is_empty());
         let mut draft = ArticleDraft::new(headline);
         draft.lead = lines.next().unwrap_or_default().to_string();
-        draft.body = lines.map(|l| Block::Paragraph { text: l.to_string() }).collect();
+        draft.body = lines.map(|l| Block::paragraph(l.to_string())).collect();
         draft.section = Some(d.category.clone());
         draft.published_at = chrono::DateTime::from_timestamp(1_500_000_000 + i as i64 * 60, 0);
         draft.source_key = Some(format!("corpus:{i}"));

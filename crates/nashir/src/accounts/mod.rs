@@ -77,6 +77,30 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// A one-time setup code for the first run: 64 random bits as four groups of four hex
+/// digits, short enough to type from a terminal, far too many to guess through a rate limit.
+pub fn setup_code() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let hex = hex::encode(bytes);
+    hex.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join("-")
+}
+
+/// A setup code as typed, reduced to its hex digits in lower case: dashes, spaces and case do
+/// not matter, and digits typed on an Arabic keyboard (٠–٩, ۰–۹) count as 0–9.
+pub fn normalize_setup_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter_map(|c| match c {
+            '\u{0660}'..='\u{0669}' => char::from_digit(c as u32 - 0x0660, 10),
+            '\u{06F0}'..='\u{06F9}' => char::from_digit(c as u32 - 0x06F0, 10),
+            c if c.is_ascii_hexdigit() => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .take(64)
+        .collect()
+}
+
 /// Tokens are stored as SHA-256: they are already high-entropy, so no salt or slow hash.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -106,6 +130,17 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd") || !constant_time_eq("abc", "ab"));
         assert!(!constant_time_eq("abc", "ab") && !constant_time_eq("", "a"));
+    }
+
+    #[test]
+    fn setup_codes_survive_how_they_are_typed() {
+        let code = setup_code();
+        assert_eq!(code.len(), 19);
+        let plain = normalize_setup_code(&code);
+        assert_eq!(plain.len(), 16);
+        assert_eq!(normalize_setup_code(&code.to_uppercase().replace('-', " ")), plain);
+        assert_eq!(normalize_setup_code("١٢٣٤-ab۵۶"), "1234ab56");
+        assert_ne!(setup_code(), code);
     }
 
     #[test]

@@ -162,6 +162,9 @@ impl Config {
         {
             bail!("database URL must start with sqlite:// or postgres:// (got {:?})", redact_url(&self.database_url));
         }
+        if !self.site.external_link_rel.split_whitespace().all(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')) {
+            bail!("site.external_link_rel must be lowercase words separated by spaces, e.g. \"nofollow noopener\"");
+        }
         if self.site.page_size == 0 || self.site.page_size > 200 {
             bail!("site.page_size must be between 1 and 200");
         }

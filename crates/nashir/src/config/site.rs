@@ -28,6 +28,9 @@ documented! {
         pub feed_full_text: bool,
         /// URL of the newsroom's logo for structured data (defaults to the favicon).
         pub logo_url: String,
+        /// `rel` of links in article text that lead to other sites, e.g.
+        /// `"nofollow noopener"`; empty for none. Lowercase tokens separated by spaces.
+        pub external_link_rel: String,
     }
 }
 
@@ -43,6 +46,7 @@ impl Default for SiteConfig {
             page_size: 20,
             feed_full_text: true,
             logo_url: String::new(),
+            external_link_rel: "noopener".into(),
         }
     }
 }

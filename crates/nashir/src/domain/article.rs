@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
+
+use super::marks::{normalize_marks, remove_chars_keeping_marks, Mark, MarkPolicy};
 use super::{is_unwanted_char, strip_controls_in, DomainError, Slug};
 
 const MAX_HEADLINE_CHARS: usize = 300;
@@ -79,22 +82,28 @@ impl Status {
     }
 }
 
-/// One structural piece of an article body. Text is plain (never HTML): templates escape it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One structural piece of an article body. Text is plain (never HTML): templates escape it,
+/// and inline styles (bold, italic, links) are `marks` over it, rendered by `render::marks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
     Paragraph {
         text: String,
+        // Rows stored before marks existed have none: they load as they are.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        marks: Vec<Mark>,
     },
     Subheading {
         text: String,
     },
     /// A quotation. `intro` is the sentence that introduced it («وقال الوزير»), kept so the
-    /// paragraph still reads as written.
+    /// paragraph still reads as written. `marks` are over `text`.
     Quote {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         intro: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        marks: Vec<Mark>,
     },
     /// «اقرأ أيضاً»: a reference to another article by its title; linked when that article
     /// exists (now or after a later import).
@@ -107,18 +116,99 @@ pub enum Block {
         alt: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         caption: Option<String>,
+        /// Who made the image («تصوير: …», an agency), shown under it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit: Option<String>,
+    },
+    /// A bulleted (`ordered: false`) or numbered list.
+    List {
+        #[serde(default)]
+        ordered: bool,
+        items: Vec<ListItem>,
     },
 }
 
+/// One entry of a `Block::List`: plain text with its marks, like a paragraph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ListItem {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
+}
+
+impl ListItem {
+    pub fn plain(text: impl Into<String>) -> ListItem {
+        ListItem { text: text.into(), marks: Vec::new() }
+    }
+}
+
 impl Block {
-    /// The words a reader sees in this block, for search and summaries.
-    pub fn text(&self) -> &str {
+    /// A paragraph without marks.
+    pub fn paragraph(text: impl Into<String>) -> Block {
+        Block::Paragraph { text: text.into(), marks: Vec::new() }
+    }
+
+    /// A quote without marks.
+    pub fn quote(text: impl Into<String>, intro: Option<String>) -> Block {
+        Block::Quote { text: text.into(), intro, marks: Vec::new() }
+    }
+
+    /// The words a reader sees in this block, for search and summaries (marks left out; a
+    /// list's items one per line).
+    pub fn text(&self) -> Cow<'_, str> {
         match self {
-            Block::Paragraph { text } | Block::Subheading { text } | Block::Quote { text, .. } => text,
-            Block::ReadAlso { title } => title,
-            Block::Image { alt, .. } => alt,
+            Block::Paragraph { text, .. } | Block::Subheading { text } | Block::Quote { text, .. } => Cow::Borrowed(text),
+            Block::ReadAlso { title } => Cow::Borrowed(title),
+            Block::Image { alt, .. } => Cow::Borrowed(alt),
+            Block::List { items, .. } => match items.as_slice() {
+                [one] => Cow::Borrowed(&one.text),
+                _ => Cow::Owned(items.iter().map(|i| i.text.as_str()).collect::<Vec<_>>().join("\n")),
+            },
         }
     }
+
+    /// Every (text, marks) pair of this block: one for a paragraph or quote, one per list item.
+    pub fn marked_texts_mut(&mut self) -> Vec<(&mut String, &mut Vec<Mark>)> {
+        match self {
+            Block::Paragraph { text, marks } | Block::Quote { text, marks, .. } => vec![(text, marks)],
+            Block::List { items, .. } => items.iter_mut().map(|i| (&mut i.text, &mut i.marks)).collect(),
+            Block::Subheading { .. } | Block::ReadAlso { .. } | Block::Image { .. } => Vec::new(),
+        }
+    }
+
+    /// Every (text, marks) pair of this block, read-only.
+    pub fn marked_texts(&self) -> Vec<(&str, &[Mark])> {
+        match self {
+            Block::Paragraph { text, marks } | Block::Quote { text, marks, .. } => vec![(text.as_str(), marks.as_slice())],
+            Block::List { items, .. } => items.iter().map(|i| (i.text.as_str(), i.marks.as_slice())).collect(),
+            Block::Subheading { .. } | Block::ReadAlso { .. } | Block::Image { .. } => Vec::new(),
+        }
+    }
+}
+
+/// Brings the marks of every block of `body` to their canonical form (`normalize_marks`):
+/// the one function the editor, the API and every importer call before a body is saved.
+/// With `MarkPolicy::Refuse` the first bad mark is an error naming its block (1-based).
+pub fn normalize_body_marks(body: &mut [Block], policy: MarkPolicy) -> Result<(), DomainError> {
+    for (i, block) in body.iter_mut().enumerate() {
+        for (text, marks) in block.marked_texts_mut() {
+            if marks.is_empty() {
+                continue;
+            }
+            *marks = normalize_marks(text, std::mem::take(marks), policy)
+                .map_err(|problem| DomainError::InvalidMarks { block: i + 1, problem })?;
+        }
+    }
+    Ok(())
+}
+
+/// True when every block's marks are already canonical (cheap when there are none).
+fn body_marks_are_normal(body: &[Block]) -> bool {
+    body.iter().all(|b| {
+        b.marked_texts()
+            .into_iter()
+            .all(|(text, marks)| marks.is_empty() || normalize_marks(text, marks.to_vec(), MarkPolicy::Refuse).is_ok_and(|n| n == marks))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,50 +289,59 @@ impl ArticleDraft {
         }
     }
 
-    /// The draft without control characters in any of its texts (see `domain::text`); the
+    /// The draft without control characters in any of its texts (see `domain::text`) and with
+    /// its marks in canonical form (bad ones dropped: `normalize_body_marks` with `Drop`); the
     /// store calls this for every draft it writes, so editors, the API and every importer are
     /// covered. Borrows when the draft is clean, which is nearly always.
-    pub fn sanitized(&self) -> std::borrow::Cow<'_, ArticleDraft> {
+    pub fn sanitized(&self) -> Cow<'_, ArticleDraft> {
         let dirty = |s: &str| s.chars().any(is_unwanted_char);
         let block_dirty = |b: &Block| match b {
-            Block::Paragraph { text } | Block::Subheading { text } => dirty(text),
-            Block::Quote { text, intro } => dirty(text) || intro.as_deref().is_some_and(dirty),
+            Block::Paragraph { text, .. } | Block::Subheading { text } => dirty(text),
+            Block::Quote { text, intro, .. } => dirty(text) || intro.as_deref().is_some_and(dirty),
             Block::ReadAlso { title } => dirty(title),
-            Block::Image { src, alt, caption } => dirty(src) || dirty(alt) || caption.as_deref().is_some_and(dirty),
+            Block::Image { src, alt, caption, credit } => {
+                dirty(src) || dirty(alt) || caption.as_deref().is_some_and(dirty) || credit.as_deref().is_some_and(dirty)
+            }
+            Block::List { items, .. } => items.iter().any(|i| dirty(&i.text)),
         };
         let clean = !dirty(&self.lead)
             && !self.body.iter().any(block_dirty)
             && !self.section.as_deref().is_some_and(dirty)
             && !self.authors.iter().chain(&self.tags).any(|s| dirty(s))
-            && !self.source.as_deref().is_some_and(dirty);
+            && !self.source.as_deref().is_some_and(dirty)
+            && body_marks_are_normal(&self.body);
         if clean {
-            return std::borrow::Cow::Borrowed(self);
+            return Cow::Borrowed(self);
         }
         let mut d = self.clone();
         strip_controls_in(&mut d.lead);
         for block in &mut d.body {
             match block {
-                Block::Paragraph { text } | Block::Subheading { text } => strip_controls_in(text),
-                Block::Quote { text, intro } => {
-                    strip_controls_in(text);
-                    intro.iter_mut().for_each(strip_controls_in);
-                }
+                Block::Subheading { text } => strip_controls_in(text),
+                Block::Quote { intro, .. } => intro.iter_mut().for_each(strip_controls_in),
                 Block::ReadAlso { title } => strip_controls_in(title),
-                Block::Image { src, alt, caption } => {
+                Block::Image { src, alt, caption, credit } => {
                     strip_controls_in(src);
                     strip_controls_in(alt);
-                    caption.iter_mut().for_each(strip_controls_in);
+                    caption.iter_mut().chain(credit.iter_mut()).for_each(strip_controls_in);
                 }
+                Block::Paragraph { .. } | Block::List { .. } => {}
+            }
+            // Texts with marks: the marks move with the characters that stay.
+            for (text, marks) in block.marked_texts_mut() {
+                remove_chars_keeping_marks(text, marks, is_unwanted_char);
             }
         }
+        let _ = normalize_body_marks(&mut d.body, MarkPolicy::Drop);
         d.section.iter_mut().chain(d.source.iter_mut()).chain(d.authors.iter_mut()).chain(d.tags.iter_mut()).for_each(strip_controls_in);
-        std::borrow::Cow::Owned(d)
+        Cow::Owned(d)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::MarkKind;
 
     #[test]
     fn headline_is_trimmed_and_required() {
@@ -255,13 +354,36 @@ mod tests {
     fn drafts_lose_control_characters() {
         assert_eq!(Headline::parse("خبر\u{1}\u{7}عاجل\u{85}\u{ffff}").unwrap().as_str(), "خبرعاجل");
         let mut d = ArticleDraft::new(Headline::parse("خبر").unwrap());
-        assert!(matches!(d.sanitized(), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(d.sanitized(), Cow::Borrowed(_)));
         d.lead = "مقدمة\u{0}".into();
-        d.body = vec![Block::Quote { text: "قول\u{1b}".into(), intro: Some("قال\u{7f}".into()) }];
+        d.body = vec![
+            Block::Quote { text: "قول\u{1b}".into(), intro: Some("قال\u{7f}".into()), marks: vec![] },
+            Block::List {
+                ordered: false, items: vec![ListItem { text: "أ\u{1}ب".into(), marks: vec![Mark::new(2, 3, MarkKind::Bold)] }]
+            },
+        ];
         d.tags = vec!["وسم\u{8}".into()];
         let clean = d.sanitized().into_owned();
         assert_eq!((clean.lead.as_str(), clean.tags[0].as_str()), ("مقدمة", "وسم"));
-        assert_eq!(clean.body[0], Block::Quote { text: "قول".into(), intro: Some("قال".into()) });
+        assert_eq!(clean.body[0], Block::quote("قول", Some("قال".into())));
+        assert_eq!(
+            clean.body[1],
+            Block::List { ordered: false, items: vec![ListItem { text: "أب".into(), marks: vec![Mark::new(1, 2, MarkKind::Bold)] }] }
+        );
+    }
+
+    #[test]
+    fn sanitizing_drops_bad_marks_and_old_rows_load() {
+        let mut d = ArticleDraft::new(Headline::parse("خبر").unwrap());
+        d.body = vec![Block::Paragraph {
+            text: "نص".into(),
+            marks: vec![Mark::link(0, 2, "javascript:x"), Mark::new(0, 9, MarkKind::Italic)],
+        }];
+        assert_eq!(d.sanitized().body[0], Block::paragraph("نص"));
+        let old: Block = serde_json::from_str(r#"{"type":"paragraph","text":"قديم"}"#).unwrap();
+        assert_eq!(old, Block::paragraph("قديم"));
+        let old: Block = serde_json::from_str(r#"{"type":"image","src":"/a.jpg","alt":"x"}"#).unwrap();
+        assert!(matches!(old, Block::Image { credit: None, .. }));
     }
 
     #[test]

@@ -51,6 +51,14 @@ pub fn image_src(raw: &str) -> Option<&str> {
     ok.then_some(src)
 }
 
+/// The target of an inline link (`MarkKind::Link`) when we may put it in `href`: the same
+/// rule as for images — an absolute http(s) URL with a host, or a path on this site such as
+/// an article's `/…` address. Everything else (`javascript:`, `data:`, `//host`, quotes) is
+/// refused.
+pub fn link_href(raw: &str) -> Option<&str> {
+    image_src(raw)
+}
+
 /// Longer addresses are not images anyone links to; they are payloads.
 pub const MAX_LEN: usize = 2048;
 

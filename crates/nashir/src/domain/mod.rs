@@ -5,13 +5,18 @@ mod article;
 mod email;
 mod frequency;
 pub mod link;
+mod marks;
 mod slug;
 mod text;
 mod user;
 
-pub use article::{collapse_whitespace, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, SectionRef, Status, TagRef};
+pub use article::{
+    collapse_whitespace, normalize_body_marks, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, ListItem, SectionRef, Status,
+    TagRef,
+};
 pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
 pub use frequency::Frequency;
+pub use marks::{collapse_whitespace_keeping_marks, normalize_marks, Mark, MarkKind, MarkPolicy, MarkProblem, MAX_MARKS_PER_TEXT};
 pub use slug::Slug;
 pub use text::{is_unwanted_char, strip_controls, strip_controls_in};
 pub use user::{Role, User};
@@ -32,6 +37,8 @@ pub enum DomainError {
     ArticleTooLong { chars: usize, max: usize },
     #[error("في المقال {blocks} فقرة وعنصراً، والحد {max}. قسّمه إلى أكثر من مقال.")]
     TooManyBlocks { blocks: usize, max: usize },
+    #[error("تنسيق غير صالح في العنصر {block} من نص المقال: {problem}")]
+    InvalidMarks { block: usize, problem: MarkProblem },
 }
 
 /// How big one article may be when written in the editor or sent to the API

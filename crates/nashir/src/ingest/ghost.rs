@@ -146,13 +146,14 @@ fn to_entry(
                 src: feature,
                 alt: if alt.is_empty() { title.clone() } else { alt.to_string() },
                 caption: (!caption.is_empty()).then_some(caption),
+                credit: None,
             },
         );
     }
     let mut lead = crate::domain::collapse_whitespace(str_of(post, "custom_excerpt"));
     if lead.is_empty() {
         if let Some(pos) = body.iter().position(|b| !matches!(b, Block::Image { .. })) {
-            if let Block::Paragraph { text } = &body[pos] {
+            if let Block::Paragraph { text, .. } = &body[pos] {
                 lead = text.clone();
                 body.remove(pos);
             }
@@ -302,10 +303,10 @@ mod tests {
         assert_eq!(
             html::to_blocks(&render_document(&post).replace("__GHOST_URL__", "https://ex.org")),
             vec![
-                Block::Paragraph { text: "مقدمة <المقال>".into() },
+                Block::paragraph("مقدمة <المقال>"),
                 Block::Subheading { text: "عنوان".into() },
-                Block::Quote { text: "قول".into(), intro: None },
-                Block::Image { src: "https://ex.org/content/images/a.jpg".into(), alt: "صورة".into(), caption: None },
+                Block::quote("قول", None),
+                Block::Image { src: "https://ex.org/content/images/a.jpg".into(), alt: "صورة".into(), caption: None, credit: None },
             ]
         );
         let mobiledoc = r#"{"version":"0.3.1","markups":[],"atoms":[],"cards":[["image",{"src":"/img/b.png","caption":"شرح"}],["html",{"html":"<p>من بطاقة</p>"}]],"sections":[[1,"p",[[0,[],0,"فقرة"]]],[10,0],[1,"h2",[[0,[],0,"فرعي"]]],[10,1],[10,9]]}"#;
@@ -313,10 +314,10 @@ mod tests {
         assert_eq!(
             html::to_blocks(&render_document(&post)),
             vec![
-                Block::Paragraph { text: "فقرة".into() },
-                Block::Image { src: "/img/b.png".into(), alt: String::new(), caption: Some("شرح".into()) },
+                Block::paragraph("فقرة"),
+                Block::Image { src: "/img/b.png".into(), alt: String::new(), caption: Some("شرح".into()), credit: None },
                 Block::Subheading { text: "فرعي".into() },
-                Block::Paragraph { text: "من بطاقة".into() },
+                Block::paragraph("من بطاقة"),
             ]
         );
     }

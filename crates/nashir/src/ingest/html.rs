@@ -82,7 +82,7 @@ impl State {
                 Kind::Subheading => Block::Subheading { text: piece },
                 _ => match read_also_title(&piece) {
                     Some(title) => Block::ReadAlso { title },
-                    None => Block::Paragraph { text: piece },
+                    None => Block::paragraph(piece),
                 },
             };
             self.blocks.push(block);
@@ -94,7 +94,7 @@ impl State {
         let cite = collapse_whitespace(&std::mem::take(&mut self.quote_cite));
         if !text.is_empty() {
             let text = strip_quote_marks(&text);
-            self.blocks.push(Block::Quote { text, intro: (!cite.is_empty()).then_some(cite) });
+            self.blocks.push(Block::quote(text, (!cite.is_empty()).then_some(cite)));
         }
     }
 
@@ -113,7 +113,7 @@ impl State {
     fn image(&mut self, src: &str, alt: &str) {
         self.flush();
         if let Some(src) = safe_src(src) {
-            self.blocks.push(Block::Image { src, alt: collapse_whitespace(alt), caption: None });
+            self.blocks.push(Block::Image { src, alt: collapse_whitespace(alt), caption: None, credit: None });
             if self.in_figure {
                 self.figure_image = Some(self.blocks.len() - 1);
             }
@@ -343,7 +343,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str) -> Block {
-        Block::Paragraph { text: text.into() }
+        Block::paragraph(text)
     }
 
     #[test]
@@ -360,10 +360,13 @@ mod tests {
             vec![
                 p("فقرة أولى مع رابط و& رمز."),
                 Block::Subheading { text: "عنوان فرعي".into() },
-                Block::Quote { text: "قول مأثور".into(), intro: Some("الوزير".into()) },
+                Block::quote("قول مأثور", Some("الوزير".into())),
                 Block::ReadAlso { title: "خبر آخر".into() },
                 Block::Image {
-                    src: "https://example.org/a.jpg".into(), alt: "صورة".into(), caption: Some("تعليق الصورة".into())
+                    src: "https://example.org/a.jpg".into(),
+                    alt: "صورة".into(),
+                    caption: Some("تعليق الصورة".into()),
+                    credit: None
                 },
                 p("سطر وسطر"),
             ]
@@ -379,7 +382,7 @@ mod tests {
                 p("الفقرة الأولى تكملة السطر."),
                 p("الفقرة الثانية."),
                 p("الفقرة الثالثة."),
-                Block::Image { src: "/wp/b.jpg".into(), alt: String::new(), caption: Some("شرح الصورة".into()) },
+                Block::Image { src: "/wp/b.jpg".into(), alt: String::new(), caption: Some("شرح الصورة".into()), credit: None },
                 p("نهاية [1]"),
             ]
         );

@@ -203,7 +203,7 @@ fn to_entry(line: Line, id: &str) -> Result<Entry, String> {
         Some(lead) => {
             draft.lead = crate::domain::collapse_whitespace(lead);
             if !parsed.lead.is_empty() {
-                draft.body.insert(0, Block::Paragraph { text: parsed.lead });
+                draft.body.insert(0, Block::paragraph(parsed.lead));
             }
         }
         None => draft.lead = parsed.lead,
@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(e.draft.tags, vec!["x", "y"]);
         assert_eq!(e.draft.authors, vec!["سارة"]);
         assert_eq!(e.draft.lead, "مقدمة");
-        assert_eq!(e.draft.body, vec![Block::Paragraph { text: "نص.".into() }]);
+        assert_eq!(e.draft.body, vec![Block::paragraph("نص.")]);
         assert!(matches!(&records[3], Record::Failed { reason, .. } if reason == "no title"));
     }
 

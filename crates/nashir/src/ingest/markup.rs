@@ -59,17 +59,17 @@ fn parse_block(lines: &[&str]) -> Block {
         }
     }
     if let Some(text) = quote_text(lines) {
-        return Block::Quote { text, intro: None };
+        return Block::quote(text, None);
     }
     if lines.len() > 1 && first.ends_with(':') && !first.starts_with('>') {
         if let Some(text) = quote_text(&lines[1..]) {
             let intro = collapse_whitespace(first.trim_end_matches(':'));
-            return Block::Quote { text, intro: (!intro.is_empty()).then_some(intro) };
+            return Block::quote(text, (!intro.is_empty()).then_some(intro));
         }
     }
     if let Some(Block::Image { src, alt, .. }) = image_line(first) {
         let caption = collapse_whitespace(&lines[1..].join(" "));
-        return Block::Image { src, alt, caption: (!caption.is_empty()).then_some(caption) };
+        return Block::Image { src, alt, caption: (!caption.is_empty()).then_some(caption), credit: None };
     }
     let joined = collapse_whitespace(&lines.join(" "));
     if lines.len() == 1 {
@@ -77,7 +77,7 @@ fn parse_block(lines: &[&str]) -> Block {
             return Block::ReadAlso { title };
         }
     }
-    Block::Paragraph { text: joined }
+    Block::paragraph(joined)
 }
 
 /// The markup that parses back to these blocks, for editing a stored article.
@@ -85,15 +85,16 @@ pub fn serialize(blocks: &[Block]) -> String {
     let parts: Vec<String> = blocks
         .iter()
         .map(|b| match b {
-            Block::Paragraph { text } => text.clone(),
+            Block::Paragraph { text, .. } => text.clone(),
             Block::Subheading { text } => format!("## {text}"),
-            Block::Quote { text, intro: None } => format!("> {text}"),
-            Block::Quote { text, intro: Some(intro) } => format!("{intro}:\n> {text}"),
+            Block::Quote { text, intro: None, .. } => format!("> {text}"),
+            Block::Quote { text, intro: Some(intro), .. } => format!("{intro}:\n> {text}"),
             Block::ReadAlso { title } => format!("اقرأ أيضاً: {title}"),
-            Block::Image { src, alt, caption } => match caption {
+            Block::Image { src, alt, caption, .. } => match caption {
                 Some(c) => format!("![{alt}]({src})\n{c}"),
                 None => format!("![{alt}]({src})"),
             },
+            Block::List { items, .. } => items.iter().map(|i| format!("- {}", i.text)).collect::<Vec<_>>().join("\n"),
         })
         .collect();
     parts.join("\n\n")
@@ -111,11 +112,13 @@ mod tests {
         assert_eq!(
             blocks,
             vec![
-                Block::Paragraph { text: "فقرة أولى تكمل هنا.".into() },
+                Block::paragraph("فقرة أولى تكمل هنا."),
                 Block::Subheading { text: "عنوان فرعي".into() },
-                Block::Quote { text: "اقتباس طويل يكمل".into(), intro: None },
-                Block::Quote { text: "نص التصريح".into(), intro: Some("وقال الوزير".into()) },
-                Block::Image { src: "/media/a.jpg".into(), alt: "صورة".into(), caption: Some("تعليق الصورة".into()) },
+                Block::quote("اقتباس طويل يكمل", None),
+                Block::quote("نص التصريح", Some("وقال الوزير".into())),
+                Block::Image {
+                    src: "/media/a.jpg".into(), alt: "صورة".into(), caption: Some("تعليق الصورة".into()), credit: None
+                },
                 Block::ReadAlso { title: "خبر آخر".into() },
             ]
         );

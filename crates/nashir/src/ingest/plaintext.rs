@@ -94,7 +94,7 @@ pub fn parse(text: &str, is_boilerplate: TrailingJudge<'_>) -> Result<ParsedText
         } else if let Some(quote) = quote_block(line) {
             body.push(quote);
         } else {
-            body.push(Block::Paragraph { text: line.clone() });
+            body.push(Block::paragraph(line.clone()));
         }
     }
     if lead.is_empty() && body.iter().all(|b| !matches!(b, Block::Paragraph { .. } | Block::Quote { .. })) {
@@ -165,7 +165,7 @@ pub fn read_also_title(line: &str) -> Option<String> {
 pub(crate) fn image_line(line: &str) -> Option<Block> {
     let (alt, src) = image_syntax(line)?;
     let src = image_src(src)?;
-    Some(Block::Image { src: src.to_string(), alt: alt.trim().to_string(), caption: None })
+    Some(Block::Image { src: src.to_string(), alt: alt.trim().to_string(), caption: None, credit: None })
 }
 
 /// The alt text and address of a line written as an image, whatever the address.
@@ -193,7 +193,7 @@ fn quote_block(line: &str) -> Option<Block> {
     if QUOTE_PAIRS.contains(&(first, last)) && body.chars().count() > 2 {
         let inner = &body[first.len_utf8()..body.len() - last.len_utf8()];
         if !inner.contains(['«', '»', '“', '”']) {
-            return Some(Block::Quote { text: inner.trim().to_string(), intro: None });
+            return Some(Block::quote(inner.trim(), None));
         }
     }
     let colon = body.find(':')?;
@@ -203,7 +203,7 @@ fn quote_block(line: &str) -> Option<Block> {
     if QUOTE_PAIRS.contains(&(q_first, q_last)) && quoted.chars().count() > 2 * intro.chars().count() && quoted.chars().count() > 40 {
         let inner = &quoted[q_first.len_utf8()..quoted.len() - q_last.len_utf8()];
         if !inner.contains(['«', '»', '“', '”']) {
-            return Some(Block::Quote { text: inner.trim().to_string(), intro: Some(intro.to_string()) });
+            return Some(Block::quote(inner.trim(), Some(intro.to_string())));
         }
     }
     None
@@ -286,7 +286,7 @@ mod tests {
         let p = parse_plain("عنوان الخبر\n\nعنوان الخبر\n\nهذه مقدمة الخبر، وهي فقرة كاملة.\n\nفقرة ثانية من النص.");
         assert_eq!(p.headline.as_str(), "عنوان الخبر");
         assert_eq!(p.lead, "هذه مقدمة الخبر، وهي فقرة كاملة.");
-        assert_eq!(p.body, vec![Block::Paragraph { text: "فقرة ثانية من النص.".into() }]);
+        assert_eq!(p.body, vec![Block::paragraph("فقرة ثانية من النص.")]);
     }
 
     #[test]
@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn quotes_become_quote_blocks() {
         let p = parse_plain("عنوان\n\nمقدمة.\n\n«هذا تصريح كامل بين علامتي تنصيص»\n\nوقال الوزير: «إن الحكومة ماضية في خطتها الاقتصادية رغم كل الصعوبات التي تواجهها البلاد».");
-        assert_eq!(p.body[0], Block::Quote { text: "هذا تصريح كامل بين علامتي تنصيص".into(), intro: None });
+        assert_eq!(p.body[0], Block::quote("هذا تصريح كامل بين علامتي تنصيص", None));
         assert!(matches!(&p.body[1], Block::Quote { intro: Some(i), .. } if i == "وقال الوزير"));
     }
 
@@ -352,7 +352,10 @@ mod tests {
     #[test]
     fn images_on_their_own_line() {
         let p = parse_plain("عنوان\n\nمقدمة.\n\n![صورة الاجتماع](https://example.org/a.jpg)\n\n![x](javascript:alert(1))");
-        assert_eq!(p.body[0], Block::Image { src: "https://example.org/a.jpg".into(), alt: "صورة الاجتماع".into(), caption: None });
+        assert_eq!(
+            p.body[0],
+            Block::Image { src: "https://example.org/a.jpg".into(), alt: "صورة الاجتماع".into(), caption: None, credit: None }
+        );
         assert!(matches!(p.body[1], Block::Paragraph { .. }));
     }
 }

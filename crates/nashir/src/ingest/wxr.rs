@@ -372,12 +372,12 @@ impl<R: BufRead> Parser<R> {
         let mut body = html::to_blocks(&item.content);
         if item.post_type == "attachment" {
             if let Some(src) = html::safe_src(&item.attachment_url) {
-                body.insert(0, Block::Image { src, alt: title.clone(), caption: None });
+                body.insert(0, Block::Image { src, alt: title.clone(), caption: None, credit: None });
             }
         }
         let mut lead = html::to_text(&item.excerpt);
         if lead.is_empty() {
-            if let Some(Block::Paragraph { text }) = body.first() {
+            if let Some(Block::Paragraph { text, .. }) = body.first() {
                 lead = text.clone();
                 body.remove(0);
             }
@@ -420,7 +420,7 @@ fn add_featured(entry: &mut Entry, url: &str) {
         return;
     }
     if let Some(src) = html::safe_src(url) {
-        entry.draft.body.insert(0, Block::Image { src, alt: entry.draft.headline.as_str().to_string(), caption: None });
+        entry.draft.body.insert(0, Block::Image { src, alt: entry.draft.headline.as_str().to_string(), caption: None, credit: None });
     }
 }
 

@@ -8,7 +8,7 @@ use super::worker::{MANAGE_MARK, UNSUB_MARK};
 use super::Newsletter;
 use crate::domain::{Article, Block, Status};
 use crate::mail::Rendered;
-use crate::render::{absolute_url, paths};
+use crate::render::{absolute_url, escape_html, marked_html, marked_plain, paths, LinkStyle};
 use crate::store::newsletter::NewIssue;
 
 /// Who gets the breaking mail.
@@ -33,20 +33,38 @@ impl Newsletter {
     /// The breaking mail of an article with the preferences and unsubscribe links left as
     /// placeholders (the worker puts each reader's own in).
     pub fn render_breaking(&self, article: &Article, manage_url: &str, unsubscribe_url: &str) -> anyhow::Result<Rendered> {
+        // Links in the article become absolute (a mail has no base); marks keep their meaning.
+        let links = LinkStyle { base_url: &self.base_url, external_rel: &self.config.site.external_link_rel, absolute: true };
+        let marked = |text: &str, marks: &[crate::domain::Mark]| (marked_html(text, marks, &links), marked_plain(text, marks, &links));
         let blocks: Vec<serde_json::Value> = article
             .body
             .iter()
             .filter_map(|b| match b {
-                Block::Paragraph { text } => Some(json!({ "kind": "paragraph", "text": text })),
-                Block::Subheading { text } => Some(json!({ "kind": "subheading", "text": text })),
-                Block::Quote { text, intro } => Some(json!({ "kind": "quote", "text": text, "intro": intro })),
+                Block::Paragraph { text, marks } => {
+                    let (html, text) = marked(text, marks);
+                    Some(json!({ "kind": "paragraph", "html": html, "text": text }))
+                }
+                Block::Subheading { text } => Some(json!({ "kind": "subheading", "html": escape_html(text), "text": text })),
+                Block::Quote { text, intro, marks } => {
+                    let (html, text) = marked(text, marks);
+                    Some(json!({ "kind": "quote", "html": html, "text": text, "intro": intro }))
+                }
+                Block::List { ordered, items } => {
+                    let items: Vec<serde_json::Value> = items
+                        .iter()
+                        .map(|i| {
+                            let (html, text) = marked(&i.text, &i.marks);
+                            json!({ "html": html, "text": text })
+                        })
+                        .collect();
+                    Some(json!({ "kind": "list", "ordered": ordered, "items": items }))
+                }
                 // A reference to another article reads as a dangling title in a mail.
                 Block::ReadAlso { .. } => None,
-                Block::Image { src, alt, caption } => {
+                Block::Image { src, alt, caption, credit } => {
                     let src = if src.starts_with('/') { absolute_url(&self.base_url, src) } else { src.clone() };
-                    src.starts_with("https://").then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption })).or_else(
-                        || src.starts_with("http://").then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption })),
-                    )
+                    (src.starts_with("https://") || src.starts_with("http://"))
+                        .then(|| json!({ "kind": "image", "src": src, "alt": alt, "caption": caption, "credit": credit }))
                 }
             })
             .collect();
@@ -111,5 +129,61 @@ impl Newsletter {
             Some(id) => Ok(BreakingOutcome::Queued(id)),
             None => Ok(self.store.breaking_issue_of(article.id).await?.map_or(BreakingOutcome::NotPublished, BreakingOutcome::AlreadySent)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::mail::MailTemplates;
+
+    /// What major mail clients drop or block: external style sheets, style blocks (Gmail
+    /// keeps some, Outlook.com and many webmail readers not), scripts, forms, remote fonts.
+    fn assert_client_safe(name: &str, html: &str) {
+        let lower = html.to_lowercase();
+        for banned in ["<script", "<link", "<style", "@import", "<form", "<iframe", "javascript:", "url("] {
+            assert!(!lower.contains(banned), "{name}: {banned} in the HTML part");
+        }
+        assert!(lower.contains("dir=\"rtl\""), "{name}: right to left");
+        // Every visible block carries its own style.
+        for tag in ["<p ", "<h1 ", "<h2 ", "<blockquote ", "<img "] {
+            for (i, _) in lower.match_indices(tag) {
+                let open = &lower[i..i + lower[i..].find('>').unwrap()];
+                assert!(open.contains("style=\""), "{name}: {open} has no inline style");
+            }
+        }
+    }
+
+    #[test]
+    fn mail_html_parts_use_only_what_clients_keep() {
+        let templates = MailTemplates::new().unwrap();
+        let site = json!({ "title": "ناشر", "url": "https://news.example.org" });
+        let breaking = templates
+            .render(
+                "breaking",
+                json!({ "site": site, "manage_url": "https://news.example.org/m", "unsubscribe_url": "https://news.example.org/u",
+                    "article": { "headline": "عنوان عاجل", "lead": "مقدمة", "url": "https://news.example.org/news/x", "date": "٦ كانون الأول", "section": "محليات",
+                    "blocks": [ { "kind": "paragraph", "html": "نص <strong>مهم</strong>", "text": "نص مهم" }, { "kind": "subheading", "html": "عنوان فرعي", "text": "عنوان فرعي" },
+                                { "kind": "quote", "html": "قول", "text": "قول", "intro": "وقال" }, { "kind": "image", "src": "https://news.example.org/media/a.jpg", "alt": "صورة", "caption": "شرح", "credit": "وكالة" },
+                                { "kind": "list", "ordered": true, "items": [ { "html": "أولاً", "text": "أولاً" } ] } ] } }),
+            )
+            .unwrap();
+        assert_client_safe("breaking", &breaking.html);
+        assert!(breaking.html.contains("<table role=\"presentation\""), "table layout for Outlook");
+        assert!(breaking.html.contains("max-width:100%") && breaking.html.contains("height:auto"), "images scale down");
+        assert!(breaking.text.contains("1. أولاً") && breaking.subject.starts_with("عاجل"));
+        let digest = templates
+            .render(
+                "digest",
+                json!({ "site": site, "frequency_name": "اليومية", "date": "اليوم", "manage_url": "m", "unsubscribe_url": "u", "archive_url": "a",
+                    "groups": [ { "slug": "x", "name": "محليات", "articles": [ { "id": 1, "headline": "خبر", "lead": "مقدمة", "url": "https://news.example.org/news/x", "date": null } ] } ] }),
+            )
+            .unwrap();
+        assert_client_safe("digest", &digest.html);
+        let confirm = templates
+            .render("confirm", json!({ "site": site, "confirm_url": "https://news.example.org/newsletter/confirm?t=x", "ttl_hours": 48 }))
+            .unwrap();
+        assert_client_safe("confirm", &confirm.html);
     }
 }

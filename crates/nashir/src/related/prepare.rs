@@ -193,7 +193,7 @@ mod tests {
 
     fn draft(title: &str, text: &str) -> ArticleDraft {
         let mut d = ArticleDraft::new(Headline::parse(title).unwrap());
-        d.body = vec![Block::Paragraph { text: text.to_string() }];
+        d.body = vec![Block::paragraph(text)];
         d.status = Status::Published;
         d
     }

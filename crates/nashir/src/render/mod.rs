@@ -5,6 +5,7 @@
 //! here reaches the site, the feeds, the search snippets and the newsletter alike.
 
 mod dates;
+mod marks;
 mod text;
 mod url;
 
@@ -12,6 +13,7 @@ use anyhow::Context;
 use minijinja::Environment;
 
 pub use dates::DateStyle;
+pub use marks::{marked_html, marked_plain, LinkStyle};
 pub use text::{escape_html, truncate};
 pub use url::{absolute_url, encode_segment, paths};
 

@@ -171,7 +171,7 @@ impl Store {
             let mut text: String = row.try_get("lead")?;
             for block in &body {
                 text.push('\n');
-                text.push_str(block.text());
+                text.push_str(&block.text());
             }
             texts.insert(id, text);
         }

@@ -97,6 +97,9 @@ pub struct MediaRecord {
     pub bytes: i64,
     pub alt: String,
     pub created_at: i64,
+    pub caption: String,
+    pub credit: String,
+    pub uploaded_by: Option<i64>,
 }
 
 fn snapshot_of(draft: &ArticleDraft, slug: &str) -> Snapshot {
@@ -505,8 +508,9 @@ impl Store {
 
     pub async fn add_media(&self, m: &MediaRecord, uploaded_by: Option<i64>) -> StoreResult<i64> {
         Ok(sqlx::query_scalar::<_, i64>(
-            "INSERT INTO media (file_name, content_type, width, height, bytes, alt, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (file_name) DO UPDATE SET alt = $6 RETURNING id",
+            "INSERT INTO media (file_name, content_type, width, height, bytes, alt, uploaded_by, created_at, caption, credit) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (file_name) DO UPDATE SET alt = $6, caption = $9, credit = $10 RETURNING id",
         )
         .bind(&m.file_name)
         .bind(&m.content_type)
@@ -516,30 +520,10 @@ impl Store {
         .bind(&m.alt)
         .bind(uploaded_by)
         .bind(now_secs())
+        .bind(&m.caption)
+        .bind(&m.credit)
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    pub async fn media_list(&self, limit: i64) -> StoreResult<Vec<MediaRecord>> {
-        let rows =
-            sqlx::query("SELECT id, file_name, content_type, width, height, bytes, alt, created_at FROM media ORDER BY id DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MediaRecord {
-                    id: r.try_get("id")?,
-                    file_name: r.try_get("file_name")?,
-                    content_type: r.try_get("content_type")?,
-                    width: r.try_get("width")?,
-                    height: r.try_get("height")?,
-                    bytes: r.try_get("bytes")?,
-                    alt: r.try_get("alt")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod copy;
 pub mod desk;
 mod editorial;
 mod jobs;
+mod media;
 pub mod newsletter;
 pub mod ops;
 mod redirects;
@@ -27,6 +28,7 @@ pub use articles::{ArticleSummary, LinkTarget, ListQuery, SitemapEntry, UpsertOu
 pub(crate) use changes::log_change;
 pub use changes::{Change, ChangeKind};
 pub use editorial::{draft_from_snapshot, AdminFilter, AdminRow, ArticleMeta, EditError, MediaRecord, RevisionInfo, Snapshot};
+pub use media::MediaUse;
 pub use redirects::redirect_key;
 pub(crate) use taxonomy::short_hash;
 pub use taxonomy::{Author, Section, Tag};

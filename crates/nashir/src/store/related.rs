@@ -57,7 +57,7 @@ pub(crate) fn article_text(lead: &str, body: &[Block]) -> String {
     for block in body {
         if matches!(block, Block::Paragraph { .. } | Block::Subheading { .. } | Block::Quote { .. }) {
             text.push('\n');
-            text.push_str(block.text());
+            text.push_str(&block.text());
         }
     }
     text

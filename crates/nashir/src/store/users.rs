@@ -66,6 +66,57 @@ impl Store {
         .await?)
     }
 
+    /// Whether the newsroom has any account at all (disabled ones count): the first run's test.
+    pub async fn has_users(&self) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one").fetch_one(&self.pool).await? > 0)
+    }
+
+    /// Stores the hash of a one-time setup code, valid until `expires_at`; expired ones go.
+    pub async fn add_setup_code(&self, code_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM setup_codes WHERE expires_at <= $1").bind(now_secs()).execute(&self.pool).await?;
+        sqlx::query("INSERT INTO setup_codes (code_hash, expires_at) VALUES ($1, $2)")
+            .bind(code_hash)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates the newsroom's first account, an owner, if `code_hash` is a valid setup code
+    /// and there is still no account; `None` otherwise. One transaction that first deletes
+    /// every setup code: a second attempt at the same time (with any node's code) waits on
+    /// those rows and then finds none, so there is never more than one first owner.
+    pub async fn create_first_owner(&self, code_hash: &str, email: &str, name: &str, password_hash: &str) -> StoreResult<Option<i64>> {
+        let now = now_secs();
+        let mut tx = self.pool.begin().await?;
+        let codes = sqlx::query("DELETE FROM setup_codes RETURNING code_hash, expires_at").fetch_all(&mut *tx).await?;
+        let mut valid = false;
+        for row in &codes {
+            let (hash, expires_at): (String, i64) = (row.try_get("code_hash")?, row.try_get("expires_at")?);
+            valid |= hash == code_hash && expires_at > now;
+        }
+        if !valid {
+            // Dropping the transaction rolls the codes back: a wrong code ends nothing.
+            return Ok(None);
+        }
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+        if users > 0 {
+            return Ok(None);
+        }
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(email)
+        .bind(name)
+        .bind(Role::Owner.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
     /// The user and their password hash, by (normalized) email; a disabled user is not found.
     pub async fn user_for_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
         let row = sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1 AND disabled_at IS NULL")

@@ -69,7 +69,7 @@ pub async fn get_article(State(state): State<AppState>, Path(id_or_slug): Path<S
     let titles: Vec<&str> =
         article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
-    let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
+    let view = ArticleView::build(&article, &state.link_style(true), &state.dates, &links);
     // Body blocks keep their structured form; read-also references gain an absolute url.
     let body = view
         .blocks

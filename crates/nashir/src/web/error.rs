@@ -119,6 +119,10 @@ error_codes! {
     /// The article is longer than `editor.max_article_chars` or has more blocks than
     /// `editor.max_article_blocks`.
     ArticleTooLarge => UNPROCESSABLE_ENTITY, "article_too_large", "المقال أطول من الحد المسموح به";
+    /// An inline mark (bold, italic, link) of a block is out of its text's range, links
+    /// somewhere not allowed (only http, https or a `/…` path on the site), overlaps another
+    /// link, or a block has too many marks.
+    InvalidMarks => UNPROCESSABLE_ENTITY, "invalid_marks", "تنسيق غير صالح في نص المقال";
     /// The URL's path or query holds a control character.
     InvalidCharacters => BAD_REQUEST, "invalid_characters", "العنوان يحوي محارف تحكم غير مقبولة";
     /// A request the server could not read (not UTF-8, not the expected form or encoding).
@@ -232,6 +236,7 @@ impl From<DomainError> for ApiError {
             DomainError::ArticleTooLong { .. } | DomainError::TooManyBlocks { .. } => {
                 ApiError::with_message(ErrorCode::ArticleTooLarge, e.to_string())
             }
+            DomainError::InvalidMarks { .. } => ApiError::with_message(ErrorCode::InvalidMarks, e.to_string()),
         }
     }
 }

@@ -62,13 +62,14 @@ fn body_html(view: &ArticleView) -> String {
     let mut html = format!("<p><strong>{}</strong></p>", esc(&view.lead));
     for block in &view.blocks {
         match block {
-            BlockView::Paragraph { text } => html.push_str(&format!("<p>{}</p>", esc(text))),
+            // `html` is the marked text, escaped by `render::marked_html` (links absolute).
+            BlockView::Paragraph { html: text, .. } => html.push_str(&format!("<p>{text}</p>")),
             BlockView::Subheading { text, .. } => html.push_str(&format!("<h2>{}</h2>", esc(text))),
-            BlockView::Quote { text, intro } => {
+            BlockView::Quote { html: text, intro, .. } => {
                 if let Some(intro) = intro {
                     html.push_str(&format!("<p>{}:</p>", esc(intro)));
                 }
-                html.push_str(&format!("<blockquote><p>{}</p></blockquote>", esc(text)));
+                html.push_str(&format!("<blockquote><p>{text}</p></blockquote>"));
             }
             BlockView::ReadAlso { title, url } => match url {
                 Some(url) => html.push_str(&format!("<p>اقرأ أيضاً: <a href=\"{}\">{}</a></p>", esc(url), esc(title))),
@@ -76,6 +77,10 @@ fn body_html(view: &ArticleView) -> String {
             },
             BlockView::Image { src, alt, .. } => {
                 html.push_str(&format!("<figure><img src=\"{}\" alt=\"{}\"></figure>", esc(src), esc(alt)))
+            }
+            BlockView::List { ordered, items } => {
+                let tag = if *ordered { "ol" } else { "ul" };
+                html.push_str(&format!("<{tag}>{}</{tag}>", items.iter().map(|i| format!("<li>{}</li>", i.html)).collect::<String>()));
             }
         }
     }
@@ -99,7 +104,7 @@ async fn items(state: &AppState, query: ListQuery) -> Result<Vec<FeedItem>, Page
                 .filter_map(|b| if let crate::domain::Block::ReadAlso { title } = b { Some(title.as_str()) } else { None })
                 .collect();
             let links = state.store.link_targets(&titles).await?;
-            let mut view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
+            let mut view = ArticleView::build(&article, &state.link_style(true), &state.dates, &links);
             // Feed readers resolve nothing against the site: links and images become absolute.
             for block in &mut view.blocks {
                 match block {

@@ -250,12 +250,18 @@ const REBUILD_WHEN_BEHIND: i64 = 20_000;
 
 /// The running site: a bound listener plus its router. Tests bind port 0 and read the real
 /// address from `local_addr`, so they exercise exactly the production code path.
+/// How long a first-run setup code stays valid; a restart prints a new one.
+const SETUP_CODE_TTL_SECS: i64 = 24 * 3600;
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
     /// Held while serving, so `nashir restore` refuses to replace the database under us.
     _lock: std::fs::File,
+    /// While the newsroom has no account: the one-time code that lets `/admin/setup` create
+    /// the owner, for the operator's terminal and log only.
+    setup_code: Option<String>,
 }
 
 impl Application {
@@ -271,6 +277,7 @@ impl Application {
             Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
         }
+        let setup_code = Self::first_run_code(&store).await?;
         let dates = DateStyle::from_config(&config);
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
@@ -306,7 +313,25 @@ impl Application {
             metrics,
             tasks: crate::tasks::Tasks::new(),
         }));
-        Ok(Application { router: router(state.clone()), listener, state, _lock: lock })
+        Ok(Application { router: router(state.clone()), listener, state, _lock: lock, setup_code })
+    }
+
+    /// With no account yet, a setup code whose hash the store keeps for a day (any node's
+    /// code works on any node; creating the owner deletes them all). Without it the admin
+    /// cannot be claimed by whoever reaches a fresh server first.
+    async fn first_run_code(store: &Store) -> anyhow::Result<Option<String>> {
+        if store.has_users().await? {
+            return Ok(None);
+        }
+        let code = crate::accounts::setup_code();
+        let hash = crate::accounts::token_hash(&crate::accounts::normalize_setup_code(&code));
+        store.add_setup_code(&hash, crate::domain::now_secs() + SETUP_CODE_TTL_SECS).await?;
+        Ok(Some(code))
+    }
+
+    /// The first run's setup code, when this node made one (see [`Application::build`]).
+    pub fn setup_code(&self) -> Option<&str> {
+        self.setup_code.as_deref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

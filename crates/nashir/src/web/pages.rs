@@ -98,7 +98,7 @@ pub async fn article(State(state): State<AppState>, Path(id_or_slug): Path<Strin
     let titles: Vec<&str> =
         article.body.iter().filter_map(|b| if let Block::ReadAlso { title } = b { Some(title.as_str()) } else { None }).collect();
     let links = if titles.is_empty() { HashMap::new() } else { state.store.link_targets(&titles).await? };
-    let view = ArticleView::build(&article, &state.base_url, &state.dates, &links);
+    let view = ArticleView::build(&article, &state.link_style(false), &state.dates, &links);
     let image = view.blocks.iter().find_map(|b| match b {
         BlockView::Image { src, .. } if src.starts_with('/') => Some(absolute_url(&state.base_url, src)),
         BlockView::Image { src, .. } => Some(src.clone()),

@@ -13,6 +13,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/base.html", include_str!("../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../templates/admin/login.html")),
     ("admin/password.html", include_str!("../../templates/admin/password.html")),
+    ("admin/media_item.html", include_str!("../../templates/admin/media_item.html")),
+    ("admin/setup.html", include_str!("../../templates/admin/setup.html")),
     ("admin/list.html", include_str!("../../templates/admin/list.html")),
     ("admin/edit.html", include_str!("../../templates/admin/edit.html")),
     ("admin/revisions.html", include_str!("../../templates/admin/revisions.html")),

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::domain::{title_key, Article, Block};
-use crate::render::{absolute_url, paths, DateStyle};
+use crate::domain::{title_key, Article, Block, Mark};
+use crate::render::{absolute_url, marked_html, paths, DateStyle, LinkStyle};
 use crate::store::{ArticleSummary, LinkTarget};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -19,7 +19,16 @@ pub struct Link {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BlockView {
     Paragraph {
+        /// Plain text, as search and summaries read it.
         text: String,
+        /// Inline marks over `text` (see the `Mark` schema); absent when there are none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        marks: Vec<Mark>,
+        /// `text` with its marks as an HTML fragment: escaped, and no tags but `<strong>`,
+        /// `<em>` and `<a href>` (links to other sites with `rel` from
+        /// `site.external_link_rel`). Made from `text` and `marks` by one renderer, the
+        /// page's and the feeds' own.
+        html: String,
     },
     Subheading {
         text: String,
@@ -28,6 +37,10 @@ pub enum BlockView {
     Quote {
         text: String,
         intro: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        marks: Vec<Mark>,
+        /// `text` with its marks as an HTML fragment (as for paragraphs).
+        html: String,
     },
     ReadAlso {
         title: String,
@@ -38,6 +51,9 @@ pub enum BlockView {
         src: String,
         alt: String,
         caption: Option<String>,
+        /// Who made the image, shown after the caption.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        credit: Option<String>,
         /// Every variant with its width, for `<img srcset>`; only for our own uploads.
         #[serde(skip_serializing_if = "Option::is_none")]
         srcset: Option<String>,
@@ -47,6 +63,21 @@ pub enum BlockView {
         #[serde(skip_serializing_if = "Option::is_none")]
         height: Option<u32>,
     },
+    /// A bulleted (`ordered: false`) or numbered list.
+    List {
+        ordered: bool,
+        items: Vec<ListItemView>,
+    },
+}
+
+/// One entry of a list: like a paragraph.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListItemView {
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
+    /// `text` with its marks as an HTML fragment (as for paragraphs).
+    pub html: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,8 +109,20 @@ pub struct SummaryView {
     pub section: Option<Link>,
 }
 
+impl super::Shared {
+    /// How inline links are written in what this site serves: `absolute` for feeds, the
+    /// API and mail (read away from the site), site paths on pages.
+    pub fn link_style(&self, absolute: bool) -> LinkStyle<'_> {
+        LinkStyle { base_url: &self.base_url, external_rel: &self.config.site.external_link_rel, absolute }
+    }
+}
+
 impl ArticleView {
-    pub fn build(article: &Article, base_url: &str, style: &DateStyle, links: &HashMap<String, LinkTarget>) -> ArticleView {
+    /// `link_style` says how inline links are written (its `base_url` also makes the
+    /// article's own URL): pages keep site paths, feeds and the API make them absolute.
+    pub fn build(article: &Article, link_style: &LinkStyle, style: &DateStyle, links: &HashMap<String, LinkTarget>) -> ArticleView {
+        let base_url = link_style.base_url;
+        let html = |text: &str, marks: &[Mark]| marked_html(text, marks, link_style);
         let path = paths::article(article.slug.as_str());
         let mut subheading_count = 0;
         let blocks = article
@@ -89,12 +132,16 @@ impl ArticleView {
             // database by hand): an image at `//host` or `javascript:` is not shown.
             .filter(|block| !matches!(block, Block::Image { src, .. } if crate::domain::link::image_src(src).is_none()))
             .map(|block| match block {
-                Block::Paragraph { text } => BlockView::Paragraph { text: text.clone() },
+                Block::Paragraph { text, marks } => {
+                    BlockView::Paragraph { text: text.clone(), marks: marks.clone(), html: html(text, marks) }
+                }
                 Block::Subheading { text } => {
                     subheading_count += 1;
                     BlockView::Subheading { text: text.clone(), anchor: format!("s{subheading_count}") }
                 }
-                Block::Quote { text, intro } => BlockView::Quote { text: text.clone(), intro: intro.clone() },
+                Block::Quote { text, intro, marks } => {
+                    BlockView::Quote { text: text.clone(), intro: intro.clone(), marks: marks.clone(), html: html(text, marks) }
+                }
                 Block::ReadAlso { title } => {
                     let target = links.get(&title_key(title)).filter(|t| t.id != article.id);
                     BlockView::ReadAlso {
@@ -102,11 +149,19 @@ impl ArticleView {
                         url: target.map(|t| paths::article(&t.slug)),
                     }
                 }
-                Block::Image { src, alt, caption } => match crate::media::responsive(src) {
+                Block::List { ordered, items } => BlockView::List {
+                    ordered: *ordered,
+                    items: items
+                        .iter()
+                        .map(|i| ListItemView { text: i.text.clone(), marks: i.marks.clone(), html: html(&i.text, &i.marks) })
+                        .collect(),
+                },
+                Block::Image { src, alt, caption, credit } => match crate::media::responsive(src) {
                     Some((largest, srcset, width, height)) => BlockView::Image {
                         src: largest,
                         alt: alt.clone(),
                         caption: caption.clone(),
+                        credit: credit.clone(),
                         srcset: Some(srcset),
                         width: Some(width),
                         height: Some(height),
@@ -115,6 +170,7 @@ impl ArticleView {
                         src: src.clone(),
                         alt: alt.clone(),
                         caption: caption.clone(),
+                        credit: credit.clone(),
                         srcset: None,
                         width: None,
                         height: None,

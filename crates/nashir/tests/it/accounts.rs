@@ -265,3 +265,93 @@ storage_test!(public_lists_show_only_published_taxonomy);
 fn percent(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// The setup form's double-submit cookie and token.
+async fn setup_form(app: &TestApp) -> (String, String) {
+    let form = app.get("/admin/setup").await;
+    assert_eq!(form.status(), 200, "the setup page is open while there is no account");
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    (cookie, csrf_of(&form.text().await.unwrap()))
+}
+
+async fn post_setup(app: &TestApp, form: &(String, String), code: &str, email: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/admin/setup", app.base))
+        .header("cookie", &form.0)
+        .form(&[
+            ("csrf", form.1.as_str()),
+            ("code", code),
+            ("name", "المالكة"),
+            ("email", email),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// First run (issue 17): with no account the login sends to /admin/setup; a wrong code creates
+/// nothing; the printed code (typed with spaces, in capitals) creates one owner and signs them
+/// in; then the page is gone and the code cannot be used again.
+async fn first_run_creates_the_owner_with_the_printed_code(app: TestApp) {
+    let code = app.setup_code.clone().expect("a server with no account prints a setup code");
+    let login = app.get("/admin/login").await;
+    assert_eq!((login.status().as_u16(), login.headers()["location"].to_str().unwrap()), (303, "/admin/setup"));
+    let form = setup_form(&app).await;
+    let wrong = post_setup(&app, &form, "0000-0000-0000-0000", "owner@example.org").await;
+    assert_eq!(wrong.status(), 403);
+    assert!(wrong.text().await.unwrap().contains("رمز الإعداد غير صحيح"));
+    assert!(!app.store.has_users().await.unwrap(), "a wrong code creates no account");
+
+    let typed = code.to_uppercase().replace('-', " ");
+    let made = post_setup(&app, &form, &typed, "Owner@Example.org").await;
+    assert_eq!(made.status(), 303);
+    assert_eq!(made.headers()["location"], "/admin/articles");
+    let session = made
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("nashir_session=") && c.len() > "nashir_session=".len())
+        .expect("signed in");
+    let page = app.client.get(format!("{}/admin/users", app.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the new account is an owner");
+    let (user, _) = app.store.user_for_login("owner@example.org").await.unwrap().expect("created with a normalized email");
+    assert_eq!(user.role, Role::Owner);
+
+    let closed = app.get("/admin/setup").await;
+    assert_eq!((closed.status().as_u16(), closed.headers()["location"].to_str().unwrap()), (303, "/admin/login"));
+    let again = post_setup(&app, &form, &code, "second@example.org").await;
+    assert_eq!(again.status(), 303, "with an account the page sends to the login");
+    assert!(app.store.user_for_login("second@example.org").await.unwrap().is_none(), "the code is spent");
+}
+storage_test!(first_run_creates_the_owner_with_the_printed_code);
+
+/// Two people with the code at once (or with two nodes' codes): exactly one owner.
+async fn two_setups_at_once_make_one_owner(app: TestApp) {
+    let code = app.setup_code.clone().unwrap();
+    let a = setup_form(&app).await;
+    let b = setup_form(&app).await;
+    let (ra, rb) = tokio::join!(post_setup(&app, &a, &code, "a@example.org"), post_setup(&app, &b, &code, "b@example.org"));
+    let made = [ra.status(), rb.status()].iter().filter(|s| s.as_u16() == 303).count();
+    assert!(made >= 1);
+    let owners = [app.store.user_for_login("a@example.org").await.unwrap(), app.store.user_for_login("b@example.org").await.unwrap()];
+    assert_eq!(owners.iter().filter(|o| o.is_some()).count(), 1, "one first owner, never two");
+}
+storage_test!(two_setups_at_once_make_one_owner);
+
+/// Once an account exists a restarted server prints no code and stores none.
+async fn no_setup_code_once_there_is_an_account(backend: crate::helpers::Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend).await else { return };
+    assert!(app.setup_code.is_some());
+    add_user(&app, "e@example.org", "محرر", Role::Editor).await;
+    let again = nashir::web::Application::build(
+        Config { data_dir: app.config.data_dir.join("second-node"), ..app.config.clone() },
+        app.store.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(again.setup_code().is_none());
+}
+storage_test!(no_setup_code_once_there_is_an_account(Backend));

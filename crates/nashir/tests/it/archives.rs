@@ -32,7 +32,7 @@ fn all_text(article: &Article) -> String {
     let mut text = article.lead.clone();
     for block in &article.body {
         text.push('\n');
-        text.push_str(block.text());
+        text.push_str(&block.text());
     }
     text
 }
@@ -92,24 +92,24 @@ async fn wordpress_export_round_trips(app: TestApp) {
         Block::Image {
             src: "https://old.example.org/wp-content/uploads/featured-0.jpg".into(),
             alt: first.headline.clone(),
-            caption: None
+            caption: None,
+            credit: None
         },
         "the featured image, listed after the post, comes first"
     );
     for block in [
         Block::Subheading { text: "تفاصيل الخطة".into() },
-        Block::Quote { text: "سنعمل معاً من أجل المدينة".into(), intro: None },
+        Block::quote("سنعمل معاً من أجل المدينة", None),
         Block::ReadAlso { title: "المجلس يقر الميزانية".into() },
         Block::Image {
             src: "https://old.example.org/wp-content/uploads/a0.jpg".into(),
             alt: "قاعة المجلس".into(),
             caption: Some("قاعة المجلس أثناء الجلسة".into()),
+            credit: None,
         },
-        Block::Paragraph {
-            text: "افتتح المجلس جلسته صباح اليوم & ناقش «الخطة» الجديدة.".into()
-        },
-        Block::Paragraph { text: "رمز خاص ]]> داخل النص".into() },
-        Block::Paragraph { text: "سطر أول سطر ثانٍ".into() },
+        Block::paragraph("افتتح المجلس جلسته صباح اليوم & ناقش «الخطة» الجديدة."),
+        Block::paragraph("رمز خاص ]]> داخل النص"),
+        Block::paragraph("سطر أول سطر ثانٍ"),
     ] {
         assert!(first.body.contains(&block), "missing {block:?} in {:#?}", first.body);
     }

@@ -70,3 +70,59 @@ fn bad_published_at_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2021-12-03"));
 }
+
+/// `nashir demo` puts a newcomer in the editor in one step: the first run prints a demo
+/// owner's login, and that login signs in; a second run prints no password (none is kept).
+#[tokio::test]
+async fn demo_prints_a_login_that_works() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nashir"))
+            .args(["--data", dir.path().to_str().unwrap(), "demo", "--addr", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        // Up to the line naming the address, and the login line right after it on a first run.
+        while let Some(Ok(line)) = lines.next() {
+            let done = line.contains("ادخل إلى التحرير") || line.contains("حساب المالك التجريبي");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        (child, seen)
+    };
+    let (mut child, seen) = run();
+    let login = seen.iter().find(|l| l.contains("ادخل إلى التحرير")).unwrap_or_else(|| panic!("no login printed: {seen:?}"));
+    let words: Vec<&str> = login.split_whitespace().collect();
+    let url = words.iter().find(|w| w.starts_with("http")).unwrap().to_string();
+    let email = words[words.iter().position(|w| *w == "البريد").unwrap() + 1].to_string();
+    let password = words.last().unwrap().to_string();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(&url).send().await.unwrap();
+    assert_eq!(form.status(), 200, "the demo has an account, so the login page shows");
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = crate::editor::csrf_of(&form.text().await.unwrap());
+    let signed_in = client
+        .post(&url)
+        .header("cookie", cookie)
+        .form(&[("email", &email), ("password", &password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(signed_in.status(), 303, "the printed login works");
+    assert_eq!(signed_in.headers()["location"], "/admin/articles");
+
+    let (mut child, seen) = run();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.iter().any(|l| l.contains("حساب المالك التجريبي")), "{seen:?}");
+    assert!(!seen.iter().any(|l| l.contains(&password)), "a password is printed once");
+}

@@ -10,6 +10,7 @@ use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::storage_test;
 
 mod images;
+mod library;
 
 const PASSWORD: &str = "كلمة-مرور-طويلة-1";
 

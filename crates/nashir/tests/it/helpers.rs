@@ -19,6 +19,8 @@ pub struct TestApp {
     pub store: Store,
     pub client: reqwest::Client,
     pub config: Config,
+    /// The first-run setup code the server printed (there is no account when it starts).
+    pub setup_code: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -171,9 +173,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let app = Application::build(config.clone(), store.clone()).await.expect("build app");
     let base = app.base_url().to_string();
     let search = app.state().search.clone();
+    let setup_code = app.setup_code().map(str::to_string);
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { base, search, store, client, config, _dir: dir })
+    Some(TestApp { base, search, store, client, config, setup_code, _dir: dir })
 }
 
 /// The seed article, read from the shared folder beside the repository, or None with one loud

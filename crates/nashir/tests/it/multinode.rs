@@ -113,7 +113,7 @@ fn write_config(path: &Path, smtp: &str, daily_at: &str) {
 async fn seed_article(store: &Store, headline: &str, body: &str, hours_ago: i64) -> i64 {
     let mut d = ArticleDraft::new(Headline::parse(headline).unwrap());
     d.lead = body.split('.').next().unwrap_or(body).to_string();
-    d.body = vec![Block::Paragraph { text: body.into() }];
+    d.body = vec![Block::paragraph(body)];
     d.section = Some("محليات".into());
     d.status = Status::Published;
     d.published_at = Some(Utc::now() - chrono::Duration::hours(hours_ago));

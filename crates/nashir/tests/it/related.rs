@@ -77,7 +77,7 @@ const ARTICLES: &[(&str, &[&str])] = &[
 
 fn draft(key: &str, headline: &str, paragraphs: &[&str]) -> ArticleDraft {
     let mut d = ArticleDraft::new(Headline::parse(headline).unwrap());
-    d.body = paragraphs.iter().map(|p| Block::Paragraph { text: p.to_string() }).collect();
+    d.body = paragraphs.iter().map(|p| Block::paragraph(*p)).collect();
     d.source_key = Some(format!("test:{key}"));
     d.published_at = Some(chrono::Utc::now());
     d
@@ -435,9 +435,7 @@ async fn analyses_made_during_an_import_change_nothing(app: TestApp) {
     let mut prepared = analyser.finish();
     prepared.join_idle();
     let mut edited = drafts[3].clone();
-    edited.body.push(Block::Paragraph {
-        text: "وأضاف المدرب أن الفريق سيخوض مباراة ودية قبل انطلاق الدوري.".into()
-    });
+    edited.body.push(Block::paragraph("وأضاف المدرب أن الفريق سيخوض مباراة ودية قبل انطلاق الدوري."));
     store.upsert_article(&edited).await.unwrap();
 
     assert_eq!(related::refresh_all_prepared(&store, &prepared).await.unwrap(), drafts.len());

@@ -74,7 +74,7 @@ pub async fn list(State(state): State<AppState>, session: Session, RawQuery(raw)
 /// its own fields.
 fn split_featured(body: &[Block]) -> (Option<(&str, &str)>, &[Block]) {
     match body.first() {
-        Some(Block::Image { src, alt, caption: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
+        Some(Block::Image { src, alt, caption: None, credit: None }) => (Some((src.as_str(), alt.as_str())), &body[1..]),
         _ => (None, body),
     }
 }
@@ -133,6 +133,7 @@ async fn editor_page(
         "status_label": meta.map(|m| status_label(m.status, m.submitted_at.is_some())),
         "tz": state.config.site.timezone.0.name(),
     });
+    super::media::add_featured_picker(state, &mut ctx).await?;
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
         obj.extend(extra.clone());
     }

@@ -53,6 +53,10 @@ pub async fn login_form(State(state): State<AppState>, session: Option<Session>,
     if session.is_some() {
         return Ok(Redirect::to("/admin/articles").into_response());
     }
+    // First run: nobody can sign in yet, the owner is created on the setup page.
+    if !state.store.has_users().await? {
+        return Ok(Redirect::to("/admin/setup").into_response());
+    }
     let next = query_param(&raw, "next");
     login_page(&state, StatusCode::OK, json!({ "next": safe_next(next.as_deref()) }))
 }

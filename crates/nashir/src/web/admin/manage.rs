@@ -9,7 +9,7 @@ use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, F
 use crate::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash};
 use crate::domain::Role;
 use crate::media::imaging::{self, ImagingError};
-use crate::media::{check, original_of_variant, variants_of, UploadError};
+use crate::media::{check, original_of_variant, UploadError};
 use crate::store::{MediaRecord, StoreError};
 use crate::web::AppState;
 
@@ -200,32 +200,6 @@ pub async fn revoke_token(
     Ok(Redirect::to("/admin/tokens").into_response())
 }
 
-pub async fn media(State(state): State<AppState>, session: Session) -> AdminResult<Response> {
-    media_page(&state, &session, StatusCode::OK, json!({})).await
-}
-
-async fn media_page(state: &AppState, session: &Session, status: StatusCode, extra: Value) -> AdminResult<Response> {
-    let items: Vec<Value> = state
-        .store
-        .media_list(60)
-        .await?
-        .iter()
-        .map(|m: &MediaRecord| {
-            let variants = variants_of(&m.file_name).unwrap_or_default();
-            // Originals are never served: the smallest variant is the thumbnail.
-            let thumb = variants.first().map(|v| format!("/media/{}", v.file_name)).unwrap_or_default();
-            let widths: Vec<String> = variants.iter().map(|v| v.width.to_string()).collect();
-            json!({ "src": thumb, "alt": m.alt, "width": m.width, "height": m.height, "kb": (m.bytes + 1023) / 1024,
-                    "widths": widths.join("، "), "markup": format!("![{}](/media/{})", m.alt, m.file_name) })
-        })
-        .collect();
-    let mut ctx = json!({ "items": items, "max_kb": state.config.editor.max_upload_bytes / 1024 });
-    if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
-        obj.extend(extra.clone());
-    }
-    Ok((status, render(state, Some(session), "admin/media.html", ctx)?).into_response())
-}
-
 /// An uploaded file's bytes, name and declared content type.
 type Upload = (Vec<u8>, Option<String>, Option<String>);
 
@@ -268,7 +242,15 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         }
     }
     session.check_csrf(&fields)?;
-    let fail = |msg: String, status: StatusCode| media_page(&state, &session, status, json!({ "error": msg, "alt": fields.text("alt") }));
+    let fail = |msg: String, status: StatusCode| {
+        super::media::library_page(
+            &state,
+            &session,
+            status,
+            None,
+            json!({ "error": msg, "alt": fields.text("alt"), "caption": fields.text("caption"), "credit": fields.text("credit") }),
+        )
+    };
     let Some((bytes, file_name, content_type)) = file else {
         return fail(UploadError::Missing.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
     };
@@ -294,10 +276,14 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
         bytes: size,
         alt: alt.clone(),
         created_at: 0,
+        caption: crate::domain::collapse_whitespace(&fields.text("caption")).chars().take(500).collect(),
+        credit: crate::domain::collapse_whitespace(&fields.text("credit")).chars().take(200).collect(),
+        uploaded_by: Some(session.user.id),
     };
     state.store.add_media(&record, Some(session.user.id)).await?;
     let markup = format!("![{alt}](/media/{})", stored.file_name);
-    media_page(&state, &session, StatusCode::CREATED, json!({ "uploaded": markup, "alt_missing": alt.is_empty() })).await
+    super::media::library_page(&state, &session, StatusCode::CREATED, None, json!({ "uploaded": markup, "alt_missing": alt.is_empty() }))
+        .await
 }
 
 /// `GET /media/{name}`: the variants of uploaded images, public and immutable (the name holds

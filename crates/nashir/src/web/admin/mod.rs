@@ -8,7 +8,9 @@ mod auth;
 mod desk;
 mod diff;
 mod manage;
+mod media;
 mod related;
+mod setup;
 
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -34,6 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/articles") }))
         .route("/login", get(auth::login_form).post(auth::login))
+        .route("/setup", get(setup::form).post(setup::create_owner))
         .route("/logout", post(auth::logout))
         .route("/password", get(auth::password_form).post(auth::change_password))
         .route("/articles", get(articles::list).post(articles::create))
@@ -50,7 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tags/{id}", post(manage::rename_tag))
         .route("/tokens", get(manage::tokens).post(manage::create_token))
         .route("/tokens/{id}/revoke", post(manage::revoke_token))
-        .route("/media", get(manage::media).post(manage::upload))
+        .route("/media", get(media::library).post(manage::upload))
+        .route("/media/pick", get(media::pick))
+        .route("/media/{id}", get(media::detail).post(media::update))
+        .route("/media/{id}/delete", post(media::delete))
         .route("/newsletter", get(desk::overview))
         .route("/newsletter/subscribers", get(desk::subscribers))
         .route("/newsletter/subscribers.csv", get(desk::export))

@@ -361,9 +361,13 @@ async fn zero_sized_image_names_do_not_crash(app: TestApp) {
     }
     let mut draft = nashir::domain::ArticleDraft::new(nashir::domain::Headline::parse("خبر بصورة مستوردة غريبة").unwrap());
     draft.body = vec![
-        nashir::domain::Block::Paragraph { text: "فقرة.".into() },
-        nashir::domain::Block::Image { src: "/media/0123456789abcdef0123-0x0.jpg".into(), alt: "صورة".into(), caption: None },
-        nashir::domain::Block::Image { src: "/media/0123456789abcdef0123-5x0.png".into(), alt: "أخرى".into(), caption: None },
+        nashir::domain::Block::paragraph("فقرة."),
+        nashir::domain::Block::Image {
+            src: "/media/0123456789abcdef0123-0x0.jpg".into(), alt: "صورة".into(), caption: None, credit: None
+        },
+        nashir::domain::Block::Image {
+            src: "/media/0123456789abcdef0123-5x0.png".into(), alt: "أخرى".into(), caption: None, credit: None
+        },
     ];
     draft.source_key = Some("test:zero".into());
     draft.published_at = Some(chrono::Utc::now());
@@ -431,9 +435,9 @@ async fn image_addresses_are_parsed(app: TestApp) {
     // Stored before the check (an older import): the page, the feeds and the API leave it out.
     let mut draft = nashir::domain::ArticleDraft::new(nashir::domain::Headline::parse("خبر مستورد قديم").unwrap());
     draft.body = vec![
-        nashir::domain::Block::Paragraph { text: "فقرة.".into() },
-        nashir::domain::Block::Image { src: "//evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None },
-        nashir::domain::Block::Image { src: "/\\evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None },
+        nashir::domain::Block::paragraph("فقرة."),
+        nashir::domain::Block::Image { src: "//evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None, credit: None },
+        nashir::domain::Block::Image { src: "/\\evil.example/tracker.jpg".into(), alt: "صورة".into(), caption: None, credit: None },
     ];
     draft.source_key = Some("test:old-import".into());
     draft.published_at = Some(chrono::Utc::now());

@@ -46,7 +46,7 @@ pub async fn publish(app: &TestApp, headline: &str, section: &str, minutes_ago: 
     let draft = ArticleDraft {
         headline: Headline::parse(headline).unwrap(),
         lead: format!("مقدمة الخبر: {headline}."),
-        body: vec![Block::Paragraph { text: "نص الخبر بالتفصيل.".into() }],
+        body: vec![Block::paragraph("نص الخبر بالتفصيل.")],
         section: Some(section.into()),
         authors: vec![],
         tags: vec![],

@@ -137,6 +137,9 @@ static MATRIX: &[Row] = &[
     get("GET /admin/login", "/admin/login", [200, 200, 303, 303, 303, 200, 200, 200, 200, 200]),
     // No double-submit cookie: refused before any password is checked.
     row("POST /admin/login", "/admin/login", Body::FormNoCsrf("email=owner%40example.org&password=x"), all(403)),
+    // The first-run page exists only while there is no account; the fixture has several.
+    get("GET /admin/setup", "/admin/setup", all(LOGIN)),
+    row("POST /admin/setup", "/admin/setup", Body::FormNoCsrf("code=0000&name=x&email=x%40example.org&password=long-enough-1&confirm=long-enough-1"), all(403)),
     row("POST /admin/logout", "/admin/logout", Body::FormNoCsrf(""), [LOGIN, LOGIN, 403, 403, 403, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     get("GET /admin/password", "/admin/password", SIGNED_IN),
     row("POST /admin/password", "/admin/password", Body::Form("current=not-the-password-1&new=a-new-long-password-2&confirm=a-new-long-password-2"),
@@ -182,6 +185,13 @@ static MATRIX: &[Row] = &[
     get("GET /admin/media", "/admin/media", SIGNED_IN),
     // Not multipart: whoever may upload is told the form is wrong.
     row("POST /admin/media", "/admin/media", Body::Form("alt=x"), [LOGIN, LOGIN, 400, 400, 400, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/media/pick", "/admin/media/pick?q=x", SIGNED_IN),
+    // The fixture has no upload: signed-in people get a 404 for a missing one, others the login.
+    get("GET /admin/media/{id}", "/admin/media/999999", [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}", "/admin/media/999999", Body::Form("alt=x&caption=&credit="),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/media/{id}/delete", "/admin/media/999999/delete", Body::Form(""),
+        [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     // The newsletter desk: editors and owners; a writer is refused before anything is read.
     get("GET /admin/newsletter", "/admin/newsletter", EDITORS),
     get("GET /admin/newsletter/subscribers", "/admin/newsletter/subscribers?q=x&status=active", EDITORS),

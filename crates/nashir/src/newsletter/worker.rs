@@ -1,6 +1,9 @@
 //! The delivery worker: leases queue rows, sends them with bounded concurrency and rate,
-//! and records each outcome as soon as the server answered, so a crash resends at most the
-//! messages that were in flight.
+//! and records the outcomes. Failures are recorded at once; messages the server accepted are
+//! marked sent together at the end of their lease batch (one write for up to `batch` rows
+//! instead of one commit each, which is what a durable PostgreSQL pays for). So a crash
+//! resends at most the messages of the batch being sent: in flight or accepted but not yet
+//! marked — at most `batch` (≤ `concurrency × 4`) readers get that issue twice.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -161,6 +164,7 @@ impl Worker {
         let mut tasks: JoinSet<anyhow::Result<Outcome>> = JoinSet::new();
         let mut last_error = None;
         let mut unsent = Vec::new();
+        let mut sent_ids = Vec::with_capacity(leased.len());
         for row in leased {
             // At shutdown the rest of the batch goes back to the queue, checked before and after
             // each wait (for a send slot, for the rate limit).
@@ -182,12 +186,13 @@ impl Worker {
                 this.deliver(&row, subscriber, &signer).await
             });
             while let Some(done) = tasks.try_join_next() {
-                tally(&mut pass, &mut last_error, done);
+                tally(&mut pass, &mut last_error, &mut sent_ids, done);
             }
         }
         while let Some(done) = tasks.join_next().await {
-            tally(&mut pass, &mut last_error, done);
+            tally(&mut pass, &mut last_error, &mut sent_ids, done);
         }
+        self.nl.store.mark_sent_many(&sent_ids).await?;
         self.nl.store.release_deliveries(&unsent).await?;
         self.nl.metrics.record_mails(pass.sent, pass.bounced, pass.retried, pass.skipped);
         if pass.retried > 0 {
@@ -243,10 +248,8 @@ impl Worker {
             }
         };
         match self.nl.mailer.send(message).await {
-            Ok(()) => {
-                store.mark_sent(row.id).await?;
-                Ok(Outcome::Sent)
-            }
+            // Marked with the rest of the batch (see the module's note on crashes).
+            Ok(()) => Ok(Outcome::Sent(row.id)),
             Err(SendError::Permanent(e)) => {
                 store.mark_bounced(row.id, subscriber.id, &e, self.nl.config.newsletter.max_bounces).await?;
                 Ok(Outcome::Bounced)
@@ -299,15 +302,24 @@ impl Worker {
 }
 
 enum Outcome {
-    Sent,
+    /// Accepted by the server; the row is marked sent at the end of the pass.
+    Sent(i64),
     Retry(String),
     Bounced,
     Skipped,
 }
 
-fn tally(pass: &mut Pass, last_error: &mut Option<String>, done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>) {
+fn tally(
+    pass: &mut Pass,
+    last_error: &mut Option<String>,
+    sent_ids: &mut Vec<i64>,
+    done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>,
+) {
     match done {
-        Ok(Ok(Outcome::Sent)) => pass.sent += 1,
+        Ok(Ok(Outcome::Sent(id))) => {
+            pass.sent += 1;
+            sent_ids.push(id);
+        }
         Ok(Ok(Outcome::Retry(e))) => {
             pass.retried += 1;
             *last_error = Some(e);

@@ -416,6 +416,23 @@ impl Store {
         Ok(())
     }
 
+    /// Marks many accepted messages sent in one statement (the worker's batch).
+    pub async fn mark_sent_many(&self, delivery_ids: &[i64]) -> StoreResult<()> {
+        for chunk in delivery_ids.chunks(500) {
+            let placeholders: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE deliveries SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now_secs());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(self.pool()).await?;
+        }
+        Ok(())
+    }
+
     pub async fn mark_skipped(&self, delivery_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE deliveries SET status = 'skipped', lease_until = NULL WHERE id = $1")
             .bind(delivery_id)

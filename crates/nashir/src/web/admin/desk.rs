@@ -487,7 +487,12 @@ pub async fn issue(
 async fn issue_page(state: &AppState, session: &Session, id: i64, status: StatusCode, extra: Value) -> AdminResult<Response> {
     let issue = state.store.issue(id).await?.ok_or(AdminError::NotFound)?;
     let counts = state.store.issue_desk_counts(id).await?;
-    let mut ctx = json!({ "issue": { "id": issue.id, "subject": issue.subject, "kind": kind_label(&issue.kind), "status": issue.status,
+    // A breaking mail links back to its article.
+    let article_id = (issue.kind == "breaking")
+        .then(|| serde_json::from_str::<Vec<crate::newsletter::digest::DigestGroup>>(&issue.articles_json).ok())
+        .flatten()
+        .and_then(|groups| groups.first().and_then(|g| g.articles.first()).map(|a| a.id));
+    let mut ctx = json!({ "article_id": article_id, "issue": { "id": issue.id, "subject": issue.subject, "kind": kind_label(&issue.kind), "status": issue.status,
         "status_label": issue_status_label(&issue.status), "created": local_time(state, issue.created_at), "is_breaking": issue.kind == "breaking" },
         "counts": counts_json(&counts), "live": issue.status == "sending", "can_send": state.newsletter.mailer.can_send() });
     merge(&mut ctx, extra);

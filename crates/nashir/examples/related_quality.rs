@@ -144,7 +144,7 @@ fn store_pipeline(rows: &[Row], database_url: Option<String>) {
         for row in rows {
             let Ok(headline) = nashir::domain::Headline::parse(&row.title) else { continue };
             let mut draft = nashir::domain::ArticleDraft::new(headline);
-            draft.body = row.body.lines().map(|l| nashir::domain::Block::paragraph(l)).collect();
+            draft.body = row.body.lines().map(nashir::domain::Block::paragraph).collect();
             draft.source_key = Some(format!("corpus:{}", row.id));
             draft.published_at = Some(chrono::Utc::now());
             store.upsert_article(&draft).await.expect("upsert");

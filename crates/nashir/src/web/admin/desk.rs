@@ -124,9 +124,9 @@ fn signup_chart(days: &[DayCounts], today: i64) -> Chart {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-title\" style=\"background:#fff;border:1px solid #ddd\">\
          <title id=\"chart-title\">الاشتراكات والتأكيدات والإلغاءات اليومية في آخر {CHART_DAYS} يوماً (الأعلى {max})</title>\
          <line x1=\"{pad}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#999\"/>\
-         <text x=\"{r}\" y=\"{t}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{max}</text>\
-         <text x=\"{r}\" y=\"{height}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">اليوم</text>\
-         <text x=\"{pad}\" y=\"{height}\" font-size=\"11\" fill=\"#555\">قبل {CHART_DAYS} يوماً</text>",
+         <text x=\"{r}\" y=\"{t}\" font-size=\"11\" direction=\"rtl\" text-anchor=\"start\" fill=\"#555\">{max}</text>\
+         <text x=\"{r}\" y=\"{height}\" font-size=\"11\" direction=\"rtl\" text-anchor=\"start\" fill=\"#555\">اليوم</text>\
+         <text x=\"{pad}\" y=\"{height}\" font-size=\"11\" direction=\"rtl\" text-anchor=\"end\" fill=\"#555\">قبل {CHART_DAYS} يوماً</text>",
         b = height - pad,
         r = width - pad,
         t = pad - 6.0,

@@ -173,6 +173,12 @@ async fn issue_test_send_now_counts(app: TestApp) {
         assert!(std::time::Instant::now() < deadline, "the issue never reached sent: {page}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    // A reader who unsubscribes now is counted against this issue, the last one they got.
+    let leaving = app.store.subscriber_by_email(&list[3]).await.unwrap().unwrap();
+    app.store.unsubscribe(leaving.id).await.unwrap();
+    assert_eq!(app.store.issue_desk_counts(id).await.unwrap().unsubscribes, 1);
+    let (_, page) = editor.get(&format!("/admin/newsletter/issues/{id}")).await;
+    assert!(page.contains("<td data-count=\"unsubscribes\">1</td>"), "{page}");
     let (status, overview) = editor.get("/admin/newsletter").await;
     assert!(status == 200 && overview.contains("<svg") && overview.contains("<polyline"), "{status}");
 }

@@ -126,8 +126,9 @@ pub async fn run(config: Config, args: &NewsletterArgs) -> anyhow::Result<ExitCo
     }
 }
 
-/// Drains the queue (or one issue) with a progress bar. Rows leased by a process that died
-/// are taken again once their lease runs out; rows waiting for a retry are left to `serve`.
+/// Drains the queue (or one issue) with a progress bar. Rows leased by a process of this node
+/// that died are taken back at once (another node's, when their lease runs out); rows
+/// waiting for a retry are left to `serve`.
 async fn deliver(nl: &Newsletter, issue: Option<i64>) -> anyhow::Result<ExitCode> {
     if !nl.mailer.can_send() {
         anyhow::bail!("smtp.url (or NASHIR_SMTP_URL) is not set: nothing can be sent");

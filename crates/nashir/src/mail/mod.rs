@@ -20,6 +20,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("digest/subject.txt", include_str!("../../templates/mail/digest/subject.txt")),
     ("digest/body.txt", include_str!("../../templates/mail/digest/body.txt")),
     ("digest/body.html", include_str!("../../templates/mail/digest/body.html")),
+    ("breaking/subject.txt", include_str!("../../templates/mail/breaking/subject.txt")),
+    ("breaking/body.txt", include_str!("../../templates/mail/breaking/body.txt")),
+    ("breaking/body.html", include_str!("../../templates/mail/breaking/body.html")),
 ];
 
 /// A rendered message before addressing.

@@ -1,7 +1,9 @@
 //! The newsletter: subscribers who confirmed by a signed link, digest issues built from
 //! what was published, and a delivery queue that a worker drains over SMTP.
 
+pub mod breaking;
 pub mod digest;
+pub mod lease;
 pub mod limiter;
 pub mod tokens;
 pub mod worker;

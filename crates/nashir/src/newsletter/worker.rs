@@ -1,6 +1,9 @@
 //! The delivery worker: leases queue rows, sends them with bounded concurrency and rate,
-//! and records each outcome as soon as the server answered, so a crash resends at most the
-//! messages that were in flight.
+//! and records the outcomes. Failures are recorded at once; messages the server accepted are
+//! marked sent together at the end of their lease batch (one write for up to `batch` rows
+//! instead of one commit each, which is what a durable PostgreSQL pays for). So a crash
+//! resends at most the messages of the batch being sent: in flight or accepted but not yet
+//! marked — at most `batch` (≤ `concurrency × 4`) readers get that issue twice.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::digest::DigestGroup;
+use super::lease::{Holder, LeaseOwner};
 use super::{IssueRow, Newsletter, Signer, SubscriberStatus};
 use crate::domain::Email;
 use crate::mail::{ListLinks, Rendered, SendError};
@@ -17,6 +21,9 @@ use crate::store::newsletter::Leased;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
+/// How often a running worker looks for rows held by dead processes of its node (the first
+/// pass always does: that is the restart after a crash).
+const RECLAIM_EVERY: Duration = Duration::from_secs(15);
 
 /// What one pass over the queue did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -35,8 +42,9 @@ struct IssueCache {
     by_sections: Mutex<HashMap<Vec<String>, Option<Rendered>>>,
 }
 
-const MANAGE_MARK: &str = "__NASHIR_MANAGE_URL__";
-const UNSUB_MARK: &str = "__NASHIR_UNSUBSCRIBE_URL__";
+/// Placeholders for each reader's own links in a body rendered once for many readers.
+pub(crate) const MANAGE_MARK: &str = "__NASHIR_MANAGE_URL__";
+pub(crate) const UNSUB_MARK: &str = "__NASHIR_UNSUBSCRIBE_URL__";
 
 pub struct Worker {
     nl: Newsletter,
@@ -44,6 +52,9 @@ pub struct Worker {
     pacer: tokio::sync::Mutex<Option<Instant>>,
     /// Turns true at shutdown: the messages being sent are finished, no new one is started.
     stop: tokio::sync::watch::Receiver<bool>,
+    owner: LeaseOwner,
+    owner_tag: String,
+    next_reclaim: Mutex<Option<Instant>>,
 }
 
 fn backoff_secs(attempts: i64) -> i64 {
@@ -56,7 +67,37 @@ impl Worker {
     }
 
     fn with_stop(nl: Newsletter, stop: tokio::sync::watch::Receiver<bool>) -> Arc<Worker> {
-        Arc::new(Worker { nl, issues: Mutex::new(HashMap::new()), pacer: tokio::sync::Mutex::new(None), stop })
+        let owner = LeaseOwner::current();
+        Arc::new(Worker {
+            nl,
+            issues: Mutex::new(HashMap::new()),
+            pacer: tokio::sync::Mutex::new(None),
+            stop,
+            owner_tag: owner.tag(),
+            owner,
+            next_reclaim: Mutex::new(None),
+        })
+    }
+
+    /// Takes back the rows of dead processes of this node (see `lease`), at most every
+    /// `RECLAIM_EVERY`. Returns how many rows went back to the queue.
+    pub async fn reclaim_dead_leases(&self) -> anyhow::Result<u64> {
+        {
+            let mut next = self.next_reclaim.lock().unwrap_or_else(|e| e.into_inner());
+            if next.is_some_and(|at| Instant::now() < at) {
+                return Ok(0);
+            }
+            *next = Some(Instant::now() + RECLAIM_EVERY);
+        }
+        let mut released = 0;
+        for holder in self.nl.store.lease_holders().await? {
+            if self.owner.judge(&holder) == Holder::Dead {
+                let n = self.nl.store.release_leases_of(&holder).await?;
+                tracing::warn!(holder = %holder, rows = n, "newsletter: took back the leases of a process that died mid-send");
+                released += n;
+            }
+        }
+        Ok(released)
     }
 
     async fn issue(&self, id: i64) -> anyhow::Result<Option<Arc<IssueCache>>> {
@@ -77,6 +118,11 @@ impl Worker {
     }
 
     fn render_for(&self, cache: &IssueCache, sections: &[String]) -> anyhow::Result<Option<Rendered>> {
+        // A breaking mail was rendered once when it was queued, for a chosen audience.
+        if cache.issue.kind == "breaking" {
+            let issue = &cache.issue;
+            return Ok(Some(Rendered { subject: issue.subject.clone(), text: issue.body_text.clone(), html: issue.body_html.clone() }));
+        }
         let mut map = cache.by_sections.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = map.get(sections) {
             return Ok(r.clone());
@@ -105,7 +151,8 @@ impl Worker {
     pub async fn pass(self: &Arc<Self>) -> anyhow::Result<Pass> {
         let cfg = &self.nl.config.newsletter;
         let batch = cfg.batch_size.min(cfg.concurrency as i64 * 4).max(1);
-        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs).await?;
+        self.reclaim_dead_leases().await?;
+        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs, &self.owner_tag).await?;
         let mut pass = Pass { leased: leased.len(), ..Default::default() };
         if leased.is_empty() {
             return Ok(pass);
@@ -117,6 +164,7 @@ impl Worker {
         let mut tasks: JoinSet<anyhow::Result<Outcome>> = JoinSet::new();
         let mut last_error = None;
         let mut unsent = Vec::new();
+        let mut sent_ids = Vec::with_capacity(leased.len());
         for row in leased {
             // At shutdown the rest of the batch goes back to the queue, checked before and after
             // each wait (for a send slot, for the rate limit).
@@ -138,12 +186,13 @@ impl Worker {
                 this.deliver(&row, subscriber, &signer).await
             });
             while let Some(done) = tasks.try_join_next() {
-                tally(&mut pass, &mut last_error, done);
+                tally(&mut pass, &mut last_error, &mut sent_ids, done);
             }
         }
         while let Some(done) = tasks.join_next().await {
-            tally(&mut pass, &mut last_error, done);
+            tally(&mut pass, &mut last_error, &mut sent_ids, done);
         }
+        self.nl.store.mark_sent_many(&sent_ids).await?;
         self.nl.store.release_deliveries(&unsent).await?;
         self.nl.metrics.record_mails(pass.sent, pass.bounced, pass.retried, pass.skipped);
         if pass.retried > 0 {
@@ -199,10 +248,8 @@ impl Worker {
             }
         };
         match self.nl.mailer.send(message).await {
-            Ok(()) => {
-                store.mark_sent(row.id).await?;
-                Ok(Outcome::Sent)
-            }
+            // Marked with the rest of the batch (see the module's note on crashes).
+            Ok(()) => Ok(Outcome::Sent(row.id)),
             Err(SendError::Permanent(e)) => {
                 store.mark_bounced(row.id, subscriber.id, &e, self.nl.config.newsletter.max_bounces).await?;
                 Ok(Outcome::Bounced)
@@ -255,15 +302,24 @@ impl Worker {
 }
 
 enum Outcome {
-    Sent,
+    /// Accepted by the server; the row is marked sent at the end of the pass.
+    Sent(i64),
     Retry(String),
     Bounced,
     Skipped,
 }
 
-fn tally(pass: &mut Pass, last_error: &mut Option<String>, done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>) {
+fn tally(
+    pass: &mut Pass,
+    last_error: &mut Option<String>,
+    sent_ids: &mut Vec<i64>,
+    done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>,
+) {
     match done {
-        Ok(Ok(Outcome::Sent)) => pass.sent += 1,
+        Ok(Ok(Outcome::Sent(id))) => {
+            pass.sent += 1;
+            sent_ids.push(id);
+        }
         Ok(Ok(Outcome::Retry(e))) => {
             pass.retried += 1;
             *last_error = Some(e);

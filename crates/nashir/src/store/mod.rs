@@ -6,6 +6,7 @@ mod articles;
 mod autosave;
 mod changes;
 pub mod copy;
+pub mod desk;
 mod editorial;
 mod front;
 mod jobs;

@@ -72,10 +72,10 @@ pub struct IssueRow {
     pub created_at: i64,
 }
 
-const ISSUE_COLUMNS: &str =
+pub(crate) const ISSUE_COLUMNS: &str =
     "id, frequency, kind, status, subject, articles_json, body_text, body_html, period_start, period_end, created_at";
 
-fn issue_from_row(row: &AnyRow) -> StoreResult<IssueRow> {
+pub(crate) fn issue_from_row(row: &AnyRow) -> StoreResult<IssueRow> {
     Ok(IssueRow {
         id: row.try_get("id")?,
         frequency: row.try_get("frequency")?,
@@ -205,8 +205,11 @@ impl Store {
     pub async fn unsubscribe(&self, id: i64) -> StoreResult<()> {
         let t = now_secs();
         let mut tx = self.begin_write().await?;
+        // The last issue the reader got is credited with the unsubscribe (the issues page).
         sqlx::query(
-            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2 WHERE id = $1 AND status <> 'suppressed'",
+            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, updated_at = $2, unsubscribed_issue_id = \
+             (SELECT issue_id FROM deliveries WHERE subscriber_id = $1 AND status = 'sent' ORDER BY sent_at DESC, id DESC LIMIT 1) \
+             WHERE id = $1 AND status <> 'suppressed'",
         )
         .bind(id)
         .bind(t)
@@ -312,10 +315,11 @@ impl Store {
         row.as_ref().map(issue_from_row).transpose()
     }
 
-    /// Issues that carried articles, newest first (the public archive).
+    /// Issues that went out (or are going out), newest first (the public archive): not
+    /// those built and never sent, nor those an editor cancelled.
     pub async fn published_issues(&self, limit: i64) -> StoreResult<Vec<IssueRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ISSUE_COLUMNS} FROM newsletter_issues WHERE status <> 'empty' ORDER BY period_end DESC, id DESC LIMIT $1"
+            "SELECT {ISSUE_COLUMNS} FROM newsletter_issues WHERE status IN ('sending', 'sent') ORDER BY period_end DESC, id DESC LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(self.pool())
@@ -339,16 +343,17 @@ impl Store {
 
     /// Reserves up to `limit` due rows for `lease_secs`: queued rows whose retry time has
     /// come, and rows whose previous lease ran out (a worker that died mid-send).
-    pub async fn lease_deliveries(&self, limit: i64, lease_secs: i64) -> StoreResult<Vec<Leased>> {
+    /// `owner` is written on each row (see `newsletter::lease`).
+    pub async fn lease_deliveries(&self, limit: i64, lease_secs: i64, owner: &str) -> StoreResult<Vec<Leased>> {
         let t = now_secs();
         let lock = if self.backend() == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN (\
+            "UPDATE deliveries SET status = 'sending', lease_until = $1, lease_owner = $4, attempts = attempts + 1 WHERE id IN (\
                SELECT id FROM deliveries WHERE (status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until < $2) \
                ORDER BY id LIMIT $3 {lock}) \
              RETURNING id, issue_id, subscriber_id, attempts"
         );
-        let rows = sqlx::query(&sql).bind(t + lease_secs).bind(t).bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql).bind(t + lease_secs).bind(t).bind(limit).bind(owner).fetch_all(self.pool()).await?;
         let mut leased: Vec<Leased> = rows
             .iter()
             .map(|r| {
@@ -383,12 +388,48 @@ impl Store {
         Ok(())
     }
 
+    /// The holders of rows being sent now (a handful: one per sending process).
+    pub async fn lease_holders(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT lease_owner FROM deliveries WHERE status = 'sending' AND lease_owner IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Puts back in the queue, due now, the rows a dead process held. Their attempt stays
+    /// counted: the message may have reached the server before the process died.
+    pub async fn release_leases_of(&self, owner: &str) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET status = 'queued', lease_until = NULL, lease_owner = NULL, next_attempt_at = 0 WHERE status = 'sending' AND lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
     pub async fn mark_sent(&self, delivery_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
             .bind(delivery_id)
             .bind(now_secs())
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    /// Marks many accepted messages sent in one statement (the worker's batch).
+    pub async fn mark_sent_many(&self, delivery_ids: &[i64]) -> StoreResult<()> {
+        for chunk in delivery_ids.chunks(500) {
+            let placeholders: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE deliveries SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now_secs());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(self.pool()).await?;
+        }
         Ok(())
     }
 

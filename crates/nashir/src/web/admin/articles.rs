@@ -370,6 +370,9 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
     if draft.authors.is_empty() {
         draft.authors = vec![session.user.name.clone()];
     }
+    if action == "publish_send" {
+        super::desk::check_publish_send(&session, status)?;
+    }
     let id = match state.store.create_article(&draft, Some(session.user.id)).await {
         Ok(id) => id,
         Err(e) => return Err(edit_error(e)),
@@ -377,6 +380,9 @@ pub async fn create(State(state): State<AppState>, session: Session, AdminForm(f
     if action == "submit" {
         let version = state.store.article_meta(id).await?.map(|m| m.version).unwrap_or(1);
         state.store.update_article(id, version, &draft, Some(session.user.id), Some(true)).await.map_err(edit_error)?;
+    }
+    if action == "publish_send" {
+        return super::desk::send_breaking(&state, &session, id, &fields).await;
     }
     Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
 }
@@ -437,10 +443,16 @@ pub async fn save(
         (_, Status::Published | Status::Scheduled) => Some(false),
         _ => None,
     };
+    if action == "publish_send" {
+        super::desk::check_publish_send(&session, status)?;
+    }
     match state.store.update_article(id, version, &draft, Some(session.user.id), submitted).await {
         Ok(_) => {
             // Saved for real: the working copy has served its purpose.
             state.store.delete_autosave(id, session.user.id).await?;
+            if action == "publish_send" {
+                return super::desk::send_breaking(&state, &session, id, &fields).await;
+            }
             Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
         }
         Err(e @ (EditError::VersionConflict { .. } | EditError::SlugTaken(_))) => {

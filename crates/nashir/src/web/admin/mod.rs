@@ -5,6 +5,7 @@
 pub(crate) mod api;
 mod articles;
 mod auth;
+mod desk;
 mod diff;
 mod front;
 mod manage;
@@ -63,6 +64,18 @@ pub fn routes() -> Router<AppState> {
         .route("/front/breaking", post(front::set_breaking))
         .route("/front/lead", post(front::pin_lead))
         .route("/authors/{id}", post(front::edit_author))
+        .route("/newsletter", get(desk::overview))
+        .route("/newsletter/subscribers", get(desk::subscribers))
+        .route("/newsletter/subscribers.csv", get(desk::export))
+        .route("/newsletter/subscribers/{id}", get(desk::subscriber))
+        .route("/newsletter/subscribers/{id}/erase", post(desk::erase))
+        .route("/newsletter/import", post(desk::import))
+        .route("/newsletter/issues", post(desk::build_issue))
+        .route("/newsletter/issues/{id}", get(desk::issue))
+        .route("/newsletter/issues/{id}/preview", get(desk::preview))
+        .route("/newsletter/issues/{id}/test", post(desk::send_test))
+        .route("/newsletter/issues/{id}/send", post(desk::send_now))
+        .route("/newsletter/issues/{id}/cancel", post(desk::cancel))
         .fallback(|| async { AdminError::NotFound })
         .layer(axum::middleware::map_response(private_headers))
 }

@@ -1,6 +1,7 @@
 //! The newsletter end to end, against a real SMTP server in the test process.
 
 mod crash;
+mod desk;
 mod sigterm;
 pub mod sink;
 

@@ -204,6 +204,21 @@ static MATRIX: &[Row] = &[
         [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
     row("POST /admin/media/{id}/delete", "/admin/media/999999/delete", Body::Form(""),
         [LOGIN, LOGIN, 404, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    // The newsletter desk: editors and owners; a writer is refused before anything is read.
+    get("GET /admin/newsletter", "/admin/newsletter", EDITORS),
+    get("GET /admin/newsletter/subscribers", "/admin/newsletter/subscribers?q=x&status=active", EDITORS),
+    get("GET /admin/newsletter/subscribers.csv", "/admin/newsletter/subscribers.csv", EDITORS),
+    get("GET /admin/newsletter/subscribers/{id}", "/admin/newsletter/subscribers/999999", [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/newsletter/subscribers/{id}/erase", "/admin/newsletter/subscribers/999999/erase", Body::Form(""),
+        [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    // Not multipart: refused as a malformed form, as for media.
+    row("POST /admin/newsletter/import", "/admin/newsletter/import", Body::Form("consent=confirm"), [LOGIN, LOGIN, 400, 400, 400, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/newsletter/issues", "/admin/newsletter/issues", Body::Form("days=1"), [LOGIN, LOGIN, 403, 303, 303, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/newsletter/issues/{id}", "/admin/newsletter/issues/999999", [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    get("GET /admin/newsletter/issues/{id}/preview", "/admin/newsletter/issues/999999/preview", [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/newsletter/issues/{id}/test", "/admin/newsletter/issues/999999/test", Body::Form(""), [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/newsletter/issues/{id}/send", "/admin/newsletter/issues/999999/send", Body::Form(""), [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
+    row("POST /admin/newsletter/issues/{id}/cancel", "/admin/newsletter/issues/999999/cancel", Body::Form(""), [LOGIN, LOGIN, 403, 404, 404, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
 
     // ── API. Sessions count for nothing here (a cookie-authenticated API could be driven
     // by another site); tokens do, by their holder's role.

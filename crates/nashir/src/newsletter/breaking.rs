@@ -106,6 +106,9 @@ impl Newsletter {
                 lead: article.lead.clone(),
                 url,
                 date: article.published_at.map(|t| self.dates.long(t)),
+                // The archive lists it by headline and lead; the mail itself carries the body.
+                excerpt_html: String::new(),
+                excerpt_text: String::new(),
             }],
         }];
         let articles_json = serde_json::to_string(&groups)?;

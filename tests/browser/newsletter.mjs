@@ -160,7 +160,12 @@ try {
   await page.goto(`${BASE}/admin/articles/new`);
   await page.fill('#headline', 'عاجل: انقطاع الكهرباء عن أحياء العاصمة');
   await page.fill('#lead', 'انقطع التيار الكهربائي عن عدة أحياء صباح اليوم.');
-  await page.fill('#body', 'قالت وزارة الكهرباء إن فرق الصيانة تعمل على إعادة التيار خلال ساعات.\n\nوطلبت من السكان ترشيد الاستهلاك.');
+  // The body is written in the block editor (the textarea is its no-JavaScript fallback).
+  await page.waitForSelector('.ProseMirror');
+  await page.click('.ProseMirror');
+  await page.keyboard.type('قالت وزارة الكهرباء إن فرق الصيانة تعمل على إعادة التيار خلال ساعات.');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('وطلبت من السكان ترشيد الاستهلاك.');
   await page.selectOption('#status', 'published');
   await Promise.all([page.waitForURL(/\/admin\/newsletter\/issues\/\d+$/), page.click('#publish-send')]);
   const breakingUrl = page.url();

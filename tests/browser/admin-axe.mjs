@@ -39,7 +39,7 @@ await Promise.all([page.waitForURL('**/admin/articles'), page.click('button[type
 
 await audit('/admin/articles');
 const first = await page.getAttribute('table a[href^="/admin/articles/"]', 'href');
-const pages = ['/admin/articles/new', '/admin/media', '/admin/sections', '/admin/front', '/admin/users', '/admin/tokens', '/admin/password'];
+const pages = ['/admin/articles/new', '/admin/media', '/admin/newsletter', '/admin/newsletter/subscribers', '/admin/sections', '/admin/front', '/admin/users', '/admin/tokens', '/admin/password'];
 if (first) pages.push(first, `${first}/revisions`, `${first}/related`);
 for (const p of pages) await audit(p);
 // One upload's page, when the library has any.

@@ -342,37 +342,8 @@ pub fn parse_import(text: &str) -> (Vec<(Email, Frequency)>, Vec<BadLine>) {
 /// `POST /admin/newsletter/import` (multipart: `csrf`, `consent`, `dry_run`, `file`).
 pub async fn import(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> AdminResult<Response> {
     let too_large = || AdminError::TooLarge(format!("الملف أكبر من {} كيلوبايت؛ قسّمه إلى ملفات أصغر.", MAX_IMPORT_BYTES / 1024));
-    let mut fields = Fields::default();
-    let mut file: Option<Vec<u8>> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err(AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into())),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let mut field = field;
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
-                        return Err(too_large());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(_) => return Err(AdminError::BadRequest("انقطع رفع الملف.".into())),
-            }
-        }
-        if name == "file" {
-            file = Some(bytes);
-        } else {
-            fields.0.push((name, String::from_utf8_lossy(&bytes).into_owned()));
-        }
-    }
+    let (fields, file) = super::read_multipart(&mut multipart, MAX_IMPORT_BYTES, too_large).await?;
+    let file = file.map(|(bytes, _, _)| bytes);
     session.check_csrf(&fields)?;
     require_editor(&session)?;
     let query = ListQuery::default();

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Value};
 
-use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Fields, Session};
+use super::{local_time, render, AdminError, AdminForm, AdminPath, AdminResult, Session};
 use crate::accounts::{check_password_strength, hash_password_bounded, parse_email, random_token, token_hash};
 use crate::domain::Role;
 use crate::media::imaging::{self, ImagingError};
@@ -202,9 +202,6 @@ pub async fn revoke_token(
     Ok(Redirect::to("/admin/tokens").into_response())
 }
 
-/// An uploaded file's bytes, name and declared content type.
-type Upload = (Vec<u8>, Option<String>, Option<String>);
-
 /// Multipart upload: fields `csrf`, `alt`, `file`. The CSRF token is checked before anything
 /// is written to disk.
 /// `POST /admin/media`. The form's page by default; JSON for the block editor (`Accept:
@@ -218,40 +215,8 @@ pub async fn upload(
 ) -> AdminResult<Response> {
     let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let max = state.config.editor.max_upload_bytes;
-    let mut fields = Fields::default();
-    let mut file: Option<Upload> = None;
     let too_large = || AdminError::TooLarge(UploadError::TooLarge(max / 1024).to_string());
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(_) => return Err(AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into())),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            let (file_name, content_type) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
-            let mut field = field;
-            let mut bytes = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if bytes.len() + chunk.len() > max {
-                            return Err(too_large());
-                        }
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                    Err(_) => return Err(AdminError::BadRequest("انقطع رفع الملف.".into())),
-                }
-            }
-            file = Some((bytes, file_name, content_type));
-        } else {
-            let value = field.text().await.map_err(|_| AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into()))?;
-            fields.0.push((name, value));
-        }
-    }
+    let (fields, file) = super::read_multipart(&mut multipart, max, too_large).await?;
     session.check_csrf(&fields)?;
     let (state_ref, session_ref) = (&state, &session);
     let typed = json!({ "alt": fields.text("alt"), "caption": fields.text("caption"), "credit": fields.text("credit") });

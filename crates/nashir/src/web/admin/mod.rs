@@ -308,6 +308,48 @@ impl FromRequest<AppState> for AdminForm {
 }
 
 /// Form fields in order; repeated names are kept.
+/// A multipart form read whole: its text fields, and the bytes, file name and declared type
+/// of its `file` field. Each field is read in chunks and refused with `too_large` as soon as
+/// it passes `max` bytes, so an upload never costs more memory than the limit allows.
+pub(super) async fn read_multipart(
+    multipart: &mut axum::extract::Multipart,
+    max: usize,
+    too_large: impl Fn() -> AdminError,
+) -> AdminResult<(Fields, Option<(Vec<u8>, Option<String>, Option<String>)>)> {
+    let mut fields = Fields::default();
+    let mut file = None;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(AdminError::BadRequest("تعذّرت قراءة النموذج المرفوع.".into())),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let (file_name, content_type) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > max {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+                Err(_) => return Err(AdminError::BadRequest("انقطع رفع الملف.".into())),
+            }
+        }
+        if name == "file" {
+            file = Some((bytes, file_name, content_type));
+        } else {
+            fields.0.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    Ok((fields, file))
+}
+
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Fields(pub Vec<(String, String)>);

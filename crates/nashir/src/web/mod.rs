@@ -179,8 +179,13 @@ async fn humane_errors(request: Request<axum::body::Body>, next: axum::middlewar
     if has_control_characters(request.uri()) {
         return error_answer(api, ErrorCode::InvalidCharacters);
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body stays unread, so the connection cannot carry another request:
+        // say so, or a client reuses it and its next request meets a reset ("broken pipe").
+        response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
     let plain = response.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
     if !status.is_client_error() || !plain {
         return response;
@@ -198,7 +203,8 @@ async fn humane_errors(request: Request<axum::body::Body>, next: axum::middlewar
     };
     let mut answer = error_answer(api, code);
     // Keep what the client needs to act: which methods are allowed, when to come back.
-    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER, axum::http::header::WWW_AUTHENTICATE] {
+    use axum::http::header;
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE, header::CONNECTION] {
         if let Some(value) = response.headers().get(&name) {
             answer.headers_mut().insert(name, value.clone());
         }

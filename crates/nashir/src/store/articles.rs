@@ -254,13 +254,17 @@ impl Store {
         Ok((rows.iter().map(summary_from_row).collect::<StoreResult<_>>()?, total))
     }
 
-    /// Published articles in id order, for sitemaps.
-    pub async fn sitemap_entries(&self, offset: i64, limit: i64) -> StoreResult<Vec<SitemapEntry>> {
+    /// Published articles with `first_id <= id < first_id + count`, in id order, for one
+    /// sitemap file. A range of ids, not an OFFSET: each file costs the same at any depth of
+    /// the archive (an OFFSET walks every row before the page, so all the files of a large
+    /// archive together cost its square).
+    pub async fn sitemap_entries(&self, first_id: i64, count: i64) -> StoreResult<Vec<SitemapEntry>> {
         let rows = sqlx::query(
-            "SELECT slug, headline, published_at, updated_at FROM articles WHERE status = 'published' ORDER BY id LIMIT $1 OFFSET $2",
+            "SELECT slug, headline, published_at, updated_at FROM articles \
+             WHERE status = 'published' AND id >= $1 AND id < $2 ORDER BY id",
         )
-        .bind(limit)
-        .bind(offset)
+        .bind(first_id)
+        .bind(first_id.saturating_add(count))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -275,8 +279,13 @@ impl Store {
             .collect()
     }
 
-    pub async fn published_count(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(&self.pool).await?)
+    /// The id blocks of `size` ids (block `b` holds ids `b*size ..< (b+1)*size`) that hold at
+    /// least one published article, ascending: the article sitemap files that are not empty.
+    pub async fn sitemap_blocks(&self, size: i64) -> StoreResult<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT id / $1 AS block FROM articles WHERE status = 'published' ORDER BY block")
+            .bind(size.max(1))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// For each read-also title, the newest published article with that title, if any.

@@ -373,15 +373,23 @@ pub(crate) fn preferred_encoding(headers: &HeaderMap) -> Encoding {
     }
 }
 
+/// Bodies above this get the fast compression levels. The best levels cost little on a page
+/// (about 1 ms of gzip for a 27 KB home page) but grow badly on big repetitive bodies: on a
+/// 3.6 MB sitemap file gzip 9 took 0.93 s and brotli 9 0.87 s where gzip 6 took 0.30 s and
+/// brotli 5 0.12 s (output 13 % and 66 % larger), and an epoch bump makes the next request pay it.
+const LARGE_BODY: usize = 256 * 1024;
+
 pub(crate) fn gzip(bytes: &[u8]) -> Bytes {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::best());
+    let level = if bytes.len() > LARGE_BODY { flate2::Compression::new(6) } else { flate2::Compression::best() };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
     let _ = encoder.write_all(bytes);
     encoder.finish().map(Bytes::from).unwrap_or_default()
 }
 
 pub(crate) fn brotli(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 20, ..Default::default() };
+    let quality = if bytes.len() > LARGE_BODY { 5 } else { 9 };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 20, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
         Ok(_) => Bytes::from(out),
         Err(_) => Bytes::new(),

@@ -21,8 +21,9 @@ fn esc(s: &str) -> String {
     escape_html(&crate::domain::strip_controls(s))
 }
 
-/// URLs per sitemap file: the protocol allows 50,000, but a file of 50,000 Arabic (percent-encoded)
-/// URLs is over 10 MB; 10,000 keeps every sitemap small enough to cache and quick to fetch.
+/// Ids per article sitemap file, so at most this many URLs: the protocol allows 50,000, but a
+/// file of 50,000 Arabic (percent-encoded) URLs is over 10 MB; 10,000 keeps every sitemap
+/// small enough to cache and quick to fetch.
 const SITEMAP_MAX_URLS: i64 = 10_000;
 const NEWS_SITEMAP_MAX_URLS: i64 = 1_000;
 
@@ -256,14 +257,19 @@ fn xml(body: String) -> Response {
 
 /// The sitemap index: article sitemaps of at most 50,000 URLs, the listing pages, the news sitemap.
 pub async fn sitemap_index(State(state): State<AppState>) -> Result<Response, PageError> {
-    let count = state.store.published_count().await?;
+    let blocks = state.store.sitemap_blocks(SITEMAP_MAX_URLS).await?;
     let mut body =
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut add = |path: String| body.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", esc(&absolute_url(&state.base_url, &path))));
     add("/sitemaps/pages.xml".into());
     add("/sitemaps/news.xml".into());
-    for n in 0..((count + SITEMAP_MAX_URLS - 1) / SITEMAP_MAX_URLS).max(1) {
-        add(format!("/sitemaps/articles-{}.xml", n + 1));
+    // File N holds the published articles with ids in block N-1; a site with none still lists
+    // (an empty) articles-1.
+    if blocks.is_empty() {
+        add("/sitemaps/articles-1.xml".into());
+    }
+    for block in blocks {
+        add(format!("/sitemaps/articles-{}.xml", block + 1));
     }
     body.push_str("</sitemapindex>\n");
     Ok(xml(body))
@@ -308,7 +314,7 @@ pub async fn sitemap(State(state): State<AppState>, Path(file): Path<String>) ->
             .and_then(|n| n.parse().ok())
             .filter(|n| *n >= 1)
             .ok_or(PageError::NotFound)?;
-        let entries = state.store.sitemap_entries((n - 1) * SITEMAP_MAX_URLS, SITEMAP_MAX_URLS).await?;
+        let entries = state.store.sitemap_entries((n - 1).saturating_mul(SITEMAP_MAX_URLS), SITEMAP_MAX_URLS).await?;
         if entries.is_empty() && n > 1 {
             return Err(PageError::NotFound);
         }

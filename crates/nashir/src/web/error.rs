@@ -205,7 +205,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         // Listed one by one so a new store error is a decision here, not a silent 500.
         match e {
-            StoreError::Unavailable { .. } | StoreError::Migration(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
+            StoreError::Unavailable { .. } | StoreError::Migration(_) | StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Scratch(_) => {
                 ApiError::internal(e)
             }
             // A unique violation the handler did not anticipate (slugs are checked by the

@@ -46,9 +46,9 @@ async fn engine_for(store: &Store) -> StoreResult<Shared> {
 }
 
 /// Archives up to this many articles keep their index in memory between refreshes (about
-/// 6 KB an article); larger ones rebuild it for each pass and give the memory back, so a
-/// server with a big archive stays small between publications.
-const RESIDENT_MAX: usize = 2_000;
+/// 6 KB an article); the follower recomputes larger ones with the whole-archive pass
+/// (`related::stream`), whose memory does not grow with the archive.
+pub(super) const RESIDENT_MAX: usize = 2_000;
 
 /// Drops the in-memory index of this database when the archive is large (see
 /// [`RESIDENT_MAX`]) and returns the freed memory to the operating system.
@@ -64,13 +64,6 @@ pub async fn release_if_large(store: &Store) -> StoreResult<()> {
         give_back_memory();
     }
     Ok(())
-}
-
-/// Whether this database's index stays in memory between passes (see [`RESIDENT_MAX`]).
-pub async fn is_resident(store: &Store) -> StoreResult<bool> {
-    let id = db::database_identity(store).await?;
-    let engines = ENGINES.lock().expect("engine registry poisoned");
-    Ok(engines.iter().any(|(k, _)| *k == id))
 }
 
 /// How freed memory goes back to the operating system after a big pass (allocators keep it

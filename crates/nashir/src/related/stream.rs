@@ -758,7 +758,7 @@ mod tests {
         let entries: &[(u32, u32, f32)] =
             &[(2, 0, 0.5), (0, 0, 0.1), (1, 1, 0.2), (2, 1, 0.3), (0, 2, 0.4), (3, 2, 0.9), (2, 3, 0.7), (0, 4, 0.6), (2, 4, 0.8)];
         let mut p = tempfile::tempfile().unwrap();
-        let mut counts = vec![0u64; 4];
+        let mut counts = [0u64; 4];
         for &(t, s, w) in entries {
             p.write_all(&t.to_le_bytes()).unwrap();
             p.write_all(&s.to_le_bytes()).unwrap();

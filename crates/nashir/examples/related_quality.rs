@@ -159,7 +159,54 @@ fn store_pipeline(rows: &[Row], database_url: Option<String>) {
                 n as f64 / secs
             );
         }
+        // Precision of what the store holds, as the site shows it: after the whole-archive
+        // pass (refresh_all), then after the in-memory index recomputed every article
+        // (refresh_many over every id: what refresh_all did before it streamed).
+        report("store: refresh_all (whole-archive pass)", &stored_precision(&store, rows).await);
+        if std::env::var("SKIP_IN_MEMORY").is_err() {
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM articles ORDER BY id").fetch_all(store.pool()).await.expect("ids");
+            let t = Instant::now();
+            nashir::related::refresh_many(&store, &ids).await.expect("refresh_many");
+            println!("store: refresh_many over every id (in-memory index) in {:.1}s", t.elapsed().as_secs_f64());
+            report("store: refresh_many (in-memory index)", &stored_precision(&store, rows).await);
+        }
     });
+}
+
+/// P@5 of the suggestions stored for each article (first five by position), by category.
+async fn stored_precision(store: &nashir::Store, rows: &[Row]) -> Vec<(String, f64, usize)> {
+    use sqlx::Row as _;
+    let by_key: std::collections::HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (format!("corpus:{}", r.id), i)).collect();
+    let row_of: std::collections::HashMap<i64, usize> = sqlx::query("SELECT id, source_key FROM articles")
+        .fetch_all(store.pool())
+        .await
+        .expect("articles")
+        .iter()
+        .filter_map(|r| Some((r.get::<i64, _>(0), *by_key.get(&r.get::<Option<String>, _>(1)?)?)))
+        .collect();
+    let mut lists: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for r in sqlx::query("SELECT article_id, related_id FROM related ORDER BY article_id, position")
+        .fetch_all(store.pool())
+        .await
+        .expect("related")
+    {
+        let (Some(&a), Some(&b)) = (row_of.get(&r.get::<i64, _>(0)), row_of.get(&r.get::<i64, _>(1))) else { continue };
+        let list = lists.entry(a).or_default();
+        if list.len() < 5 {
+            list.push(b);
+        }
+    }
+    let mut out = Vec::new();
+    for cat in CATEGORIES.iter().copied().chain(["internationalNews", "middleEast"]) {
+        let (mut sum, mut n) = (0.0, 0usize);
+        for (i, row) in rows.iter().enumerate().filter(|(_, r)| r.category == cat) {
+            let Some(list) = lists.get(&i).filter(|l| !l.is_empty()) else { continue };
+            sum += list.iter().filter(|&&j| rows[j].category == row.category).count() as f64 / list.len() as f64;
+            n += 1;
+        }
+        out.push((cat.to_string(), if n > 0 { sum / n as f64 } else { 0.0 }, n));
+    }
+    out
 }
 
 /// Baseline: raw normalized tokens, no stemming, no stopword list, title = body, no boosts,

@@ -46,9 +46,9 @@ async fn engine_for(store: &Store) -> StoreResult<Shared> {
 }
 
 /// Archives up to this many articles keep their index in memory between refreshes (about
-/// 6 KB an article); larger ones rebuild it for each pass and give the memory back, so a
-/// server with a big archive stays small between publications.
-const RESIDENT_MAX: usize = 2_000;
+/// 6 KB an article); the follower recomputes larger ones with the whole-archive pass
+/// (`related::stream`), whose memory does not grow with the archive.
+pub(super) const RESIDENT_MAX: usize = 2_000;
 
 /// Drops the in-memory index of this database when the archive is large (see
 /// [`RESIDENT_MAX`]) and returns the freed memory to the operating system.
@@ -64,13 +64,6 @@ pub async fn release_if_large(store: &Store) -> StoreResult<()> {
         give_back_memory();
     }
     Ok(())
-}
-
-/// Whether this database's index stays in memory between passes (see [`RESIDENT_MAX`]).
-pub async fn is_resident(store: &Store) -> StoreResult<bool> {
-    let id = db::database_identity(store).await?;
-    let engines = ENGINES.lock().expect("engine registry poisoned");
-    Ok(engines.iter().any(|(k, _)| *k == id))
 }
 
 /// How freed memory goes back to the operating system after a big pass (allocators keep it
@@ -272,46 +265,21 @@ pub async fn refresh_all(store: &Store) -> StoreResult<usize> {
 }
 
 /// [`refresh_all`] with analyses an import made ahead of time (see [`super::Analyser`]).
+///
+/// Streams the archive through temporary files (`related::stream`), so its memory does not
+/// grow with the archive; the in-memory index of this database is dropped (a later
+/// [`refresh`] builds it again if it needs it).
 pub async fn refresh_all_prepared(store: &Store, prepared: &Prepared) -> StoreResult<usize> {
     let shared = engine_for(store).await?;
     let mut engine = shared.lock().await;
+    engine.index = RelatedIndex::new(Params::default());
+    engine.found.clear();
     engine.seq = None;
-    let built = build(&mut engine, store, prepared).await?;
-    let covered = engine.seq.unwrap_or(0);
-    // Everything is read: the analyser has nothing left worth doing.
-    prepared.stop();
-    let count = built.len();
-    let choices = db::all_editor_choices(store).await?;
-    let none = (Vec::new(), Vec::new());
-    // The same scoring as a single refresh. (Shared-neighbour re-ranking, which needs
-    // everyone's first pass, helped before the latent concepts and no longer does.)
-    let index = &engine.index;
-    let t = std::time::Instant::now();
-    let lists = cpu_bound(|| {
-        parallel_map(&built, |(id, _, _)| {
-            let (pinned, removed) = choices.get(id).unwrap_or(&none);
-            let mut exclude = removed.clone();
-            exclude.extend_from_slice(pinned);
-            index.related(*id, STORED, &exclude)
-        })
-    });
-    let computed: Vec<Computed> = built
-        .into_iter()
-        .zip(lists)
-        .map(|((id, _, found), related)| Computed {
-            article_id: id,
-            related: related.into_iter().map(|s| (s.id, s.score)).collect(),
-            duplicate_of: engine.index.duplicate_of(id),
-            entities: found,
-            related_only: false,
-        })
-        .collect();
-    let suggest = t.elapsed();
-    let t = std::time::Instant::now();
-    db::write_all(store, &computed).await?;
+    give_back_memory();
+    let (count, covered) = super::stream::full_pass(store, prepared, &Params::default()).await?;
     // Everything logged up to `covered` is done: a server started after this import or
     // reindex must not recompute the whole archive again (its follower starts from here).
     store.cover_job(super::follower::JOB, covered).await?;
-    tracing::info!(suggest_s = suggest.as_secs_f64(), write_s = t.elapsed().as_secs_f64(), "related: suggestions written");
+    give_back_memory();
     Ok(count)
 }

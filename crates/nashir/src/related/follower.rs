@@ -50,7 +50,10 @@ pub async fn pass(store: &Store, owner: &str) -> StoreResult<Option<Pass>> {
     }
     ids.sort_unstable();
     ids.dedup();
-    let full = ids.len() > FULL_REFRESH_OVER;
+    // An archive too big to keep its index in memory (see `engine::RESIDENT_MAX`) is
+    // recomputed by the whole-archive pass, whose memory does not grow with the archive,
+    // rather than by rebuilding the whole in-memory index for a few changed articles.
+    let full = ids.len() > FULL_REFRESH_OVER || (!ids.is_empty() && store.published_count().await? > super::engine::RESIDENT_MAX as i64);
     let refreshed = if full {
         // The full pass reads the store as of now, so everything logged so far is covered.
         let seq_now = store.last_change_seq().await?;
@@ -110,11 +113,12 @@ pub async fn run(store: Store, metrics: Arc<Metrics>, stop: tokio_util::sync::Ca
             }
             match result {
                 Ok(Some(Pass { refreshed: 0, .. })) => seen = Some(last),
-                Ok(Some(_)) => {
+                Ok(Some(done)) => {
                     seen = Some(last);
-                    if !super::engine::is_resident(&store).await.unwrap_or(true) {
-                        // A big archive rebuilds its index for each pass: let publications
-                        // gather for a while rather than rebuild for every one of them.
+                    let large = store.published_count().await.map_or(true, |n| n > super::engine::RESIDENT_MAX as i64);
+                    if done.full && large {
+                        // A big archive is recomputed whole for each pass: let publications
+                        // gather for a while rather than recompute for every one of them.
                         tokio::select! {
                             _ = tokio::time::sleep(LARGE_ARCHIVE_PAUSE) => {}
                             _ = stop.cancelled() => return,

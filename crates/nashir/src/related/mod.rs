@@ -10,6 +10,7 @@ mod engine;
 pub mod follower;
 pub mod index;
 mod prepare;
+mod stream;
 
 pub use crate::store::related::{EditorAction, EntityRef, RelatedLink, Suggestion};
 pub use engine::{refresh, refresh_all, refresh_all_prepared, refresh_many, set_memory_release_hook, STORED};

@@ -58,6 +58,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A temporary file of a pass over the archive (the related pass spills to disk).
+    #[error("temporary file: {0}")]
+    Scratch(#[from] std::io::Error),
 }
 
 impl From<sqlx::Error> for StoreError {

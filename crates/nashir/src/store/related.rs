@@ -198,14 +198,42 @@ pub(crate) async fn write(store: &Store, batch: &[Computed]) -> StoreResult<()> 
     Ok(())
 }
 
-/// Replaces ALL computed state at once (reindex): multi-row statements in one transaction, so
-/// 20,000 articles take seconds, and readers see the old state until the commit.
-pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()> {
+/// Article ids `after < id <= upto` (no upper bound when `upto` is None).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdRange {
+    pub after: i64,
+    pub upto: Option<i64>,
+}
+
+impl IdRange {
+    fn sql(&self) -> &'static str {
+        if self.upto.is_some() {
+            "article_id > $1 AND article_id <= $2"
+        } else {
+            "article_id > $1"
+        }
+    }
+}
+
+/// Replaces the computed state (suggestions, duplicate links, entity mentions) of every
+/// article in `range` by `batch` in one transaction (multi-row statements: 20,000 articles
+/// take seconds; readers see the range's old state until the commit): a pass over the whole archive writes it
+/// range by range, so it never holds the whole archive's results. Articles of the range
+/// missing from `batch` lose their computed rows (they are no longer published); editors'
+/// pinned and removed rows stay. `last` = the pass is done: entities no article mentions any
+/// more are deleted.
+pub(crate) async fn write_range(store: &Store, range: IdRange, all: &[Computed], last: bool) -> StoreResult<()> {
     let backend = store.backend();
     let mut tx = store.begin_logged_write().await?;
-    sqlx::query("DELETE FROM related WHERE pinned = 0 AND removed = 0").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM duplicates").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM article_entities").execute(&mut *tx).await?;
+    for table in ["related", "duplicates", "article_entities"] {
+        let editors = if table == "related" { " AND pinned = 0 AND removed = 0" } else { "" };
+        let sql = format!("DELETE FROM {table} WHERE {}{editors}", range.sql());
+        let mut q = sqlx::query(&sql).bind(range.after);
+        if let Some(upto) = range.upto {
+            q = q.bind(upto);
+        }
+        q.execute(&mut *tx).await?;
+    }
 
     // On a reindex nearly every entity exists already: one read instead of one per entity.
     let mut ids: std::collections::HashMap<String, i64> = sqlx::query("SELECT id, key FROM entities")
@@ -216,7 +244,12 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
         .collect::<StoreResult<_>>()?;
     create_entities(&mut tx, backend, &mut ids, all.iter().flat_map(|c| &c.entities)).await?;
     // Editors' rows survived the delete; computed rows must not collide with them.
-    let kept: std::collections::HashSet<(i64, i64)> = sqlx::query("SELECT article_id, related_id FROM related")
+    let kept_sql = format!("SELECT article_id, related_id FROM related WHERE {}", range.sql());
+    let mut kept_query = sqlx::query(&kept_sql).bind(range.after);
+    if let Some(upto) = range.upto {
+        kept_query = kept_query.bind(upto);
+    }
+    let kept: std::collections::HashSet<(i64, i64)> = kept_query
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -268,9 +301,11 @@ pub(crate) async fn write_all(store: &Store, all: &[Computed]) -> StoreResult<()
     // Entities no article mentions any more would leave empty topic pages.
     // NOT EXISTS, not NOT IN: PostgreSQL hashes a NOT IN list only while it fits work_mem;
     // past that (130,000 mentions) it rescanned the list for every entity, ~10 s.
-    sqlx::query("DELETE FROM entities WHERE NOT EXISTS (SELECT 1 FROM article_entities ae WHERE ae.entity_id = entities.id)")
-        .execute(&mut *tx)
-        .await?;
+    if last {
+        sqlx::query("DELETE FROM entities WHERE NOT EXISTS (SELECT 1 FROM article_entities ae WHERE ae.entity_id = entities.id)")
+            .execute(&mut *tx)
+            .await?;
+    }
     crate::store::log_change(&mut tx, 0, "related").await?;
     tx.commit().await?;
     store.bump_epoch();

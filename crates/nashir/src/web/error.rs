@@ -205,9 +205,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         // Listed one by one so a new store error is a decision here, not a silent 500.
         match e {
-            StoreError::Unavailable { .. } | StoreError::Migration(_) | StoreError::Corrupt(_) | StoreError::Database(_) => {
-                ApiError::internal(e)
-            }
+            StoreError::Unavailable { .. }
+            | StoreError::Migration(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Database(_)
+            | StoreError::Scratch(_) => ApiError::internal(e),
             // A unique violation the handler did not anticipate (slugs are checked by the
             // store and come back as `EditError::SlugTaken`): our bug, not the client's.
             StoreError::Conflict(_) => ApiError::internal(e),

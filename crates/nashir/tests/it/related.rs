@@ -525,3 +525,53 @@ async fn serve_after_import_related_redoes_nothing(backend: Backend) {
     running.await.unwrap().unwrap();
 }
 storage_test!(serve_after_import_related_redoes_nothing(Backend));
+
+/// The pass over the whole archive (`refresh_all`, which streams the archive through
+/// temporary files) computes what the in-memory index computes for the same articles
+/// (`refresh_many` over every id builds it): same suggestions in the same order, same
+/// duplicate links, same entities, with enough articles for the latent concepts (200+).
+/// Then an unpublished article loses its rows in the next pass (it is in no batch: its id
+/// range is cleared all the same). On a store of its own, as above.
+async fn whole_archive_pass_matches_the_in_memory_index(app: TestApp) {
+    let backend = match app.store.backend() {
+        nashir::store::Backend::Sqlite => Backend::Sqlite,
+        nashir::store::Backend::Postgres => Backend::Postgres,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&fresh_database(backend, dir.path()).await.unwrap()).await.unwrap();
+    let days = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد", "أمس", "اليوم"];
+    let places = ["القاهرة", "عمان", "تونس", "الرباط", "بيروت", "الدوحة", "الخرطوم", "بغداد", "دمشق", "الجزائر", "صنعاء"];
+    let drafts: Vec<ArticleDraft> = (0..231)
+        .map(|i| {
+            let (headline, paragraphs) = ARTICLES[i % ARTICLES.len()];
+            let mut body: Vec<&str> = paragraphs.to_vec();
+            let turn = (i / ARTICLES.len()) % body.len();
+            body.rotate_left(turn);
+            let extra = format!("وجاء ذلك {} في {} بحسب مصادر محلية.", days[i % days.len()], places[i % places.len()]);
+            let mut d = draft(&format!("many-{i}"), &format!("{headline} ({})", places[i % places.len()]), &body);
+            d.body.push(Block::paragraph(&extra));
+            d
+        })
+        .collect();
+    let ids: Vec<i64> = store.upsert_articles(&drafts).await.unwrap().into_iter().map(|(id, _)| id).collect();
+
+    assert_eq!(related::refresh_all(&store).await.unwrap(), drafts.len());
+    let streamed = computed(&store).await;
+    assert!(!streamed.1.is_empty() && !streamed.2.is_empty(), "entities and duplicates expected: {streamed:?}");
+    assert!(streamed.0.len() >= ids.len() * 5, "every article has suggestions: {}", streamed.0.len());
+    related::refresh_many(&store, &ids).await.unwrap();
+    let in_memory = computed(&store).await;
+    assert_eq!(streamed.0, in_memory.0, "suggestions");
+    assert_eq!(streamed.1, in_memory.1, "entities");
+    assert_eq!(streamed.2, in_memory.2, "duplicates");
+
+    let gone = ids[100];
+    let mut unpublished = drafts[100].clone();
+    unpublished.status = nashir::domain::Status::Draft;
+    store.upsert_article(&unpublished).await.unwrap();
+    assert_eq!(related::refresh_all(&store).await.unwrap(), drafts.len() - 1);
+    let after = computed(&store).await;
+    assert!(after.0.iter().all(|&(a, r, _)| a != gone && r != gone), "the unpublished article keeps no rows and is suggested nowhere");
+    assert!(after.1.iter().all(|(a, _)| *a != gone) && after.2.iter().all(|&(a, d)| a != gone && d != gone));
+}
+storage_test!(whole_archive_pass_matches_the_in_memory_index);

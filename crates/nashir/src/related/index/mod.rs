@@ -145,6 +145,10 @@ struct Slot {
 }
 
 impl Slot {
+    fn traits(&self) -> Traits<'_> {
+        Traits { concept: &self.concept, entities: &self.entities, section: self.section, published_at: self.published_at }
+    }
+
     /// The vector exact scores use.
     fn scoring(&self) -> &[(u32, f32)] {
         if self.xvec.is_empty() {
@@ -174,7 +178,7 @@ pub struct RelatedIndex {
     /// Upserts and removals since the last [`RelatedIndex::reweight`].
     changes: usize,
     /// One clustering per run (see [`Params::concept_runs`]).
-    concepts: Vec<Concepts>,
+    concepts: ConceptModel,
 }
 
 /// Per-thread buffers for queries, kept zeroed between uses: allocating and clearing arrays
@@ -232,6 +236,152 @@ fn intern(map: &mut FxHashMap<String, u32>, counts: &mut Vec<u32>, key: &str) ->
     id
 }
 
+/// What turns an article's term counts into its unit TF-IDF vector: the parameters and the
+/// collection's statistics. The in-memory index and the streaming pass (`related::stream`)
+/// weigh through this one function, so both give the same vectors.
+pub(crate) struct Weights<'a> {
+    pub params: &'a Params,
+    /// Articles containing each term id.
+    pub df: &'a [u32],
+    pub live: u32,
+    /// Sum of every article's weighted term count (BM25's average length).
+    pub total_len: f64,
+}
+
+impl Weights<'_> {
+    #[inline]
+    fn idf(&self, term: u32) -> f32 {
+        let df = self.df[term as usize].max(1) as f32;
+        (1.0 + self.live.max(1) as f32 / df).ln()
+    }
+
+    /// Unit-length TF-IDF vector of term counts, sorted by term id. `whole` = the collection
+    /// is complete (reweight): only then do terms seen in fewer than `min_df` articles leave
+    /// the vector; an article arriving alone would otherwise have no terms for the articles
+    /// that come after it.
+    pub(crate) fn weigh(&self, terms: &[(u32, f32)], len: f32, whole: bool) -> Vec<(u32, f32)> {
+        let p = self.params;
+        let min_df = if whole { p.min_df } else { 1 };
+        let n = self.live.max(1) as f32;
+        let max_df = if p.max_df < 1.0 { (p.max_df * n).max(1.0) } else { f32::INFINITY };
+        let avg = if self.live > 0 { (self.total_len / f64::from(self.live)) as f32 } else { len };
+        let length_norm = 1.0 - p.bm25_b + p.bm25_b * len / avg.max(1e-3);
+        let mut v: Vec<(u32, f32)> = terms
+            .iter()
+            .filter(|&&(t, _)| {
+                let df = self.df[t as usize];
+                df >= min_df && (df as f32) <= max_df
+            })
+            .map(|&(t, c)| {
+                let tf = if p.bm25_k1 > 0.0 { c * (p.bm25_k1 + 1.0) / (c + p.bm25_k1 * length_norm) } else { tf_weight(c) };
+                let idf = self.idf(t);
+                (t, tf * if p.idf_power == 1.0 { idf } else { idf.powf(p.idf_power) })
+            })
+            .collect();
+        normalize(&mut v);
+        v
+    }
+}
+
+/// The `n` strongest term ids of a vector, sorted (for binary search).
+pub(crate) fn top_terms(vec: &[(u32, f32)], n: usize) -> Vec<u32> {
+    let mut ranked: Vec<(u32, f32)> = vec.to_vec();
+    if ranked.len() > n {
+        ranked.select_nth_unstable_by(n, |a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(n);
+    }
+    let mut ids: Vec<u32> = ranked.into_iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The part of a vector whose terms are in `indexed` (the article's strongest terms).
+pub(crate) fn top_part(vec: &[(u32, f32)], indexed: &[u32]) -> Vec<(u32, f32)> {
+    vec.iter().filter(|(t, _)| indexed.binary_search(t).is_ok()).copied().collect()
+}
+
+/// What the boosts of a score read of one article, wherever it is kept.
+pub(crate) struct Traits<'a> {
+    pub concept: &'a [f32],
+    pub entities: &'a [u32],
+    pub section: Option<u32>,
+    pub published_at: Option<i64>,
+}
+
+/// The concept, entity, section and recency boosts added to the cosine of two articles;
+/// `entity_idf` gives each entity id's idf. Shared by the in-memory index and the stream.
+pub(crate) fn boosts(params: &Params, entity_idf: impl Fn(u32) -> f32, doc: &Traits, other: &Traits) -> f32 {
+    let mut score = 0.0;
+    if params.concept_weight > 0.0 && !doc.concept.is_empty() && doc.concept.len() == other.concept.len() {
+        score += params.concept_weight * doc.concept.iter().zip(other.concept).map(|(a, b)| a * b).sum::<f32>();
+    }
+    if params.entity_weight > 0.0 && !doc.entities.is_empty() && !other.entities.is_empty() {
+        score += params.entity_weight * entity_cosine(&entity_idf, doc.entities, other.entities);
+    }
+    if let (Some(a), Some(b)) = (doc.section, other.section) {
+        if a == b {
+            score += params.section_weight;
+        }
+    }
+    if let (Some(a), Some(b)) = (doc.published_at, other.published_at) {
+        let days = (a - b).unsigned_abs() as f32 / 86_400.0;
+        score += params.recency_weight * (-days / params.recency_days).exp();
+    }
+    score
+}
+
+fn entity_cosine(entity_idf: &impl Fn(u32) -> f32, a: &[u32], b: &[u32]) -> f32 {
+    let norm = |s: &[u32]| s.iter().map(|&e| entity_idf(e).powi(2)).sum::<f32>().sqrt();
+    let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += entity_idf(a[i]).powi(2);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let n = norm(a) * norm(b);
+    if n > 0.0 {
+        shared / n
+    } else {
+        0.0
+    }
+}
+
+/// Latent concepts fitted on the given strongest-term vectors (see [`Params::concepts`]):
+/// one clustering per run; empty when there are too few articles for them.
+#[derive(Default)]
+pub(crate) struct ConceptModel(Vec<Concepts>);
+
+impl ConceptModel {
+    pub(crate) fn fit(params: &Params, tops: &[&[(u32, f32)]], n_terms: usize) -> ConceptModel {
+        let k = params.concepts;
+        if k == 0 || tops.len() < 4 * k {
+            return ConceptModel(Vec::new());
+        }
+        ConceptModel(
+            (0..params.concept_runs.max(1)).map(|run| spherical_kmeans(tops, n_terms, k, params.concept_iterations, run as u64)).collect(),
+        )
+    }
+
+    /// Profiles of every clustering run, concatenated; unit length (empty without concepts).
+    pub(crate) fn profile(&self, top: &[(u32, f32)], sharpen: f32) -> Vec<f32> {
+        let mut out = Vec::new();
+        for c in &self.0 {
+            out.extend(c.profile(top, sharpen));
+        }
+        let n = out.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if n > 0.0 {
+            out.iter_mut().for_each(|x| *x /= n);
+        }
+        out
+    }
+}
+
 impl RelatedIndex {
     pub fn new(params: Params) -> RelatedIndex {
         RelatedIndex { params, ..RelatedIndex::default() }
@@ -257,12 +407,6 @@ impl RelatedIndex {
 
     pub fn contains(&self, id: i64) -> bool {
         self.by_id.contains_key(&id)
-    }
-
-    #[inline]
-    fn idf(&self, term: u32) -> f32 {
-        let df = self.df[term as usize].max(1) as f32;
-        (1.0 + self.live.max(1) as f32 / df).ln()
     }
 
     #[inline]
@@ -425,44 +569,17 @@ impl RelatedIndex {
     /// `min_df` articles leave the vector; an article arriving alone would otherwise have no
     /// terms for the articles that come after it.
     fn weigh(&self, terms: &[(u32, f32)], len: f32, whole: bool) -> Vec<(u32, f32)> {
-        let p = &self.params;
-        let min_df = if whole { p.min_df } else { 1 };
-        let n = self.live.max(1) as f32;
-        let max_df = if p.max_df < 1.0 { (p.max_df * n).max(1.0) } else { f32::INFINITY };
-        let avg = if self.live > 0 { (self.total_len / f64::from(self.live)) as f32 } else { len };
-        let length_norm = 1.0 - p.bm25_b + p.bm25_b * len / avg.max(1e-3);
-        let mut v: Vec<(u32, f32)> = terms
-            .iter()
-            .filter(|&&(t, _)| {
-                let df = self.df[t as usize];
-                df >= min_df && (df as f32) <= max_df
-            })
-            .map(|&(t, c)| {
-                let tf = if p.bm25_k1 > 0.0 { c * (p.bm25_k1 + 1.0) / (c + p.bm25_k1 * length_norm) } else { tf_weight(c) };
-                let idf = self.idf(t);
-                (t, tf * if p.idf_power == 1.0 { idf } else { idf.powf(p.idf_power) })
-            })
-            .collect();
-        normalize(&mut v);
-        v
+        Weights { params: &self.params, df: &self.df, live: self.live, total_len: self.total_len }.weigh(terms, len, whole)
     }
 
     /// The part of a slot's vector that is in the inverted index (its strongest terms).
     fn top_vec(&self, slot: u32) -> Vec<(u32, f32)> {
         let Some(doc) = &self.slots[slot as usize] else { return Vec::new() };
-        doc.vec.iter().filter(|(t, _)| doc.indexed.binary_search(t).is_ok()).copied().collect()
+        top_part(&doc.vec, &doc.indexed)
     }
 
     fn top_terms(&self, vec: &[(u32, f32)], n: usize) -> Vec<u32> {
-        let mut ranked: Vec<(u32, f32)> = vec.to_vec();
-        if ranked.len() > n {
-            ranked.select_nth_unstable_by(n, |a, b| b.1.total_cmp(&a.1));
-            ranked.truncate(n);
-        }
-        // Sorted, for binary search.
-        let mut ids: Vec<u32> = ranked.into_iter().map(|r| r.0).collect();
-        ids.sort_unstable();
-        ids
+        top_terms(vec, n)
     }
 
     /// Recomputes every stored vector and posting with today's document frequencies. Articles
@@ -500,15 +617,7 @@ impl RelatedIndex {
 
     /// Concept profiles of every clustering run, concatenated; unit length.
     fn profile(&self, top: &[(u32, f32)]) -> Vec<f32> {
-        let mut out = Vec::new();
-        for c in &self.concepts {
-            out.extend(c.profile(top, self.params.concept_sharpen));
-        }
-        let n = out.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if n > 0.0 {
-            out.iter_mut().for_each(|x| *x /= n);
-        }
-        out
+        self.concepts.profile(top, self.params.concept_sharpen)
     }
 
     /// Document expansion over the whole index (see [`Params::expand_docs`]).
@@ -551,20 +660,10 @@ impl RelatedIndex {
     /// Clusters the archive's vectors into latent concepts and gives every article its
     /// profile over them (see [`Params::concepts`]). Needs a few articles per concept.
     fn build_concepts(&mut self) {
-        let k = self.params.concepts;
-        if k == 0 || self.live < (4 * k) as u32 {
-            self.concepts.clear();
-            for doc in self.slots.iter_mut().flatten() {
-                doc.concept.clear();
-            }
-            return;
-        }
         let tops: Vec<(u32, Vec<(u32, f32)>)> =
             (0..self.slots.len() as u32).filter(|&s| self.slots[s as usize].is_some()).map(|s| (s, self.top_vec(s))).collect();
         let refs: Vec<&[(u32, f32)]> = tops.iter().map(|(_, v)| v.as_slice()).collect();
-        self.concepts = (0..self.params.concept_runs.max(1))
-            .map(|run| spherical_kmeans(&refs, self.df.len(), k, self.params.concept_iterations, run as u64))
-            .collect();
+        self.concepts = ConceptModel::fit(&self.params, &refs, self.df.len());
         let profiles = parallel_map(&tops, |(_, top)| self.profile(top));
         for ((s, _), profile) in tops.iter().zip(profiles) {
             self.slots[*s as usize].as_mut().expect("live slot").concept = profile;
@@ -643,45 +742,8 @@ impl RelatedIndex {
     /// `query` is the query vector scattered densely over term ids.
     fn score(&self, doc: &Slot, query: &[f32], slot: u32, vector: &[(u32, f32)]) -> f32 {
         let other = self.slots[slot as usize].as_ref().expect("live candidate");
-        let mut score: f32 = vector.iter().map(|&(t, w)| query[t as usize] * w).sum();
-        if self.params.concept_weight > 0.0 && !doc.concept.is_empty() && doc.concept.len() == other.concept.len() {
-            score += self.params.concept_weight * doc.concept.iter().zip(&other.concept).map(|(a, b)| a * b).sum::<f32>();
-        }
-        if self.params.entity_weight > 0.0 && !doc.entities.is_empty() && !other.entities.is_empty() {
-            score += self.params.entity_weight * self.entity_cosine(&doc.entities, &other.entities);
-        }
-        if let (Some(a), Some(b)) = (doc.section, other.section) {
-            if a == b {
-                score += self.params.section_weight;
-            }
-        }
-        if let (Some(a), Some(b)) = (doc.published_at, other.published_at) {
-            let days = (a - b).unsigned_abs() as f32 / 86_400.0;
-            score += self.params.recency_weight * (-days / self.params.recency_days).exp();
-        }
-        score
-    }
-
-    fn entity_cosine(&self, a: &[u32], b: &[u32]) -> f32 {
-        let norm = |s: &[u32]| s.iter().map(|&e| self.entity_idf(e).powi(2)).sum::<f32>().sqrt();
-        let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
-        while i < a.len() && j < b.len() {
-            match a[i].cmp(&b[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += self.entity_idf(a[i]).powi(2);
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        let n = norm(a) * norm(b);
-        if n > 0.0 {
-            shared / n
-        } else {
-            0.0
-        }
+        let cosine: f32 = vector.iter().map(|&(t, w)| query[t as usize] * w).sum();
+        cosine + boosts(&self.params, |e| self.entity_idf(e), &doc.traits(), &other.traits())
     }
 
     /// Slots sharing the query's strongest terms, by partial dot product.

@@ -158,7 +158,7 @@ fn concepts_group_articles_of_one_topic() {
         }
     }
     index.reweight();
-    assert_eq!(index.concepts[0].k, 2);
+    assert_eq!(index.concepts.0[0].k, 2);
     let profile = |index: &RelatedIndex, id: i64| index.slot(id).expect("doc").concept.clone();
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
     // Docs 1 and 4 share one word, 1 and 5 none; their topics still show in the profiles.

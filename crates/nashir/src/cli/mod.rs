@@ -113,6 +113,7 @@ fn overrides(global: &GlobalArgs, serve: Option<&ServeArgs>) -> Overrides {
 /// Connects to the configured database, applying migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+    crate::related::set_scratch_dir(config.data_dir.join("tmp"));
     Ok(Store::connect(&config.effective_database_url()).await?)
 }
 

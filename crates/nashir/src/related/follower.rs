@@ -102,6 +102,7 @@ pub async fn run(store: Store, metrics: Arc<Metrics>, stop: tokio_util::sync::Ca
             // The seconds of computation inside a pass leave the worker through `cpu_bound`
             // (engine.rs); the pass itself stays async so that shutdown can drop it at any
             // await: its writes are transactions, and the leased cursor only moves at the end.
+            let started = std::time::Instant::now();
             let result = tokio::select! {
                 result = pass(&store, &owner) => result,
                 _ = stop.cancelled() => return,
@@ -118,9 +119,12 @@ pub async fn run(store: Store, metrics: Arc<Metrics>, stop: tokio_util::sync::Ca
                     let large = store.published_count().await.map_or(true, |n| n > super::engine::RESIDENT_MAX as i64);
                     if done.full && large {
                         // A big archive is recomputed whole for each pass: let publications
-                        // gather for a while rather than recompute for every one of them.
+                        // gather for a while rather than recompute for every one of them, and
+                        // at least as long as the pass took, so that it keeps at most half of
+                        // one core busy however large the archive grows.
+                        let pause = LARGE_ARCHIVE_PAUSE.max(started.elapsed());
                         tokio::select! {
-                            _ = tokio::time::sleep(LARGE_ARCHIVE_PAUSE) => {}
+                            _ = tokio::time::sleep(pause) => {}
                             _ = stop.cancelled() => return,
                         }
                     }

@@ -16,3 +16,4 @@ pub use crate::store::related::{EditorAction, EntityRef, RelatedLink, Suggestion
 pub use engine::{refresh, refresh_all, refresh_all_prepared, refresh_many, set_memory_release_hook, STORED};
 pub use index::{features, features_with, Doc, FeatureParams, Features, Params, RelatedIndex, Scored};
 pub use prepare::{Analyser, Prepared};
+pub use stream::set_scratch_dir;

@@ -38,6 +38,26 @@ use crate::entities::{self, Found, Kind};
 use crate::store::related::{self as db, Computed, IdRange, Source};
 use crate::store::{Store, StoreResult};
 
+/// Where the pass keeps its temporary files (about 3.5 KB an article): the data directory's
+/// `tmp/` once a command has set it, so they land on the data disk — `/tmp` is often a RAM
+/// disk (tmpfs), where they would take the memory this pass is built to leave alone.
+static SCRATCH_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Sets the folder for the pass's temporary files (created if missing); the first call wins.
+pub fn set_scratch_dir(dir: std::path::PathBuf) {
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = SCRATCH_DIR.set(dir);
+}
+
+/// An unlinked temporary file in the scratch folder (the system's temporary folder when none
+/// was set, or when it is not writable).
+fn scratch_file() -> std::io::Result<std::fs::File> {
+    match SCRATCH_DIR.get() {
+        Some(dir) => tempfile::tempfile_in(dir).or_else(|_| tempfile::tempfile()),
+        None => tempfile::tempfile(),
+    }
+}
+
 /// Articles read, analysed, suggested and written at a time.
 const BATCH: i64 = 1000;
 /// Articles the latent concepts are fitted on, at most (evenly spread over the archive):
@@ -198,7 +218,7 @@ struct RecordWriter {
 
 impl RecordWriter {
     fn new() -> StoreResult<RecordWriter> {
-        Ok(RecordWriter { out: BufWriter::with_capacity(1 << 20, tempfile::tempfile().map_err(io)?), at: 0 })
+        Ok(RecordWriter { out: BufWriter::with_capacity(1 << 20, scratch_file().map_err(io)?), at: 0 })
     }
 
     /// Returns the record's offset.
@@ -347,7 +367,7 @@ pub(super) async fn full_pass(store: &Store, prepared: &Prepared, params: &Param
     // 1. Read and analyse.
     let mut vocab = Vocabulary::default();
     let mut a_file = RecordWriter::new()?;
-    let mut s_file = BufWriter::with_capacity(1 << 20, tempfile::tempfile().map_err(io)?);
+    let mut s_file = BufWriter::with_capacity(1 << 20, scratch_file().map_err(io)?);
     let mut ids: Vec<i64> = Vec::new();
     let mut total_len = 0f64;
     let mut after = i64::MIN;
@@ -410,7 +430,7 @@ pub(super) async fn full_pass(store: &Store, prepared: &Prepared, params: &Param
     let n_terms = vocab.df.len();
     let stride = ids.len().div_ceil(CONCEPT_SAMPLE).max(1);
     let mut sample: Vec<Vec<(u32, f32)>> = Vec::new();
-    let mut p_file = BufWriter::with_capacity(1 << 20, tempfile::tempfile().map_err(io)?);
+    let mut p_file = BufWriter::with_capacity(1 << 20, scratch_file().map_err(io)?);
     let mut per_term = vec![0u64; n_terms + 1];
     {
         let mut reader = RecordReader::new(&a_file)?;
@@ -583,7 +603,7 @@ fn find_duplicates(s_file: &File, ids: &[i64], threshold: f32) -> StoreResult<Fx
 /// kept. A slice of terms at a time, so at most `slice` entries ([`SORT_SLICE`]) are in
 /// memory (more only when one term alone has more).
 fn sort_postings(p: &File, starts: &[u64], slice: usize) -> StoreResult<File> {
-    let q = tempfile::tempfile().map_err(io)?;
+    let q = scratch_file().map_err(io)?;
     let n_terms = starts.len() - 1;
     let mut first = 0;
     while first < n_terms {

@@ -288,6 +288,10 @@ impl Store {
             .await?)
     }
 
+    pub async fn published_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE status = 'published'").fetch_one(&self.pool).await?)
+    }
+
     /// For each read-also title, the newest published article with that title, if any.
     pub async fn link_targets(&self, titles: &[&str]) -> StoreResult<HashMap<String, LinkTarget>> {
         let mut found = HashMap::new();

@@ -295,6 +295,8 @@ impl Application {
             Ok(moved) => tracing::info!(moved, "moved uploaded originals out of the served media folder"),
             Err(e) => tracing::warn!(error = %e, "cannot move uploaded originals out of the served media folder"),
         }
+        // The related pass's temporary files go to the data disk, not a /tmp that may be RAM.
+        crate::related::set_scratch_dir(config.data_dir.join("tmp"));
         let setup_code = Self::first_run_code(&store).await?;
         let dates = DateStyle::from_config(&config);
         let metrics = Arc::new(crate::metrics::Metrics::default());

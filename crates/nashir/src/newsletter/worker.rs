@@ -16,7 +16,7 @@ use super::digest::DigestGroup;
 use super::lease::{Holder, LeaseOwner};
 use super::{IssueRow, Newsletter, Signer, SubscriberStatus};
 use crate::domain::Email;
-use crate::mail::{ListLinks, Rendered, SendError};
+use crate::mail::{BulkTemplate, ListLinks, Rendered, SendError};
 use crate::store::newsletter::Leased;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -38,8 +38,8 @@ pub struct Pass {
 struct IssueCache {
     issue: IssueRow,
     groups: Vec<DigestGroup>,
-    /// Rendered once per distinct choice of sections, with placeholder links.
-    by_sections: Mutex<HashMap<Vec<String>, Option<Rendered>>>,
+    /// Rendered and encoded once per distinct choice of sections, with placeholder links.
+    by_sections: Mutex<HashMap<Vec<String>, Option<Arc<BulkTemplate>>>>,
 }
 
 /// Placeholders for each reader's own links in a body rendered once for many readers.
@@ -117,19 +117,23 @@ impl Worker {
         Ok(Some(cache))
     }
 
-    fn render_for(&self, cache: &IssueCache, sections: &[String]) -> anyhow::Result<Option<Rendered>> {
-        // A breaking mail was rendered once when it was queued, for a chosen audience.
-        if cache.issue.kind == "breaking" {
-            let issue = &cache.issue;
-            return Ok(Some(Rendered { subject: issue.subject.clone(), text: issue.body_text.clone(), html: issue.body_html.clone() }));
-        }
+    fn render_for(&self, cache: &IssueCache, sections: &[String]) -> anyhow::Result<Option<Arc<BulkTemplate>>> {
+        // A breaking mail was rendered once when it was queued, for a chosen audience: the
+        // same for every reader whatever their sections.
+        let key = if cache.issue.kind == "breaking" { &[][..] } else { sections };
         let mut map = cache.by_sections.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = map.get(sections) {
+        if let Some(r) = map.get(key) {
             return Ok(r.clone());
         }
-        let r = self.nl.render_digest(&cache.issue, &cache.groups, sections, MANAGE_MARK, UNSUB_MARK)?;
-        map.insert(sections.to_vec(), r.clone());
-        Ok(r)
+        let rendered = if cache.issue.kind == "breaking" {
+            let issue = &cache.issue;
+            Some(Rendered { subject: issue.subject.clone(), text: issue.body_text.clone(), html: issue.body_html.clone() })
+        } else {
+            self.nl.render_digest(&cache.issue, &cache.groups, sections, MANAGE_MARK, UNSUB_MARK)?
+        };
+        let template = rendered.map(|r| Arc::new(BulkTemplate::new(&r, &[MANAGE_MARK, UNSUB_MARK])));
+        map.insert(key.to_vec(), template.clone());
+        Ok(template)
     }
 
     /// Waits for the next send slot when a rate is configured.
@@ -225,11 +229,6 @@ impl Worker {
         };
         let now = crate::domain::now_secs();
         let (manage, unsubscribe) = self.nl.manage_urls(signer, subscriber.id, now);
-        let personal = Rendered {
-            subject: template.subject.clone(),
-            text: template.text.replace(MANAGE_MARK, &manage).replace(UNSUB_MARK, &unsubscribe),
-            html: template.html.replace(MANAGE_MARK, &manage).replace(UNSUB_MARK, &unsubscribe),
-        };
         let email = match Email::parse(&subscriber.email) {
             Ok(e) => e,
             Err(e) => {
@@ -238,7 +237,8 @@ impl Worker {
             }
         };
         let links = ListLinks { unsubscribe_url: &unsubscribe, unsubscribe_mailto: &self.nl.mailer.unsubscribe_mailto };
-        let message = match self.nl.mailer.compose(&email, &personal, Some(&links)) {
+        let personal = [(MANAGE_MARK, manage.as_str()), (UNSUB_MARK, unsubscribe.as_str())];
+        let message = match self.nl.mailer.compose_bulk(&email, &template, &personal, Some(&links)) {
             Ok(m) => m,
             Err(e) => {
                 // Retrying cannot fix a message that cannot be built (e.g. a site title with a

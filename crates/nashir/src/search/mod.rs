@@ -19,6 +19,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQ
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 pub use query::ParsedQuery;
@@ -277,6 +278,9 @@ impl SearchIndex {
         let total = ids.len() as u64;
         {
             let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+            // No merges while the whole index is written: it is merged into one segment at
+            // the end, and a merge started meanwhile would hold segments that one needs.
+            writer.set_merge_policy(Box::new(NoMergePolicy));
             writer.delete_all_documents()?;
         }
         let mut done = 0;
@@ -305,8 +309,12 @@ impl SearchIndex {
             // part of a search (four segments). The commit's payload is kept by the merge.
             let segments = writer.index().searchable_segment_ids()?;
             if segments.len() > 1 {
-                writer.merge(&segments).wait()?;
+                // Only slower searches if it fails: the index is complete and committed.
+                if let Err(e) = writer.merge(&segments).wait() {
+                    tracing::warn!(error = %e, segments = segments.len(), "search index: merging the new segments failed");
+                }
             }
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             this.reader.reload()?;
             this.seq.store(seq, Ordering::SeqCst);
             Ok(())

@@ -19,7 +19,8 @@ impl Highlighter {
         let wanted: Vec<_> = query.wanted().filter(|w| !w.stopword).collect();
         let normalized: HashSet<String> = wanted.iter().map(|w| w.normalized.clone()).collect();
         let stems: HashSet<String> = wanted.iter().map(|w| w.stem.clone()).collect();
-        let most_distinct = stems.iter().map(String::as_str).chain(normalized.iter().map(|n| arabic::stem_str(n))).collect::<HashSet<_>>().len();
+        let most_distinct =
+            stems.iter().map(String::as_str).chain(normalized.iter().map(|n| arabic::stem_str(n))).collect::<HashSet<_>>().len();
         Highlighter { normalized, stems, most_distinct }
     }
 

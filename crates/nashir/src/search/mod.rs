@@ -15,6 +15,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
@@ -29,7 +30,14 @@ use crate::store::{ChangeKind, Store};
 
 /// Bump when the schema or the analyser changes: an index of another version is rebuilt.
 const SCHEMA_VERSION: u32 = 3;
-const WRITER_HEAP_BYTES: usize = 32 * 1024 * 1024;
+/// The index writer's memory budget: tantivy's floor for one thread. A first start builds the
+/// whole index with it (more segments than a bigger budget, merged into one at the end), and
+/// it was a good part of that start's peak RSS at 32 MB.
+const WRITER_HEAP_BYTES: usize = 15 * 1024 * 1024;
+/// Decompressed doc-store blocks kept per segment (tantivy's default: 100). A search reads
+/// ten hits' stored fields from blocks all over the index, so a big cache hardly hits and
+/// only holds memory.
+const DOC_STORE_CACHE_BLOCKS: usize = 8;
 pub const MAX_QUERY_CHARS: usize = 500;
 
 #[derive(Clone, Copy)]
@@ -178,7 +186,8 @@ impl SearchIndex {
             }
             other => other.into(),
         })?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader =
+            index.reader_builder().reload_policy(ReloadPolicy::Manual).doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS).try_into()?;
         let index = SearchIndex { reader, writer: Mutex::new(writer), fields, seq: AtomicI64::new(seq), dir: dir.to_path_buf() };
         Ok((index, fresh))
     }
@@ -270,6 +279,9 @@ impl SearchIndex {
         let total = ids.len() as u64;
         {
             let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+            // No merges while the whole index is written: it is merged into one segment at
+            // the end, and a merge started meanwhile would hold segments that one needs.
+            writer.set_merge_policy(Box::new(NoMergePolicy));
             writer.delete_all_documents()?;
         }
         let mut done = 0;
@@ -293,6 +305,17 @@ impl SearchIndex {
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&serde_json::to_string(&CommitPayload { schema: SCHEMA_VERSION, seq })?);
             commit.commit()?;
+            // One segment instead of the handful the build wrote: every query looks each of
+            // its terms up once per segment, and on the 20,000-article corpus that was a good
+            // part of a search (four segments). The commit's payload is kept by the merge.
+            let segments = writer.index().searchable_segment_ids()?;
+            if segments.len() > 1 {
+                // Only slower searches if it fails: the index is complete and committed.
+                if let Err(e) = writer.merge(&segments).wait() {
+                    tracing::warn!(error = %e, segments = segments.len(), "search index: merging the new segments failed");
+                }
+            }
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             this.reader.reload()?;
             this.seq.store(seq, Ordering::SeqCst);
             Ok(())

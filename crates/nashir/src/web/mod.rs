@@ -75,6 +75,8 @@ pub struct Shared {
     /// When the breaking-news bar shown by pages rendered now expires (`i64::MAX`: no bar);
     /// cached pages are kept no longer.
     pub breaking_until: std::sync::atomic::AtomicI64,
+    /// The search page's header and section list for the current epoch.
+    pub search_chrome: search::PageChrome,
 }
 
 /// Every route of the site and the API, in one place.
@@ -336,6 +338,7 @@ impl Application {
             views: Default::default(),
             most_read: Default::default(),
             breaking_until: i64::MAX.into(),
+            search_chrome: Default::default(),
         }));
         Ok(Application { router: router(state.clone()), listener, state, _lock: lock, setup_code })
     }

@@ -56,6 +56,41 @@ async fn run(state: &AppState, p: &Params, limit: usize, offset: usize) -> anyho
 
 const PAGE_SIZE: usize = 10;
 
+/// What the search page shows around its results (the site's header with the breaking bar,
+/// and the sections to filter by), kept while the store's epoch and the bar last: every search
+/// is a new query, so this was two database round trips per search for the same answer.
+#[derive(Default)]
+pub struct PageChrome(std::sync::Mutex<Option<Chrome>>);
+
+struct Chrome {
+    epoch: u64,
+    /// When the breaking bar it shows expires (`i64::MAX`: none shown).
+    until: i64,
+    site: Value,
+    sections: Value,
+}
+
+async fn chrome(state: &AppState) -> Result<(Value, Value), PageError> {
+    // Read before the queries: a write meanwhile moves the epoch, and the entry is stale.
+    let epoch = state.store.epoch();
+    if let Ok(kept) = state.search_chrome.0.lock() {
+        if let Some(c) = kept.as_ref().filter(|c| c.epoch == epoch && crate::domain::now_secs() < c.until) {
+            // As a rendering of the bar would: the page cache keeps this page no longer.
+            state.breaking_until.store(c.until, std::sync::atomic::Ordering::Release);
+            return Ok((c.site.clone(), c.sections.clone()));
+        }
+    }
+    let all_sections = state.store.sections().await?;
+    let site = site_view_with(state, &all_sections).await?;
+    let until = state.breaking_until.load(std::sync::atomic::Ordering::Acquire);
+    let site = serde_json::to_value(site).map_err(anyhow::Error::from)?;
+    let sections = Value::Array(all_sections.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect());
+    if let Ok(mut kept) = state.search_chrome.0.lock() {
+        *kept = Some(Chrome { epoch, until, site: site.clone(), sections: sections.clone() });
+    }
+    Ok((site, sections))
+}
+
 pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
     let p = params(&state, &pairs).map_err(PageError::BadRequest)?;
@@ -94,9 +129,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             })
         })
         .collect();
-    let all_sections = state.store.sections().await?;
-    let site = site_view_with(&state, &all_sections).await?;
-    let sections: Vec<Value> = all_sections.into_iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect();
+    let (site, sections) = chrome(&state).await?;
     let html = state.templates.render(
         "search.html",
         json!({

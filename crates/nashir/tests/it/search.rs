@@ -111,6 +111,42 @@ async fn search_page_marks_words_and_helps(app: TestApp) {
 }
 storage_test!(search_page_marks_words_and_helps);
 
+/// The search page's header (with the breaking bar) and its section list are kept between
+/// searches, since every search is a new query: a write must show on the next search, and a
+/// bar must go at its expiry although expiry writes nothing. Guards the kept header: with it
+/// kept regardless of the epoch or the bar's expiry, each of the three checks fails.
+async fn search_page_header_follows_writes_and_expiry(app: TestApp) {
+    newsroom_with_seed(&app).await;
+    let page = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, html) = app.get_text(&format!("/search?q={}", encode(q))).await;
+            assert_eq!(status, 200, "{q}");
+            html
+        }
+    };
+    assert!(!page("روسيا").await.contains("عاجل لاختبار البحث"));
+    let expires_at = nashir::domain::now_secs() + 6;
+    let news = nashir::store::BreakingNews { text: "عاجل لاختبار البحث".into(), link: "/".into(), expires_at };
+    app.store.set_breaking_news(Some(&news)).await.unwrap();
+    assert!(page("موسكو").await.contains("عاجل لاختبار البحث"), "the bar set after the last search shows");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("space.txt");
+    std::fs::write(&path, "مسبار يصل إلى المريخ\n\nوصل مسبار إلى مدار المريخ بعد رحلة طويلة.\n\nنص الخبر.").unwrap();
+    let options = ImportOptions { section: Some("علوم الفضاء".into()), ..Default::default() };
+    ingest::import_text_file(&app.store, &path, &options).await.unwrap();
+    app.sync_search().await;
+    assert!(page("المريخ").await.contains("علوم الفضاء"), "a section with its first article joins the filter list");
+
+    assert!(nashir::domain::now_secs() < expires_at, "the machine was too slow to see the bar before it expired");
+    while nashir::domain::now_secs() <= expires_at {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(!page("مسبار").await.contains("عاجل لاختبار البحث"), "the bar is gone at expiry");
+}
+storage_test!(search_page_header_follows_writes_and_expiry);
+
 /// Unpublishing (here: re-import as a draft is not possible, so delete through the store)
 /// and updates reach the index through the change log.
 async fn index_follows_updates(app: TestApp) {

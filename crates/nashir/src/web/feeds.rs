@@ -95,7 +95,7 @@ struct FeedItem {
 }
 
 async fn items(state: &AppState, query: ListQuery) -> Result<Vec<FeedItem>, PageError> {
-    let (summaries, _) = state.store.list_published(&ListQuery { limit: 20, ..query }).await?;
+    let summaries = state.store.latest_published(&ListQuery { limit: 20, ..query }).await?;
     let mut items = Vec::with_capacity(summaries.len());
     for summary in summaries {
         if let Some(article) = state.store.article_by_id(summary.id).await? {
@@ -295,8 +295,8 @@ pub async fn sitemap(State(state): State<AppState>, Path(file): Path<String>) ->
     } else if file == "news.xml" {
         // Google News: articles of the last two days, at most 1,000.
         let since = (Utc::now() - chrono::Duration::days(2)).timestamp();
-        let (articles, _) =
-            state.store.list_published(&ListQuery { since: Some(since), limit: NEWS_SITEMAP_MAX_URLS, ..Default::default() }).await?;
+        let articles =
+            state.store.latest_published(&ListQuery { since: Some(since), limit: NEWS_SITEMAP_MAX_URLS, ..Default::default() }).await?;
         body.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\n");
         for a in articles {
             body.push_str(&format!(

@@ -87,7 +87,7 @@ pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         }
     }
     let site = site_view(&state).await?;
-    let (latest, _) = state.store.list_published(&ListQuery { limit: 13, ..Default::default() }).await?;
+    let latest = state.store.latest_published(&ListQuery { limit: 13, ..Default::default() }).await?;
     let pinned = state.store.pinned_lead().await?;
     let mut ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
     ids.extend(pinned.as_ref().map(|p| p.id));
@@ -101,7 +101,7 @@ pub async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     let grid = super::front::cards_with(&state, &rest, &images);
     let mut groups = Vec::new();
     for section in state.store.sections().await? {
-        let (articles, _) = state.store.list_published(&ListQuery { section_id: Some(section.id), limit: 4, ..Default::default() }).await?;
+        let articles = state.store.latest_published(&ListQuery { section_id: Some(section.id), limit: 4, ..Default::default() }).await?;
         if !articles.is_empty() {
             groups.push(json!({
                 "section": Link { name: section.name.clone(), url: paths::section(&section.slug) },

@@ -1,9 +1,11 @@
 //! The delivery worker: leases queue rows, sends them with bounded concurrency and rate,
 //! and records the outcomes. Failures are recorded at once; messages the server accepted are
-//! marked sent together at the end of their lease batch (one write for up to `batch` rows
-//! instead of one commit each, which is what a durable PostgreSQL pays for). So a crash
-//! resends at most the messages of the batch being sent: in flight or accepted but not yet
-//! marked — at most `batch` (≤ `concurrency × 4`) readers get that issue twice.
+//! marked sent in groups of half a batch (one write for many rows instead of one commit each,
+//! which is what a durable PostgreSQL pays for), written while sending goes on. So a crash
+//! resends at most the messages in flight and those accepted but not yet marked — at most
+//! `concurrency + batch` (batch = `min(batch_size, concurrency × 4)`) readers get that issue
+//! twice. Rows leased but not started are not sent by the dead process: they go back to the
+//! queue and are sent once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,9 @@ use crate::mail::{BulkTemplate, ListLinks, Rendered, SendError};
 use crate::store::newsletter::Leased;
 
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How long one `pass` keeps leasing before it finishes what it started and returns (the
+/// schedule, dead leases and the progress bar are looked at between passes).
+const PASS_BUDGET: Duration = Duration::from_secs(1);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
 /// How often a running worker looks for rows held by dead processes of its node (the first
 /// pass always does: that is the restart after a crash).
@@ -151,53 +156,76 @@ impl Worker {
         tokio::time::sleep_until(at).await;
     }
 
-    /// Leases one batch and sends it; returns what happened. Zero leased means idle.
+    /// Sends from the queue for about `PASS_BUDGET`, or until it is empty or the worker stops;
+    /// returns what happened. Zero leased means idle.
+    ///
+    /// A leasing task reserves the next batch while this one is being sent (a channel of one
+    /// batch between them), so `concurrency` messages stay in flight across batch boundaries
+    /// instead of the connections idling while the slowest message of each batch finishes.
+    /// Accepted messages are marked sent in groups of half a batch, one group's write at a
+    /// time, in the background: at any moment at most one batch of accepted messages (the group
+    /// being written and the group filling) plus the `concurrency` in flight are not yet
+    /// marked — the crash bound of the module's note.
     pub async fn pass(self: &Arc<Self>) -> anyhow::Result<Pass> {
         let cfg = &self.nl.config.newsletter;
         let batch = cfg.batch_size.min(cfg.concurrency as i64 * 4).max(1);
+        let concurrency = cfg.concurrency.max(1);
         self.reclaim_dead_leases().await?;
-        let leased = self.nl.store.lease_deliveries(batch, cfg.lease_secs, &self.owner_tag).await?;
-        let mut pass = Pass { leased: leased.len(), ..Default::default() };
-        if leased.is_empty() {
-            return Ok(pass);
-        }
-        let ids: Vec<i64> = leased.iter().map(|l| l.subscriber_id).collect();
-        let subscribers: HashMap<i64, _> = self.nl.store.subscribers_by_ids(&ids).await?.into_iter().map(|s| (s.id, s)).collect();
         let signer = self.nl.signer().await?.clone();
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
+        let (batches, mut next_batch) = tokio::sync::mpsc::channel::<LeasedBatch>(1);
+        let leaser = tokio::spawn(self.clone().lease_ahead(batch, batches));
+        let mut marker = SentMarker::new(self.nl.store.clone(), batch as usize);
+        let mut pass = Pass::default();
         let mut tasks: JoinSet<anyhow::Result<Outcome>> = JoinSet::new();
         let mut last_error = None;
         let mut unsent = Vec::new();
-        let mut sent_ids = Vec::with_capacity(leased.len());
-        for row in leased {
-            // At shutdown the rest of the batch goes back to the queue, checked before and after
-            // each wait (for a send slot, for the rate limit).
-            if *self.stop.borrow() {
-                unsent.push(row.id);
-                continue;
+        let mut failure = None;
+        'batches: while let Some(LeasedBatch { rows, subscribers }) = next_batch.recv().await {
+            pass.leased += rows.len();
+            let mut rows = rows.into_iter();
+            while let Some(row) = rows.next() {
+                // At shutdown the rest goes back to the queue, checked before and after each
+                // wait (for a send slot, for the rate limit).
+                let mut stopping = *self.stop.borrow();
+                while !stopping && tasks.len() >= concurrency {
+                    if let Some(done) = tasks.join_next().await {
+                        failure = failure.or(tally(&mut pass, &mut last_error, &mut marker, done).await.err());
+                    }
+                    stopping = *self.stop.borrow();
+                }
+                if !stopping {
+                    self.pace().await;
+                    stopping = *self.stop.borrow();
+                }
+                if stopping || failure.is_some() {
+                    unsent.push(row.id);
+                    unsent.extend(rows.map(|r| r.id));
+                    break 'batches;
+                }
+                let this = self.clone();
+                let subscriber = subscribers.get(&row.subscriber_id).cloned();
+                let signer = signer.clone();
+                tasks.spawn(async move { this.deliver(&row, subscriber, &signer).await });
+                while let Some(done) = tasks.try_join_next() {
+                    failure = failure.or(tally(&mut pass, &mut last_error, &mut marker, done).await.err());
+                }
             }
-            let permit = semaphore.clone().acquire_owned().await?;
-            self.pace().await;
-            if *self.stop.borrow() {
-                unsent.push(row.id);
-                continue;
-            }
-            let this = self.clone();
-            let subscriber = subscribers.get(&row.subscriber_id).cloned();
-            let signer = signer.clone();
-            tasks.spawn(async move {
-                let _permit = permit;
-                this.deliver(&row, subscriber, &signer).await
-            });
-            while let Some(done) = tasks.try_join_next() {
-                tally(&mut pass, &mut last_error, &mut sent_ids, done);
-            }
+        }
+        // Whatever the leasing task reserved and nobody will start goes back to the queue.
+        next_batch.close();
+        while let Some(LeasedBatch { rows, .. }) = next_batch.recv().await {
+            unsent.extend(rows.iter().map(|r| r.id));
         }
         while let Some(done) = tasks.join_next().await {
-            tally(&mut pass, &mut last_error, &mut sent_ids, done);
+            failure = failure.or(tally(&mut pass, &mut last_error, &mut marker, done).await.err());
         }
-        self.nl.store.mark_sent_many(&sent_ids).await?;
+        let leasing = leaser.await;
+        marker.finish().await?;
         self.nl.store.release_deliveries(&unsent).await?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        leasing??;
         self.nl.metrics.record_mails(pass.sent, pass.bounced, pass.retried, pass.skipped);
         if pass.retried > 0 {
             tracing::warn!(
@@ -211,6 +239,39 @@ impl Worker {
             self.nl.store.finish_issues().await?;
         }
         Ok(pass)
+    }
+
+    /// The leasing side of `pass`: reserves batches (with their subscribers) one ahead of the
+    /// sender until the queue is empty, the pass's time is up, the worker stops, or the sender
+    /// hangs up (a batch it did not take is given back here).
+    async fn lease_ahead(self: Arc<Self>, batch: i64, batches: tokio::sync::mpsc::Sender<LeasedBatch>) -> anyhow::Result<()> {
+        let lease_secs = self.nl.config.newsletter.lease_secs;
+        let until = Instant::now() + PASS_BUDGET;
+        while !*self.stop.borrow() && Instant::now() < until {
+            let rows = self.nl.store.lease_deliveries(batch, lease_secs, &self.owner_tag).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let ids: Vec<i64> = rows.iter().map(|l| l.subscriber_id).collect();
+            let subscribers = match self.nl.store.subscribers_by_ids(&ids).await {
+                Ok(list) => list.into_iter().map(|s| (s.id, s)).collect(),
+                Err(e) => {
+                    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                    self.nl.store.release_deliveries(&ids).await?;
+                    return Err(e.into());
+                }
+            };
+            let short = rows.len() < batch as usize;
+            if let Err(refused) = batches.send(LeasedBatch { rows, subscribers }).await {
+                let ids: Vec<i64> = refused.0.rows.iter().map(|r| r.id).collect();
+                self.nl.store.release_deliveries(&ids).await?;
+                break;
+            }
+            if short {
+                break; // the queue had less than a batch: nothing more is due now
+            }
+        }
+        Ok(())
     }
 
     async fn deliver(&self, row: &Leased, subscriber: Option<super::Subscriber>, signer: &Signer) -> anyhow::Result<Outcome> {
@@ -309,16 +370,18 @@ enum Outcome {
     Skipped,
 }
 
-fn tally(
+/// Counts one finished message; an accepted one joins the rows to be marked sent. An error
+/// is the marking's (a store failure): the pass ends with it.
+async fn tally(
     pass: &mut Pass,
     last_error: &mut Option<String>,
-    sent_ids: &mut Vec<i64>,
+    marker: &mut SentMarker,
     done: Result<anyhow::Result<Outcome>, tokio::task::JoinError>,
-) {
+) -> anyhow::Result<()> {
     match done {
         Ok(Ok(Outcome::Sent(id))) => {
             pass.sent += 1;
-            sent_ids.push(id);
+            marker.push(id).await?;
         }
         Ok(Ok(Outcome::Retry(e))) => {
             pass.retried += 1;
@@ -329,6 +392,63 @@ fn tally(
         // The row keeps its lease and is taken again when it runs out.
         Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "newsletter delivery failed"),
         Err(e) => tracing::error!(error = %e, "newsletter delivery task panicked"),
+    }
+    Ok(())
+}
+
+/// One lease batch and its subscribers, handed from the leasing task to the sender.
+struct LeasedBatch {
+    rows: Vec<Leased>,
+    subscribers: HashMap<i64, super::Subscriber>,
+}
+
+/// Marks accepted messages sent in groups of half a batch, one write at a time in the
+/// background so the sender keeps sending while a durable database commits. Never more than
+/// a batch of accepted rows is unmarked here: the group being written and the one filling
+/// (when that one is full before the write ends, the sender waits for the write). A batch of
+/// one is written at once.
+struct SentMarker {
+    store: crate::store::Store,
+    group: usize,
+    /// False for a batch of one: two groups of one would be two unmarked rows.
+    background: bool,
+    filling: Vec<i64>,
+    writing: Option<tokio::task::JoinHandle<crate::store::StoreResult<()>>>,
+}
+
+impl SentMarker {
+    fn new(store: crate::store::Store, batch: usize) -> SentMarker {
+        let group = (batch / 2).max(1);
+        SentMarker { store, group, background: batch >= 2, filling: Vec::with_capacity(group), writing: None }
+    }
+
+    async fn push(&mut self, id: i64) -> anyhow::Result<()> {
+        self.filling.push(id);
+        if self.filling.len() >= self.group {
+            self.wait().await?;
+            let ids = std::mem::replace(&mut self.filling, Vec::with_capacity(self.group));
+            let store = self.store.clone();
+            let write = tokio::spawn(async move { store.mark_sent_many(&ids).await });
+            self.writing = Some(write);
+            if !self.background {
+                self.wait().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> anyhow::Result<()> {
+        if let Some(writing) = self.writing.take() {
+            writing.await??;
+        }
+        Ok(())
+    }
+
+    /// Waits for the write under way and marks the rest.
+    async fn finish(mut self) -> anyhow::Result<()> {
+        self.wait().await?;
+        self.store.mark_sent_many(&self.filling).await?;
+        Ok(())
     }
 }
 

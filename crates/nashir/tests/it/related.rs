@@ -455,10 +455,12 @@ async fn serve_until(
 ) -> (std::sync::Arc<nashir::metrics::Metrics>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let store = Store::connect(&config.database_url).await.unwrap();
     let app = nashir::Application::build(config.clone(), store).await.unwrap();
-    let metrics = app.state().metrics.clone();
+    let (metrics, search) = (app.state().metrics.clone(), app.state().search.clone());
     let running = tokio::spawn(app.run_until(async {
         let _ = stop.await;
     }));
+    // Built in the background when due; the callers count the builds.
+    crate::helpers::index_built(&search).await;
     (metrics, running)
 }
 

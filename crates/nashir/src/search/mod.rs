@@ -216,7 +216,14 @@ impl SearchIndex {
         })?;
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS).try_into()?;
-        let index = SearchIndex { reader, writer: Mutex::new(writer), fields, seq: AtomicI64::new(seq), dir: dir.to_path_buf(), building: AtomicBool::new(false) };
+        let index = SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            seq: AtomicI64::new(seq),
+            dir: dir.to_path_buf(),
+            building: AtomicBool::new(false),
+        };
         Ok((index, fresh))
     }
 

@@ -107,6 +107,9 @@ struct CommitPayload {
     seq: i64,
 }
 
+/// Changes an index may lag behind and still catch up by replaying the log.
+const REBUILD_WHEN_BEHIND: i64 = 20_000;
+
 pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -229,6 +232,14 @@ impl SearchIndex {
 
     pub fn seq(&self) -> i64 {
         self.seq.load(Ordering::SeqCst)
+    }
+
+    /// Whether this index should be rebuilt from the store rather than follow its change log
+    /// up to `last_seq` (the store's): it is new (`fresh`, from [`SearchIndex::open`]), ahead
+    /// of the store (the database was restored or swapped under it), or so far behind that
+    /// one pass over the articles is faster than replaying the log.
+    pub fn rebuild_due(&self, fresh: bool, last_seq: i64) -> bool {
+        fresh || self.seq() > last_seq || last_seq - self.seq() > REBUILD_WHEN_BEHIND
     }
 
     /// Says a rebuild from the store is due: until it has run (see [`SearchIndex::rebuild`]),

@@ -270,9 +270,6 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .fallback(api::not_found)
 }
 
-/// Changes an index may lag behind at start and still catch up by replaying the log.
-const REBUILD_WHEN_BEHIND: i64 = 20_000;
-
 /// The running site: a bound listener plus its router. Tests bind port 0 and read the real
 /// address from `local_addr`, so they exercise exactly the production code path.
 /// How long a first-run setup code stays valid; a restart prints a new one.
@@ -310,10 +307,7 @@ impl Application {
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;
-        // Ahead of the store: the database was restored or swapped under the index. Far
-        // behind: one pass over the articles is faster than replaying the log.
-        let stale = search.seq() > last_seq || last_seq - search.seq() > REBUILD_WHEN_BEHIND;
-        if fresh || stale {
+        if search.rebuild_due(fresh, last_seq) {
             // Built in the background by the search follower (`tasks::start`), so the node
             // answers at once: pages, feeds and the admin do not need the index; `/search` and
             // `/readyz` answer 503 until it is built (minutes on a large archive).

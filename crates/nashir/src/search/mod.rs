@@ -8,7 +8,7 @@ mod tokenizers;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -107,6 +107,9 @@ struct CommitPayload {
     seq: i64,
 }
 
+/// Changes an index may lag behind and still catch up by replaying the log.
+const REBUILD_WHEN_BEHIND: i64 = 20_000;
+
 pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -114,6 +117,34 @@ pub struct SearchIndex {
     /// The store's change sequence number the index reflects.
     seq: AtomicI64,
     dir: PathBuf,
+    /// A rebuild from the store is due or under way: searches are refused (the index is
+    /// empty or stale) and the change-log catch-up waits, since its commit would publish the
+    /// half-written rebuild. Set by whoever decides a rebuild is due (`web::Application::build`),
+    /// cleared by the rebuild when it ends, however it ends.
+    building: AtomicBool,
+}
+
+/// Ends a rebuild however it ends (finished, failed, given up, its future dropped): an
+/// uncommitted rebuild is rolled back to the last commit, merges are allowed again, and
+/// the index no longer says it is building, so searches and the catch-up resume.
+struct BuildGuard {
+    index: Arc<SearchIndex>,
+    committed: bool,
+}
+
+impl Drop for BuildGuard {
+    fn drop(&mut self) {
+        if !self.committed {
+            // A poisoned lock means a panic mid-write; the next start rebuilds anyway.
+            if let Ok(mut writer) = self.index.writer.lock() {
+                if let Err(e) = writer.rollback() {
+                    tracing::warn!(error = %e, "search index: rolling back an unfinished rebuild failed");
+                }
+                writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+            }
+        }
+        self.index.building.store(false, Ordering::SeqCst);
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -188,12 +219,38 @@ impl SearchIndex {
         })?;
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS).try_into()?;
-        let index = SearchIndex { reader, writer: Mutex::new(writer), fields, seq: AtomicI64::new(seq), dir: dir.to_path_buf() };
+        let index = SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            seq: AtomicI64::new(seq),
+            dir: dir.to_path_buf(),
+            building: AtomicBool::new(false),
+        };
         Ok((index, fresh))
     }
 
     pub fn seq(&self) -> i64 {
         self.seq.load(Ordering::SeqCst)
+    }
+
+    /// Whether this index should be rebuilt from the store rather than follow its change log
+    /// up to `last_seq` (the store's): it is new (`fresh`, from [`SearchIndex::open`]), ahead
+    /// of the store (the database was restored or swapped under it), or so far behind that
+    /// one pass over the articles is faster than replaying the log.
+    pub fn rebuild_due(&self, fresh: bool, last_seq: i64) -> bool {
+        fresh || self.seq() > last_seq || last_seq - self.seq() > REBUILD_WHEN_BEHIND
+    }
+
+    /// Says a rebuild from the store is due: until it has run (see [`SearchIndex::rebuild`]),
+    /// [`SearchIndex::is_building`] is true and [`SearchIndex::catch_up`] does nothing.
+    pub fn mark_building(&self) {
+        self.building.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a rebuild is due or under way: searches would miss articles.
+    pub fn is_building(&self) -> bool {
+        self.building.load(Ordering::SeqCst)
     }
 
     pub fn dir(&self) -> &Path {
@@ -226,10 +283,14 @@ impl SearchIndex {
     }
 
     /// Applies the changes the store logged since the index's sequence number. Safe to call
-    /// concurrently: one writer at a time.
+    /// concurrently: one writer at a time. Does nothing while a rebuild is due or under way
+    /// (the rebuild's sequence number covers what it read; the rest is caught up after).
     pub async fn catch_up(self: &Arc<Self>, store: &Store) -> anyhow::Result<usize> {
         let mut applied = 0;
         loop {
+            if self.is_building() {
+                break;
+            }
             let changes = store.changes_since(self.seq(), 1000).await?;
             let Some(last_seq) = changes.last().map(|c| c.seq) else { break };
             // Derived and site-wide changes leave the documents as they are, but still count:
@@ -250,8 +311,10 @@ impl SearchIndex {
     /// Replaces the given articles' documents (None deletes) and commits at `seq`.
     fn write(&self, documents: Vec<(i64, Option<TantivyDocument>)>, seq: i64) -> anyhow::Result<()> {
         let mut writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
-        if seq <= self.seq() {
-            return Ok(()); // Another caller got here first.
+        if seq <= self.seq() || self.is_building() {
+            // Another caller got here first, or a rebuild began since these were read: its
+            // documents are not to be committed half-written.
+            return Ok(());
         }
         if documents.is_empty() {
             // Nothing to write; a restart reads these changes again, which costs nothing.
@@ -274,6 +337,21 @@ impl SearchIndex {
 
     /// Rebuilds the whole index from the store; `progress(done, total)` reports as it goes.
     pub async fn rebuild(self: &Arc<Self>, store: &Store, progress: impl Fn(u64, u64)) -> anyhow::Result<u64> {
+        let never = tokio_util::sync::CancellationToken::new();
+        Ok(self.rebuild_until(store, progress, &never).await?.unwrap_or(0))
+    }
+
+    /// [`SearchIndex::rebuild`], given up between two batches once `stop` is cancelled (then
+    /// `None`): the index keeps its last commit, and the next start finds it still due.
+    /// While it runs, and until it ends however it ends, [`SearchIndex::is_building`] holds.
+    pub async fn rebuild_until(
+        self: &Arc<Self>,
+        store: &Store,
+        progress: impl Fn(u64, u64),
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<Option<u64>> {
+        self.mark_building();
+        let mut guard = BuildGuard { index: Arc::clone(self), committed: false };
         let seq = store.last_change_seq().await?;
         let ids = store.all_article_ids().await?;
         let total = ids.len() as u64;
@@ -286,6 +364,9 @@ impl SearchIndex {
         }
         let mut done = 0;
         for chunk in ids.chunks(500) {
+            if stop.is_cancelled() {
+                return Ok(None); // The guard rolls the writer back.
+            }
             let mut documents = Vec::with_capacity(chunk.len());
             for &id in chunk {
                 if let Some(article) = store.article_by_id(id).await?.filter(|a| a.status == Status::Published) {
@@ -299,17 +380,20 @@ impl SearchIndex {
             done += chunk.len() as u64;
             progress(done, total);
         }
-        let this = Arc::clone(self);
+        let stop = stop.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let this = Arc::clone(&guard.index);
             let mut writer = this.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&serde_json::to_string(&CommitPayload { schema: SCHEMA_VERSION, seq })?);
             commit.commit()?;
+            guard.committed = true;
             // One segment instead of the handful the build wrote: every query looks each of
             // its terms up once per segment, and on the 20,000-article corpus that was a good
             // part of a search (four segments). The commit's payload is kept by the merge.
+            // Skipped when the server is stopping: the index is complete, only slower.
             let segments = writer.index().searchable_segment_ids()?;
-            if segments.len() > 1 {
+            if segments.len() > 1 && !stop.is_cancelled() {
                 // Only slower searches if it fails: the index is complete and committed.
                 if let Err(e) = writer.merge(&segments).wait() {
                     tracing::warn!(error = %e, segments = segments.len(), "search index: merging the new segments failed");
@@ -318,10 +402,12 @@ impl SearchIndex {
             writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             this.reader.reload()?;
             this.seq.store(seq, Ordering::SeqCst);
+            drop(writer);
+            drop(guard); // Searches may start: the reader shows the new index.
             Ok(())
         })
         .await??;
-        Ok(total)
+        Ok(Some(total))
     }
 
     /// One clause per query word: the word in any field, exact or by stem.
@@ -470,7 +556,36 @@ pub async fn fill_snippets(store: &Store, query: &query::ParsedQuery, results: &
 /// Follows the store's change log until `stop`, so that what is published through any
 /// process (the editor, an import, another node) becomes searchable within a second. It also
 /// invalidates this node's page cache when another process wrote. Started by `tasks`.
-pub async fn follow(index: Arc<SearchIndex>, store: Store, stop: tokio_util::sync::CancellationToken) {
+///
+/// When the index is due a rebuild (new, or far behind: see [`SearchIndex::mark_building`]),
+/// that comes first, while the server already answers: pages do not need the index, and
+/// `/search` says it is being built. `metrics` counts the rebuilds.
+pub async fn follow(
+    index: Arc<SearchIndex>,
+    store: Store,
+    metrics: Arc<crate::metrics::Metrics>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    while index.is_building() {
+        let started = std::time::Instant::now();
+        match index.rebuild_until(&store, |_, _| {}, &stop).await {
+            Ok(Some(count)) => {
+                metrics.search_index_builds.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(count, secs = started.elapsed().as_secs_f64(), "search index built");
+            }
+            Ok(None) => return, // Stopping: the next start builds it.
+            Err(e) => {
+                // Still due (a database that went away for a moment): say so at once, so that
+                // searches keep being refused rather than served from a partial index.
+                index.mark_building();
+                tracing::error!(error = %format!("{e:#}"), "building the search index failed; trying again in 10 s");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+                    _ = stop.cancelled() => return,
+                }
+            }
+        }
+    }
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(500));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -79,8 +79,9 @@ pub struct Background<'a> {
 
 /// Starts every background loop of a serving node.
 pub fn start(tasks: &Tasks, on: Background<'_>) {
-    let (store, index) = (on.store.clone(), Arc::clone(on.search));
-    tasks.spawn("search follower", |stop| crate::search::follow(index, store, stop));
+    // Its first step is the index's rebuild when `web::Application::build` found one due.
+    let (store, index, metrics) = (on.store.clone(), Arc::clone(on.search), Arc::clone(on.metrics));
+    tasks.spawn("search follower", |stop| crate::search::follow(index, store, metrics, stop));
     let (store, metrics) = (on.store.clone(), Arc::clone(on.metrics));
     tasks.spawn("related follower", |stop| crate::related::follower::run(store, metrics, stop));
     // Scheduled articles are published by every running server; the first pass, at

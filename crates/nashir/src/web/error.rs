@@ -17,8 +17,15 @@ use crate::store::{EditError, StoreError};
 pub enum PageError {
     NotFound,
     BadRequest(String),
+    /// Not answerable for a moment (the search index is being built): 503 with `Retry-After`,
+    /// never cached. The message says why, in Arabic.
+    Unavailable(String),
     Internal(anyhow::Error),
 }
+
+/// Seconds a client is asked to wait before asking again when something is briefly
+/// unavailable (the search index being built takes seconds to minutes).
+pub const RETRY_AFTER_SECS: &str = "10";
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
@@ -39,6 +46,15 @@ impl IntoResponse for PageError {
                 (StatusCode::NOT_FOUND, "الصفحة غير موجودة", "لم نجد ما تبحث عنه. ربما نُقل المقال أو تغيّر عنوانه.".to_string())
             }
             PageError::BadRequest(msg) => (StatusCode::BAD_REQUEST, "طلب غير صالح", msg.clone()),
+            PageError::Unavailable(msg) => {
+                let page = error_page(503, "غير متاح لحظات", msg);
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, RETRY_AFTER_SECS), (header::CACHE_CONTROL, "private, no-store")],
+                    Html(page),
+                )
+                    .into_response();
+            }
             PageError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "خطأ في الخادم", "حدث خطأ غير متوقع. حاول مرة أخرى بعد قليل.".to_string())
@@ -139,6 +155,9 @@ error_codes! {
     TooManyRequests => TOO_MANY_REQUESTS, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً";
     /// An uploaded file is not an image we accept (type, size in pixels, unreadable).
     InvalidUpload => UNPROCESSABLE_ENTITY, "invalid_upload", "الملف المرفوع ليس صورة مقبولة";
+    /// The search index is being built (a node that just started on a new or restored
+    /// archive): try again after the `Retry-After` seconds.
+    SearchUnavailable => SERVICE_UNAVAILABLE, "search_unavailable", "البحث غير متاح لحظات: فهرس البحث يُبنى";
     /// A failure on our side; details are in the server's log, never in the answer.
     Internal => INTERNAL_SERVER_ERROR, "internal", "حدث خطأ داخلي";
 }
@@ -256,6 +275,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        }
         response
     }
 }
@@ -291,6 +314,7 @@ mod tests {
                 (408, "timeout", "استغرق الطلب وقتاً أطول من المسموح؛ حاول مجدداً"),
                 (429, "too_many_requests", "طلبات كثيرة في وقت قصير؛ حاول لاحقاً"),
                 (422, "invalid_upload", "الملف المرفوع ليس صورة مقبولة"),
+                (503, "search_unavailable", "البحث غير متاح لحظات: فهرس البحث يُبنى"),
                 (500, "internal", "حدث خطأ داخلي"),
             ]
         );

@@ -229,8 +229,8 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
         .into_response()
 }
 
-/// Ready to serve: the database answers and the search index is caught up with the change log
-/// (a load balancer should not send readers to a node whose pages lag behind).
+/// Ready to serve: the database answers, the search index is built and caught up with the
+/// change log (a load balancer should not send readers to a node whose pages lag behind).
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (status, body) = match state.store.last_change_seq().await {
@@ -238,6 +238,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
             // The reason goes to the log, not to whoever asked: it can name hosts and users.
             tracing::warn!(error = %e, "readyz: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "ready": false, "database": "unreachable" }))
+        }
+        // While the index is built the node serves pages but not search: a load balancer
+        // keeps readers on nodes that can answer everything.
+        Ok(_) if state.search.is_building() => {
+            (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "ready": false, "database": "ok", "search": "building" }))
         }
         Ok(head) => {
             let lag = head - state.search.seq();
@@ -264,9 +269,6 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi::serve))
         .fallback(api::not_found)
 }
-
-/// Changes an index may lag behind at start and still catch up by replaying the log.
-const REBUILD_WHEN_BEHIND: i64 = 20_000;
 
 /// The running site: a bound listener plus its router. Tests bind port 0 and read the real
 /// address from `local_addr`, so they exercise exactly the production code path.
@@ -305,17 +307,13 @@ impl Application {
         let (search, fresh) = SearchIndex::open(&config.index_dir())?;
         let search = Arc::new(search);
         let last_seq = store.last_change_seq().await?;
-        // Ahead of the store: the database was restored or swapped under the index. Far
-        // behind: one pass over the articles is faster than replaying the log.
-        let stale = search.seq() > last_seq || last_seq - search.seq() > REBUILD_WHEN_BEHIND;
-        if fresh || stale {
-            tracing::info!(dir = %config.index_dir().display(), index_seq = search.seq(), last_seq, "building the search index from the store");
-            let count = search.rebuild(&store, |_, _| {}).await?;
-            metrics.search_index_builds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::info!(count, "search index built");
+        if search.rebuild_due(fresh, last_seq) {
+            // Built in the background by the search follower (`tasks::start`), so the node
+            // answers at once: pages, feeds and the admin do not need the index; `/search` and
+            // `/readyz` answer 503 until it is built (minutes on a large archive).
+            tracing::info!(dir = %config.index_dir().display(), index_seq = search.seq(), last_seq, "the search index will be built from the store");
+            search.mark_building();
         }
-        // Listen only once the index is ready: a node still building it refuses connections, so
-        // a load balancer moves on instead of waiting on it.
         let listener =
             TcpListener::bind(config.server.addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.addr))?;
         let addr = listener.local_addr()?;

@@ -91,7 +91,14 @@ async fn chrome(state: &AppState) -> Result<(Value, Value), PageError> {
     Ok((site, sections))
 }
 
+/// What a reader is told while the index is built (a node that just started on a new or
+/// restored archive answers pages at once, and search a little later).
+const BUILDING: &str = "البحث غير متاح لحظات: فهرس البحث يُبنى. أعد المحاولة بعد قليل.";
+
 pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
+    if state.search.is_building() {
+        return Err(PageError::Unavailable(BUILDING.into()));
+    }
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
     let p = params(&state, &pairs).map_err(PageError::BadRequest)?;
     let page: usize = match pairs.iter().find(|(k, _)| k == "page") {
@@ -164,8 +171,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     responses(
         (status = 200, description = "Hits, best first", body = SearchAnswer),
         (status = 400, description = "Unknown parameter, bad date or number, query too long (`invalid_query`)", body = Error),
+        (status = 503, description = "The search index is being built (`search_unavailable`); try again after `Retry-After` seconds", body = Error),
     ))]
 pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchAnswer>, ApiError> {
+    if state.search.is_building() {
+        return Err(ApiError::new(ErrorCode::SearchUnavailable));
+    }
     let pairs = url_pairs(raw.as_deref().unwrap_or(""));
     let bad = |message: String| ApiError::with_message(ErrorCode::InvalidQuery, message);
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !["q", "section", "from", "to", "limit", "offset"].contains(&k.as_str())) {

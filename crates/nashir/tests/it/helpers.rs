@@ -175,8 +175,21 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let search = app.state().search.clone();
     let setup_code = app.setup_code().map(str::to_string);
     tokio::spawn(app.run_until(std::future::pending()));
+    // The server answers while its index is built in the background; tests search at once.
+    index_built(&search).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     Some(TestApp { base, search, store, client, config, setup_code, _dir: dir })
+}
+
+/// Waits until a started server's search index is no longer being built in the background
+/// (`Application::build` marks it due when it is new or far behind; the search follower,
+/// started by `run_until`, builds it). Fails after a minute.
+pub async fn index_built(search: &nashir::search::SearchIndex) {
+    let start = std::time::Instant::now();
+    while search.is_building() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "the search index was not built within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// The seed article, read from the shared folder beside the repository, or None with one loud

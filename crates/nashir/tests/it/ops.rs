@@ -209,8 +209,9 @@ async fn backup_then_restore(app: TestApp) {
     let mut config = Config { data_dir: target.clone(), database_url: url, ..Config::default() };
     config.server.addr = "127.0.0.1:0".parse().unwrap();
     let restored = Application::build(config, store).await.unwrap();
-    let base = restored.base_url().to_string();
+    let (base, search) = (restored.base_url().to_string(), restored.state().search.clone());
     tokio::spawn(restored.run_until(std::future::pending()));
+    crate::helpers::index_built(&search).await;
     let page = app.client.get(format!("{base}/news/{}", article.slug.as_str())).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let found: serde_json::Value = app

@@ -178,10 +178,115 @@ fn missing_or_corrupt_index_is_rebuilt_at_start() {
                 std::fs::write(config.index_dir().join("meta.json"), bytes).unwrap();
             }
             let second = nashir::Application::build(config, app.store.clone()).await.unwrap();
+            let search = second.state().search.clone();
+            assert!(search.is_building(), "a rebuild is due");
+            // Built by the search follower once the server runs.
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let running = tokio::spawn(second.run_until(async {
+                let _ = stopped.await;
+            }));
+            crate::helpers::index_built(&search).await;
             let request =
                 nashir::search::SearchRequest { query: nashir::search::query::parse("اردوغان"), limit: 10, ..Default::default() };
-            let results = second.state().search.search(&request).unwrap();
+            let results = search.search(&request).unwrap();
             assert!(results.hits.iter().any(|h| h.id == seed), "rebuilt index finds the seed");
+            stop.send(()).unwrap();
+            running.await.unwrap().unwrap();
         }
     });
 }
+
+/// A node started on an archive with a new index answers at once (issue 20: 17 s of silence
+/// on the 20,000-article corpus, minutes on bigger ones) and builds the index behind it:
+/// pages answer, `/search` either says it is being built or finds, `/readyz` turns 200 once
+/// built, and then search finds the articles. The index is marked as building right after
+/// `build()` (before, `build()` itself built it and the node listened only then).
+async fn a_new_node_answers_while_its_index_is_built(app: TestApp) {
+    let seed = newsroom_with_seed(&app).await;
+    let slug = app.store.article_by_id(seed).await.unwrap().unwrap().slug.as_str().to_string();
+    let mut config = app.config.clone();
+    config.data_dir = app.config.data_dir.join("new-node");
+    let node = nashir::Application::build(config, app.store.clone()).await.unwrap();
+    let (search, metrics, base) = (node.state().search.clone(), node.state().metrics.clone(), node.base_url().to_string());
+    assert!(search.is_building(), "a new index is built in the background, not before listening");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(node.run_until(async {
+        let _ = stopped.await;
+    }));
+    let get = |path: String| app.client.get(format!("{base}{path}")).send();
+    assert_eq!(get(format!("/news/{slug}")).await.unwrap().status(), 200, "pages answer whatever the index");
+    assert_eq!(get("/".into()).await.unwrap().status(), 200);
+    let response = get(format!("/search?q={}", encode("اردوغان"))).await.unwrap();
+    match response.status().as_u16() {
+        503 => assert_building_page(response).await,
+        200 => assert!(response.text().await.unwrap().contains(&format!("/news/{slug}")), "built already: it finds the seed"),
+        other => panic!("/search answered {other} while the index was built"),
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let response = get("/readyz".into()).await.unwrap();
+        let status = response.status().as_u16();
+        let json: serde_json::Value = response.json().await.unwrap();
+        if status == 200 {
+            assert_eq!(json["ready"], true, "{json}");
+            break;
+        }
+        assert_eq!((status, &json["ready"], &json["search"]), (503, &serde_json::json!(false), &serde_json::json!("building")), "{json}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "not ready within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!search.is_building());
+    let found: serde_json::Value = get(format!("/api/v1/search?q={}", encode("اردوغان"))).await.unwrap().json().await.unwrap();
+    assert!(found["hits"].as_array().unwrap().iter().any(|h| h["id"] == seed), "{found}");
+    assert_eq!(metrics.search_index_builds.load(std::sync::atomic::Ordering::Relaxed), 1);
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
+storage_test!(a_new_node_answers_while_its_index_is_built);
+
+/// The answer of `/search` while the index is built: Arabic, 503, come back later, kept nowhere.
+async fn assert_building_page(response: reqwest::Response) {
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "10");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("البحث غير متاح لحظات: فهرس البحث يُبنى"), "{html}");
+}
+
+/// While a rebuild is due, searches are refused (page and API, each in its form), `/readyz`
+/// says why, pages answer, and the change-log catch-up leaves the index alone (its commit
+/// would publish a half-written rebuild); the rebuild's end lets everything resume.
+async fn search_is_refused_while_the_index_is_built(app: TestApp) {
+    let seed = newsroom_with_seed(&app).await;
+    app.search.mark_building();
+    assert_building_page(app.get(&format!("/search?q={}", encode("اردوغان"))).await).await;
+    let response = app.get(&format!("/api/v1/search?q={}", encode("اردوغان"))).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "10");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "search_unavailable", "{json}");
+    let (status, json) = app.get_json("/readyz").await;
+    assert_eq!((status, &json["ready"], &json["search"]), (503, &serde_json::json!(false), &serde_json::json!("building")), "{json}");
+    assert_eq!(app.get("/").await.status(), 200);
+    let slug = app.store.article_by_id(seed).await.unwrap().unwrap().slug.as_str().to_string();
+    assert_eq!(app.get(&format!("/news/{slug}")).await.status(), 200, "pages answer as always");
+
+    let options = ImportOptions { section: Some("سياسة".into()), ..Default::default() };
+    let later =
+        ingest::import_text(&app.store, "زلزال في الأناضول\n\nضرب زلزال قوي شرق الأناضول صباح اليوم.".as_bytes(), "quake", "test", &options)
+            .await
+            .unwrap()
+            .id;
+    let seq = app.search.seq();
+    assert_eq!(app.search.catch_up(&app.store).await.unwrap(), 0, "no catch-up while building");
+    assert_eq!(app.search.seq(), seq);
+
+    assert!(app.search.rebuild(&app.store, |_, _| {}).await.unwrap() >= 2);
+    assert!(!app.search.is_building(), "the rebuild's end clears the flag");
+    let (status, _) = app.get_json("/readyz").await;
+    assert_eq!(status, 200);
+    assert!(search_ids(&app, "زلزال").await.contains(&later));
+    assert!(search_ids(&app, "اردوغان").await.contains(&seed));
+}
+storage_test!(search_is_refused_while_the_index_is_built);

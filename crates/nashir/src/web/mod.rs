@@ -290,8 +290,9 @@ impl Application {
     pub async fn build(config: Config, store: Store) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
-        let lock = crate::store::ops::lock_data_dir(&config.data_dir, false)
-            .map_err(|e| anyhow::anyhow!("cannot lock {} (is `nashir restore` running?): {e}", config.data_dir.display()))?;
+        let lock = crate::store::ops::lock_data_dir(&config.data_dir, false).map_err(|e| {
+            anyhow::anyhow!("cannot lock {} (is `nashir restore` or `nashir import` writing to it?): {e}", config.data_dir.display())
+        })?;
         // Originals uploaded before they were kept apart leave the served folder (the media
         // route would not answer them anyway; this is so their variants can be made).
         match crate::media::imaging::secure_originals(&config.data_dir.join("media")) {

@@ -116,8 +116,8 @@ pub async fn run(store: Store, metrics: Arc<Metrics>, stop: tokio_util::sync::Ca
                 Ok(Some(Pass { refreshed: 0, .. })) => seen = Some(last),
                 Ok(Some(done)) => {
                     seen = Some(last);
-                    let large = store.published_count().await.map_or(true, |n| n > super::engine::RESIDENT_MAX as i64);
-                    if done.full && large {
+                    // A full pass refreshed every published article: its count is the archive's size.
+                    if done.full && done.refreshed > super::engine::RESIDENT_MAX {
                         // A big archive is recomputed whole for each pass: let publications
                         // gather for a while rather than recompute for every one of them, and
                         // at least as long as the pass took, so that it keeps at most half of

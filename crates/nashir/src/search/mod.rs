@@ -17,9 +17,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 pub use query::ParsedQuery;
@@ -29,21 +27,16 @@ use crate::domain::{Article, Status};
 use crate::store::{ChangeKind, Store};
 
 /// Bump when the schema or the analyser changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 /// The index writer's memory budget: tantivy's floor for one thread. A first start builds the
 /// whole index with it (more segments than a bigger budget, merged into one at the end), and
 /// it was a good part of that start's peak RSS at 32 MB.
 const WRITER_HEAP_BYTES: usize = 15 * 1024 * 1024;
-/// Decompressed doc-store blocks kept per segment (tantivy's default: 100). A search reads
-/// ten hits' stored fields from blocks all over the index, so a big cache hardly hits and
-/// only holds memory.
-const DOC_STORE_CACHE_BLOCKS: usize = 8;
 pub const MAX_QUERY_CHARS: usize = 500;
 
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
-    slug: Field,
     title_n: Field,
     title_s: Field,
     lead_n: Field,
@@ -51,7 +44,6 @@ struct Fields {
     body_n: Field,
     body_s: Field,
     section: Field,
-    section_name: Field,
     published_at: Field,
 }
 
@@ -75,28 +67,21 @@ struct Weights {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |tokenizer: &str, positions: bool, stored: bool| {
+    let text = |tokenizer: &str, positions: bool| {
         let record = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
-        let options =
-            TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record));
-        if stored {
-            options.set_stored()
-        } else {
-            options
-        }
+        TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record))
     };
     let fields = Fields {
-        id: b.add_u64_field("id", INDEXED | FAST | STORED),
-        slug: b.add_text_field("slug", STORED),
-        title_n: b.add_text_field("title_n", text(tokenizers::NORMALIZED, true, true)),
-        title_s: b.add_text_field("title_s", text(tokenizers::STEMMED, true, false)),
-        lead_n: b.add_text_field("lead_n", text(tokenizers::NORMALIZED, true, false)),
-        lead_s: b.add_text_field("lead_s", text(tokenizers::STEMMED, false, false)),
-        body_n: b.add_text_field("body_n", text(tokenizers::NORMALIZED, true, false)),
-        body_s: b.add_text_field("body_s", text(tokenizers::STEMMED, false, false)),
-        section: b.add_text_field("section", STRING | STORED),
-        section_name: b.add_text_field("section_name", STORED),
-        published_at: b.add_i64_field("published_at", NumericOptions::default().set_indexed().set_fast().set_stored()),
+        // Nothing is stored: a hit's id comes from its fast field, the rest from the store.
+        id: b.add_u64_field("id", INDEXED | FAST),
+        title_n: b.add_text_field("title_n", text(tokenizers::NORMALIZED, true)),
+        title_s: b.add_text_field("title_s", text(tokenizers::STEMMED, true)),
+        lead_n: b.add_text_field("lead_n", text(tokenizers::NORMALIZED, true)),
+        lead_s: b.add_text_field("lead_s", text(tokenizers::STEMMED, false)),
+        body_n: b.add_text_field("body_n", text(tokenizers::NORMALIZED, true)),
+        body_s: b.add_text_field("body_s", text(tokenizers::STEMMED, false)),
+        section: b.add_text_field("section", STRING),
+        published_at: b.add_i64_field("published_at", NumericOptions::default().set_indexed().set_fast()),
     };
     (b.build(), fields)
 }
@@ -157,7 +142,7 @@ pub struct SearchRequest {
     pub offset: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Hit {
     pub id: i64,
     pub slug: String,
@@ -217,8 +202,8 @@ impl SearchIndex {
             }
             other => other.into(),
         })?;
-        let reader =
-            index.reader_builder().reload_policy(ReloadPolicy::Manual).doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS).try_into()?;
+        // Nothing is stored in the documents (see `schema`): no doc-store block to cache.
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).doc_store_cache_num_blocks(0).try_into()?;
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
@@ -266,7 +251,6 @@ impl SearchIndex {
         let body: String = article.body.iter().map(|b| b.text()).collect::<Vec<_>>().join("\n");
         let mut document = doc!(
             f.id => article.id as u64,
-            f.slug => article.slug.as_str(),
             f.title_n => article.headline.as_str(),
             f.title_s => article.headline.as_str(),
             f.lead_n => article.lead.as_str(),
@@ -277,7 +261,6 @@ impl SearchIndex {
         );
         if let Some(section) = &article.section {
             document.add_text(f.section, &section.slug);
-            document.add_text(f.section_name, &section.name);
         }
         document
     }
@@ -508,48 +491,86 @@ impl SearchIndex {
             return Ok(SearchResults::default());
         }
         let searcher = self.reader.searcher();
+        let statistics = SearchStatistics::new(&searcher);
         let collector = (TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset), Count);
-        let (mut top, mut total) = searcher.search(&self.build_query(request, true), &collector)?;
+        let (mut top, mut total) = searcher.search_with_statistics_provider(&self.build_query(request, true), &collector, &statistics)?;
         if total == 0 && request.query.words.len() > 1 {
-            (top, total) = searcher.search(&self.build_query(request, false), &collector)?;
+            (top, total) = searcher.search_with_statistics_provider(&self.build_query(request, false), &collector, &statistics)?;
         }
-        let highlighter = Highlighter::new(&request.query);
-        let f = &self.fields;
+        // Only the id, from its fast field: the rest of a hit comes from the store with the
+        // text its snippet needs (one query for the page). Reading the index's doc store for
+        // the headline and section cost a compressed block per hit.
         let mut hits = Vec::with_capacity(top.len());
+        let mut ids: Option<(u32, tantivy::columnar::Column<u64>)> = None;
         for (score, address) in top {
-            let document: TantivyDocument = searcher.doc(address)?;
-            let text_of = |field: Field| document.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
-            let headline = text_of(f.title_n).unwrap_or_default();
-            let published = document.get_first(f.published_at).and_then(|v| v.as_i64()).filter(|&t| t > 0);
-            hits.push(Hit {
-                id: document.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or(0) as i64,
-                slug: text_of(f.slug).unwrap_or_default(),
-                headline_html: highlighter.mark_all(&headline),
-                headline,
-                section: text_of(f.section),
-                section_name: text_of(f.section_name),
-                published_at: published.and_then(|t| DateTime::from_timestamp(t, 0)),
-                // Filled by `fill_snippets` from the store: keeping every article's text in the
-                // index doubled its size, and the pages a search touched stayed in RSS.
-                snippet: String::new(),
-                score,
-            });
+            if ids.as_ref().is_none_or(|(segment, _)| *segment != address.segment_ord) {
+                let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("id")?;
+                ids = Some((address.segment_ord, column));
+            }
+            let Some(id) = ids.as_ref().and_then(|(_, column)| column.first(address.doc_id)) else { continue };
+            hits.push(Hit { id: id as i64, score, ..Hit::default() });
         }
         Ok(SearchResults { total, hits })
     }
 }
 
-/// Marks the reader's words in the text of each hit, read from the store in one query. A hit
-/// whose article is gone meanwhile keeps an empty snippet.
-pub async fn fill_snippets(store: &Store, query: &query::ParsedQuery, results: &mut SearchResults) -> anyhow::Result<()> {
-    let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
-    let texts = store.article_texts(&ids).await?;
-    let highlighter = Highlighter::new(query);
-    for hit in &mut results.hits {
-        if let Some(text) = texts.get(&hit.id) {
-            hit.snippet = highlighter.snippet(text, 220);
-        }
+/// BM25's statistics for one search, each looked up once. A two-word query weighs 18 term
+/// queries over 12 distinct terms (the headline clauses repeat the words' terms), and tantivy
+/// asks the searcher for each one's document frequency — a walk of the term dictionary — and
+/// its field's token count (profiled: 8 % of an uncached search).
+struct SearchStatistics<'a> {
+    searcher: &'a tantivy::Searcher,
+    doc_freqs: std::cell::RefCell<std::collections::HashMap<Term, u64>>,
+    tokens: std::cell::RefCell<std::collections::HashMap<Field, u64>>,
+}
+
+impl<'a> SearchStatistics<'a> {
+    fn new(searcher: &'a tantivy::Searcher) -> Self {
+        SearchStatistics { searcher, doc_freqs: Default::default(), tokens: Default::default() }
     }
+}
+
+impl tantivy::query::Bm25StatisticsProvider for SearchStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if let Some(&count) = self.tokens.borrow().get(&field) {
+            return Ok(count);
+        }
+        let count = self.searcher.total_num_tokens(field)?;
+        self.tokens.borrow_mut().insert(field, count);
+        Ok(count)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some(&count) = self.doc_freqs.borrow().get(term) {
+            return Ok(count);
+        }
+        let count = tantivy::query::Bm25StatisticsProvider::doc_freq(self.searcher, term)?;
+        self.doc_freqs.borrow_mut().insert(term.clone(), count);
+        Ok(count)
+    }
+}
+
+/// Fills each hit from the store — headline (the reader's words marked), address, section,
+/// date and the snippet of its text — in one query. A hit whose article is no longer published
+/// (the index follows the store within a second) is dropped.
+pub async fn fill_hits(store: &Store, query: &query::ParsedQuery, results: &mut SearchResults) -> anyhow::Result<()> {
+    let ids: Vec<i64> = results.hits.iter().map(|h| h.id).collect();
+    let mut found = store.published_texts(&ids).await?;
+    let highlighter = Highlighter::new(query);
+    results.hits.retain_mut(|hit| {
+        let Some((summary, text)) = found.remove(&hit.id) else { return false };
+        hit.headline_html = highlighter.mark_all(&summary.headline);
+        hit.snippet = highlighter.snippet(&text, 220);
+        hit.slug = summary.slug;
+        hit.headline = summary.headline;
+        hit.published_at = summary.published_at;
+        (hit.section, hit.section_name) = summary.section.map(|s| (Some(s.slug), Some(s.name))).unwrap_or_default();
+        true
+    });
     Ok(())
 }
 

@@ -152,28 +152,39 @@ impl Store {
         }
     }
 
-    /// Lead and body text of the given articles, for search snippets: one query, no names.
-    pub async fn article_texts(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+    /// The published articles among `ids`, each with its lead and body as one text (for search
+    /// hits and their snippets), in one query.
+    pub async fn published_texts(&self, ids: &[i64]) -> StoreResult<HashMap<i64, (ArticleSummary, String)>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT id, lead, body_json FROM articles WHERE id IN ({})", marks.join(", "));
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, a.status, a.body_json FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
+             WHERE a.id IN ({})",
+            marks.join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for id in ids {
             query = query.bind(id);
         }
         let mut texts = HashMap::with_capacity(ids.len());
         for row in query.fetch_all(&self.pool).await? {
-            let id: i64 = row.try_get("id")?;
+            // Filtered here, not in SQL: `AND a.status = 'published'` made SQLite walk the
+            // (status, …) index instead of looking the ids up (1.5 ms a search on 20,000 articles).
+            if row.try_get::<String, _>("status")? != Status::Published.as_str() {
+                continue;
+            }
+            let summary = summary_from_row(&row)?;
             let body_json: String = row.try_get("body_json")?;
-            let body: Vec<Block> = serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {id} body: {e}")))?;
-            let mut text: String = row.try_get("lead")?;
+            let body: Vec<Block> =
+                serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {} body: {e}", summary.id)))?;
+            let mut text = summary.lead.clone();
             for block in &body {
                 text.push('\n');
                 text.push_str(&block.text());
             }
-            texts.insert(id, text);
+            texts.insert(summary.id, (summary, text));
         }
         Ok(texts)
     }

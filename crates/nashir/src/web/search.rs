@@ -50,7 +50,7 @@ async fn run(state: &AppState, p: &Params, limit: usize, offset: usize) -> anyho
     let parsed = query::parse(&p.q);
     let request = SearchRequest { query: parsed.clone(), section: p.section.clone(), from: p.from, to: p.to, limit, offset };
     let mut results = state.search.search(&request)?;
-    crate::search::fill_snippets(&state.store, &parsed, &mut results).await?;
+    crate::search::fill_hits(&state.store, &parsed, &mut results).await?;
     Ok((parsed, results))
 }
 

@@ -147,6 +147,31 @@ async fn search_page_header_follows_writes_and_expiry(app: TestApp) {
 }
 storage_test!(search_page_header_follows_writes_and_expiry);
 
+/// A hit is filled from the store (headline, address, section, date, snippet), and one whose
+/// article was unpublished after the index last caught up is dropped, not shown with the
+/// headline the index remembers (the index follows the store within a second).
+async fn hits_come_from_the_store_and_only_published(app: TestApp) {
+    let seed = newsroom_with_seed(&app).await;
+    let search = app.search.clone();
+    let query = nashir::search::query::parse("اردوغان");
+    let request = nashir::search::SearchRequest { query: query.clone(), limit: 10, ..Default::default() };
+    let mut results = search.search(&request).unwrap();
+    // What the index answers until it catches up with the unpublishing below.
+    let mut stale = results.clone();
+    assert!(results.hits.iter().any(|h| h.id == seed));
+    nashir::search::fill_hits(&app.store, &query, &mut results).await.unwrap();
+    let hit = results.hits.iter().find(|h| h.id == seed).expect("the seed is published");
+    let article = app.store.article_by_id(seed).await.unwrap().unwrap();
+    assert_eq!((hit.slug.as_str(), hit.headline.as_str()), (article.slug.as_str(), article.headline.as_str()));
+    assert_eq!(hit.section_name.as_deref(), Some("سياسة"));
+    assert!(hit.published_at.is_some() && hit.snippet.contains("<mark>"), "{hit:?}");
+
+    app.store.set_article_status(seed, nashir::domain::Status::Draft, None, None).await.unwrap();
+    nashir::search::fill_hits(&app.store, &query, &mut stale).await.unwrap();
+    assert!(stale.hits.iter().all(|h| h.id != seed), "a draft's headline is never shown");
+}
+storage_test!(hits_come_from_the_store_and_only_published);
+
 /// Unpublishing (here: re-import as a draft is not possible, so delete through the store)
 /// and updates reach the index through the change log.
 async fn index_follows_updates(app: TestApp) {

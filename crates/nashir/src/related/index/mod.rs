@@ -124,7 +124,7 @@ impl Default for Params {
 
 /// Default [`Params::posting_depth`], chosen on the corpus harness (see BENCHMARKS.md, "The
 /// related pass in linear time").
-pub const POSTING_DEPTH: usize = 1000;
+pub const POSTING_DEPTH: usize = 250;
 
 /// The order of a term's postings: strongest first, then by slot, so a query's first
 /// [`Params::posting_depth`] entries are the same wherever the list is kept (the in-memory

@@ -312,6 +312,7 @@ fn knobs(base: &Knobs, spec: &str) -> Knobs {
             "index_terms" => p.index_terms = f as usize,
             "query_terms" => p.query_terms = f as usize,
             "candidates" => p.candidates = f as usize,
+            "posting_depth" => p.posting_depth = f as usize,
             "entity_weight" => p.entity_weight = f,
             "feedback_docs" => p.feedback_docs = f as usize,
             "feedback_weight" => p.feedback_weight = f,

@@ -19,7 +19,7 @@
 //!    (every article of archives up to that size, so their result is the index's); each
 //!    article's scoring record (vector, concept profile, entities…) goes to file `B`;
 //! 4. suggest and write: a batch at a time, candidates from the postings of the article's
-//!    strongest terms (read from `Q`), the best [`Params::candidates`] scored exactly from
+//!    strongest terms (read from `Q`: the first [`Params::posting_depth`] of each), the best [`Params::candidates`] scored exactly from
 //!    their records in `B`, and the batch written (`store::related::write_range`).
 //!
 //! Rocchio feedback and document expansion (`Params::feedback_*`, `expand_docs`, both off by
@@ -32,7 +32,10 @@ use std::os::unix::fs::FileExt;
 use rustc_hash::FxHashMap;
 
 use super::dupes::{self, Signature, SIGNATURE_LEN};
-use super::index::{boosts, features, parallel_map, top_part, top_terms, ConceptModel, Features, Params, Traits, Weights};
+use super::index::{
+    best_candidates, boosts, depth, features, parallel_map, posting_order, top_part, top_terms, ConceptModel, Features, Params, Traits,
+    Weights,
+};
 use super::prepare::Prepared;
 use crate::entities::{self, Found, Kind};
 use crate::store::related::{self as db, Computed, IdRange, Source};
@@ -599,9 +602,11 @@ fn find_duplicates(s_file: &File, ids: &[i64], threshold: f32) -> StoreResult<Fx
 }
 
 /// Sorts the postings of `p` (term, slot, weight; in slot order) by term into a new file of
-/// (slot, weight) entries, term `t`'s at entries `starts[t]..starts[t + 1]`, slot order
-/// kept. A slice of terms at a time, so at most `slice` entries ([`SORT_SLICE`]) are in
-/// memory (more only when one term alone has more).
+/// (slot, weight) entries, term `t`'s at entries `starts[t]..starts[t + 1]`, each term's
+/// strongest first (`index::posting_order`, as the in-memory index keeps them), so a query
+/// reads only the head of each list ([`Params::posting_depth`]). A slice of terms at a time,
+/// so at most `slice` entries ([`SORT_SLICE`]) are in memory (more only when one term alone
+/// has more).
 fn sort_postings(p: &File, starts: &[u64], slice: usize) -> StoreResult<File> {
     let q = scratch_file().map_err(io)?;
     let n_terms = starts.len() - 1;
@@ -628,6 +633,19 @@ fn sort_postings(p: &File, starts: &[u64], slice: usize) -> StoreResult<File> {
                 let at = cursor[t - first] as usize * 8;
                 slice[at..at + 8].copy_from_slice(&entry[4..]);
                 cursor[t - first] += 1;
+            }
+        }
+        let mut entries: Vec<(u32, f32)> = Vec::new();
+        for t in first..end {
+            let bytes = &mut slice[((starts[t] - base) * 8) as usize..((starts[t + 1] - base) * 8) as usize];
+            entries.clear();
+            entries.extend(bytes.chunks_exact(8).map(|e| {
+                (u32::from_le_bytes(e[..4].try_into().expect("4 bytes")), f32::from_le_bytes(e[4..].try_into().expect("4 bytes")))
+            }));
+            entries.sort_unstable_by(posting_order);
+            for (e, &(s, w)) in bytes.chunks_exact_mut(8).zip(&entries) {
+                e[..4].copy_from_slice(&s.to_le_bytes());
+                e[4..].copy_from_slice(&w.to_le_bytes());
             }
         }
         q.write_all_at(&slice, base * 8).map_err(io)?;
@@ -693,8 +711,9 @@ impl Files<'_> {
             let mut postings: Vec<u8> = Vec::new();
             for t in top_terms(&query.vec, params.query_terms) {
                 let qw = query.vec.iter().find(|q| q.0 == t).map_or(0.0, |q| q.1);
-                let (start, end) = (self.q_starts[t as usize], self.q_starts[t as usize + 1]);
-                postings.resize(((end - start) * 8) as usize, 0);
+                let start = self.q_starts[t as usize];
+                let len = depth(params, (self.q_starts[t as usize + 1] - start) as usize);
+                postings.resize(len * 8, 0);
                 self.q.read_exact_at(&mut postings, start * 8).map_err(io)?;
                 for entry in postings.chunks_exact(8) {
                     let s = u32::from_le_bytes(entry[..4].try_into().expect("4 bytes"));
@@ -707,10 +726,7 @@ impl Files<'_> {
                 }
             }
             let mut cands: Vec<(u32, f32)> = touched.into_iter().map(|s| (s, std::mem::take(&mut acc[s as usize]))).collect();
-            if cands.len() > params.candidates {
-                cands.select_nth_unstable_by(params.candidates, |a, b| b.1.total_cmp(&a.1));
-                cands.truncate(params.candidates);
-            }
+            best_candidates(&mut cands, params.candidates);
             // Exact scores.
             if dense.len() < self.q_starts.len() {
                 dense.resize(self.q_starts.len(), 0.0);
@@ -769,7 +785,7 @@ impl Files<'_> {
 mod tests {
     use super::*;
 
-    /// Postings written in slot order come out grouped by term, slot order kept, whether the
+    /// Postings written in slot order come out grouped by term, strongest first, whether the
     /// sort takes every term at once or a slice of a few entries at a time (a 200,000-article
     /// archive needs several slices; a small test archive never would).
     #[test]
@@ -789,7 +805,15 @@ mod tests {
         for t in 0..4 {
             starts[t + 1] = starts[t] + counts[t];
         }
-        let expected: Vec<(u32, f32)> = (0..4u32).flat_map(|t| entries.iter().filter(move |e| e.0 == t).map(|e| (e.1, e.2))).collect();
+        // Each term's list strongest first (term 0's entries came in as 0.1, 0.4, 0.6).
+        let expected: Vec<(u32, f32)> = (0..4u32)
+            .flat_map(|t| {
+                let mut list: Vec<(u32, f32)> = entries.iter().filter(|e| e.0 == t).map(|e| (e.1, e.2)).collect();
+                list.sort_by(|a, b| b.1.total_cmp(&a.1));
+                list
+            })
+            .collect();
+        assert_eq!(&expected[..3], &[(4, 0.6), (2, 0.4), (0, 0.1)]);
         for slice in [1, 2, 3, 100] {
             let q = sort_postings(&p, &starts, slice).unwrap();
             let mut bytes = vec![0u8; entries.len() * 8];

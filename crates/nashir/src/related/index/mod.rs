@@ -45,6 +45,11 @@ pub struct Params {
     pub query_terms: usize,
     /// Candidates kept from the inverted-index pass for exact scoring.
     pub candidates: usize,
+    /// Entries a query reads of each of its terms' postings, strongest first (each list is
+    /// kept sorted by weight); 0 = all. A fixed depth keeps a query's cost flat as the
+    /// archive grows: posting lists grow with it, and reading them whole made the
+    /// whole-archive pass grow with the square of the archive (issue 20).
+    pub posting_depth: usize,
     /// Weight of shared entities (cosine over entity sets, idf-weighted).
     pub entity_weight: f32,
     pub section_weight: f32,
@@ -92,6 +97,7 @@ impl Default for Params {
             index_terms: 60,
             query_terms: 60,
             candidates: 300,
+            posting_depth: POSTING_DEPTH,
             entity_weight: 0.05,
             section_weight: 0.1,
             recency_weight: 0.03,
@@ -113,6 +119,37 @@ impl Default for Params {
             expand_weight: 0.5,
             expand_terms: 150,
         }
+    }
+}
+
+/// Default [`Params::posting_depth`], chosen on the corpus harness (see BENCHMARKS.md, "The
+/// related pass in linear time").
+pub const POSTING_DEPTH: usize = 250;
+
+/// The order of a term's postings: strongest first, then by slot, so a query's first
+/// [`Params::posting_depth`] entries are the same wherever the list is kept (the in-memory
+/// index and `related::stream` sort by this one function).
+#[inline]
+pub(crate) fn posting_order(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// The strongest `limit` of the accumulated candidates (slot, partial score); ties by slot, so
+/// the cut does not depend on the order they were met in.
+pub(crate) fn best_candidates(cands: &mut Vec<(u32, f32)>, limit: usize) {
+    if cands.len() > limit {
+        cands.select_nth_unstable_by(limit, posting_order);
+        cands.truncate(limit);
+    }
+}
+
+/// How many entries of a list of `len` a query reads.
+#[inline]
+pub(crate) fn depth(params: &Params, len: usize) -> usize {
+    if params.posting_depth == 0 {
+        len
+    } else {
+        len.min(params.posting_depth)
     }
 }
 
@@ -224,6 +261,21 @@ pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + 
         let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<U>>())).collect();
         handles.into_iter().flat_map(|h| h.join().expect("related worker panicked")).collect()
     })
+}
+
+/// `f` on every item, the items split between up to four threads.
+fn parallel_chunks<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Sync) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads <= 1 || items.len() < 64 {
+        items.iter_mut().for_each(f);
+        return;
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for part in items.chunks_mut(chunk) {
+            scope.spawn(|| part.iter_mut().for_each(&f));
+        }
+    });
 }
 
 fn intern(map: &mut FxHashMap<String, u32>, counts: &mut Vec<u32>, key: &str) -> u32 {
@@ -453,7 +505,9 @@ impl RelatedIndex {
         let indexed = self.top_terms(&vec, self.params.index_terms);
         for &(t, w) in &vec {
             if indexed.binary_search(&t).is_ok() {
-                self.postings[t as usize].push((slot, w));
+                let list = &mut self.postings[t as usize];
+                let at = list.partition_point(|p| posting_order(p, &(slot, w)).is_lt());
+                list.insert(at, (slot, w));
             }
         }
         let duplicate_of = doc.signature.as_ref().and_then(|sig| self.find_duplicate(doc.id, sig));
@@ -611,6 +665,7 @@ impl RelatedIndex {
                 doc.xvec.clear();
             }
         }
+        parallel_chunks(&mut self.postings, |list| list.sort_unstable_by(posting_order));
         self.build_concepts();
         self.expand();
     }
@@ -762,7 +817,8 @@ impl RelatedIndex {
         let mut touched: Vec<u32> = Vec::new();
         for t in top {
             let qw = query.iter().find(|q| q.0 == t).map_or(0.0, |q| q.1);
-            for &(s, w) in &self.postings[t as usize] {
+            let list = &self.postings[t as usize];
+            for &(s, w) in &list[..depth(&self.params, list.len())] {
                 let a = &mut acc[s as usize];
                 if *a == 0.0 {
                     touched.push(s);
@@ -771,10 +827,7 @@ impl RelatedIndex {
             }
         }
         let mut cands: Vec<(u32, f32)> = touched.into_iter().map(|s| (s, std::mem::take(&mut acc[s as usize]))).collect();
-        if cands.len() > limit {
-            cands.select_nth_unstable_by(limit, |a, b| b.1.total_cmp(&a.1));
-            cands.truncate(limit);
-        }
+        best_candidates(&mut cands, limit);
         cands.into_iter().map(|c| c.0).collect()
     }
 

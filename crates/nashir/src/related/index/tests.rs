@@ -217,3 +217,34 @@ fn shared_entities_raise_the_score() {
     let rel = index.related(1, 2, &[]);
     assert_eq!(rel[0].id, 2, "{rel:?}");
 }
+
+/// A query reads only the strongest [`Params::posting_depth`] entries of each term's postings
+/// (what keeps the whole-archive pass linear in the archive): the lists stay sorted by weight
+/// through insertions in any order, removals and a reweight.
+#[test]
+fn a_query_reads_only_the_strongest_postings_of_each_term() {
+    // "x" is the query's only term; the more other terms an article has, the weaker its "x".
+    let bare = |id: i64, others: &[&str]| Doc {
+        id,
+        terms: std::iter::once(("x".to_string(), 1.0)).chain(others.iter().map(|t| (t.to_string(), 1.0))).collect(),
+        ..Doc::default()
+    };
+    let build = |depth: usize| {
+        let mut index = RelatedIndex::new(Params { posting_depth: depth, ..Params::default() });
+        // Weakest first, so appending would put them at the head of the list.
+        for d in [bare(1, &[]), bare(4, &["a", "b", "c"]), bare(3, &["a"]), bare(2, &[])] {
+            index.upsert(d);
+        }
+        index
+    };
+    let ids = |index: &RelatedIndex| index.related(1, 5, &[]).iter().map(|s| s.id).collect::<Vec<_>>();
+    let mut whole = build(0);
+    assert_eq!(ids(&whole), [2, 3, 4], "every list read whole");
+    let mut head = build(2);
+    assert_eq!(ids(&head), [2], "the two strongest entries of x: article 1 itself and 2");
+    head.reweight();
+    whole.reweight();
+    assert_eq!((ids(&head), ids(&whole)), (vec![2], vec![2, 3, 4]), "after a reweight");
+    head.remove(2);
+    assert_eq!(ids(&head), [3], "after a removal the next strongest moves up");
+}

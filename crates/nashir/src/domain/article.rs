@@ -136,6 +136,50 @@ pub struct ListItem {
     pub marks: Vec<Mark>,
 }
 
+/// Appends each block's text of a stored body (`body_json`) to `out`, each after a line break:
+/// what `Block::text` gives for each block, without building the blocks. Search reads ten
+/// bodies per results page for their snippets, and `Block`'s tagged form makes serde buffer
+/// every block before choosing its kind (profiled: 6 % of an uncached search).
+pub fn body_text_from_json(json: &str, out: &mut String) -> serde_json::Result<()> {
+    #[derive(Deserialize)]
+    struct Item<'a> {
+        #[serde(borrow)]
+        text: Cow<'a, str>,
+    }
+    /// Every kind's text-bearing field; `type` says which one `Block::text` reads.
+    #[derive(Deserialize)]
+    struct Texts<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Cow<'a, str>,
+        #[serde(default, borrow)]
+        text: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        title: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        alt: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        items: Vec<Item<'a>>,
+    }
+    let blocks: Vec<Texts<'_>> = serde_json::from_str(json)?;
+    for block in &blocks {
+        out.push('\n');
+        match block.kind.as_ref() {
+            "read_also" => out.push_str(block.title.as_deref().unwrap_or_default()),
+            "image" => out.push_str(block.alt.as_deref().unwrap_or_default()),
+            "list" => {
+                for (j, item) in block.items.iter().enumerate() {
+                    if j > 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&item.text);
+                }
+            }
+            _ => out.push_str(block.text.as_deref().unwrap_or_default()),
+        }
+    }
+    Ok(())
+}
+
 impl ListItem {
     pub fn plain(text: impl Into<String>) -> ListItem {
         ListItem { text: text.into(), marks: Vec::new() }
@@ -155,6 +199,7 @@ impl Block {
 
     /// The words a reader sees in this block, for search and summaries (marks left out; a
     /// list's items one per line).
+    // `body_text_from_json` reads the same fields from stored JSON: keep the two in step.
     pub fn text(&self) -> Cow<'_, str> {
         match self {
             Block::Paragraph { text, .. } | Block::Subheading { text } | Block::Quote { text, .. } => Cow::Borrowed(text),
@@ -340,6 +385,27 @@ impl ArticleDraft {
 
 #[cfg(test)]
 mod tests {
+    /// The search snippets' shortcut reads the same text as the blocks give.
+    #[test]
+    fn body_text_from_json_is_the_blocks_text() {
+        let blocks = vec![
+            Block::paragraph("فقرة أولى \"مقتبسة\" \\ وسطر"),
+            Block::Subheading { text: "عنوان فرعي".into() },
+            Block::Quote { text: "نص الاقتباس".into(), intro: Some("وقال".into()), marks: Vec::new() },
+            Block::ReadAlso { title: "عنوان آخر".into() },
+            Block::Image { src: "/media/1.jpg".into(), alt: "صورة".into(), caption: Some("تعليق".into()), credit: None },
+            Block::Image { src: "/media/2.jpg".into(), alt: String::new(), caption: None, credit: None },
+            Block::List { ordered: true, items: vec![ListItem::plain("أول"), ListItem::plain("ثان")] },
+            Block::List { ordered: false, items: vec![ListItem::plain("وحيد")] },
+            Block::List { ordered: false, items: Vec::new() },
+        ];
+        let json = serde_json::to_string(&blocks).unwrap();
+        let mut text = String::new();
+        body_text_from_json(&json, &mut text).unwrap();
+        assert_eq!(text, blocks.iter().map(|b| format!("\n{}", b.text())).collect::<String>());
+        assert!(body_text_from_json("[{\"text\": 1}]", &mut String::new()).is_err());
+    }
+
     use super::*;
     use crate::domain::MarkKind;
 

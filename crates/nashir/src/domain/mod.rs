@@ -11,8 +11,8 @@ mod text;
 mod user;
 
 pub use article::{
-    collapse_whitespace, normalize_body_marks, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, ListItem, SectionRef, Status,
-    TagRef,
+    body_text_from_json, collapse_whitespace, normalize_body_marks, title_key, Article, ArticleDraft, AuthorRef, Block, Headline, ListItem,
+    SectionRef, Status, TagRef,
 };
 pub use email::{parse_mailbox, Email, HeaderText, MailInputError, MAX_INPUT_CHARS};
 pub use frequency::Frequency;

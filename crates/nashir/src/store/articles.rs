@@ -177,13 +177,9 @@ impl Store {
             }
             let summary = summary_from_row(&row)?;
             let body_json: String = row.try_get("body_json")?;
-            let body: Vec<Block> =
-                serde_json::from_str(&body_json).map_err(|e| StoreError::Corrupt(format!("article {} body: {e}", summary.id)))?;
             let mut text = summary.lead.clone();
-            for block in &body {
-                text.push('\n');
-                text.push_str(&block.text());
-            }
+            crate::domain::body_text_from_json(&body_json, &mut text)
+                .map_err(|e| StoreError::Corrupt(format!("article {} body: {e}", summary.id)))?;
             texts.insert(summary.id, (summary, text));
         }
         Ok(texts)

@@ -1,6 +1,7 @@
 //! Full-text search over published articles: a tantivy index in the data dir, derived from
 //! the store by following its change log, so it can always be thrown away and rebuilt.
 
+mod directory;
 pub mod query;
 mod snippet;
 mod tokenizers;
@@ -20,7 +21,9 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQ
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
+use tantivy::schema::document::Document;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use query::ParsedQuery;
 pub use snippet::Highlighter;
@@ -39,6 +42,33 @@ const WRITER_HEAP_BYTES: usize = 15 * 1024 * 1024;
 /// only holds memory.
 const DOC_STORE_CACHE_BLOCKS: usize = 8;
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Documents a rebuild may have handed to the index writer that it has not indexed yet.
+/// tantivy's queue takes up to 10,000, and a rebuild reads articles faster than one indexing
+/// thread indexes them: on the 20,000-article corpus that queue held about 90 MB of article
+/// text (each text twice, exact and stemmed), the largest part of `nashir import`'s peak.
+pub const REBUILD_QUEUED_DOCUMENTS: usize = 256;
+
+/// A document on its way to the index writer. The writer drops it once it is indexed, and
+/// with it the rebuild's `slot`, which lets the rebuild hand over the next one.
+struct QueuedDocument {
+    document: TantivyDocument,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl QueuedDocument {
+    fn unthrottled(document: TantivyDocument) -> Self {
+        QueuedDocument { document, _slot: None }
+    }
+}
+
+impl Document for QueuedDocument {
+    type Value<'a> = <TantivyDocument as Document>::Value<'a>;
+    type FieldsValuesIter<'a> = <TantivyDocument as Document>::FieldsValuesIter<'a>;
+
+    fn iter_fields_and_values(&self) -> Self::FieldsValuesIter<'_> {
+        self.document.iter_fields_and_values()
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -112,7 +142,9 @@ const REBUILD_WHEN_BEHIND: i64 = 20_000;
 
 pub struct SearchIndex {
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<IndexWriter<QueuedDocument>>,
+    /// Places in the index writer's queue for a rebuild (see [`REBUILD_QUEUED_DOCUMENTS`]).
+    rebuild_slots: Arc<Semaphore>,
     fields: Fields,
     /// The store's change sequence number the index reflects.
     seq: AtomicI64,
@@ -183,7 +215,7 @@ impl SearchIndex {
     pub fn open(dir: &Path) -> anyhow::Result<(SearchIndex, bool)> {
         let (schema, fields) = schema();
         let opened = if dir.join("meta.json").exists() {
-            match Index::open_in_dir(dir).map_err(anyhow::Error::from).and_then(|index| {
+            match directory::IndexDirectory::open(dir).map_err(anyhow::Error::from).and_then(|d| Ok(Index::open(d)?)).and_then(|index| {
                 let payload = index.load_metas()?.payload.unwrap_or_default();
                 let payload: CommitPayload = serde_json::from_str(&payload).unwrap_or(CommitPayload { schema: 0, seq: 0 });
                 anyhow::ensure!(payload.schema == SCHEMA_VERSION, "index schema {} is not {SCHEMA_VERSION}", payload.schema);
@@ -206,7 +238,7 @@ impl SearchIndex {
                     std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
                 }
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                (Index::create_in_dir(dir, schema)?, 0, true)
+                (Index::create(directory::IndexDirectory::open(dir)?, schema, tantivy::IndexSettings::default())?, 0, true)
             }
         };
         index.tokenizers().register(tokenizers::NORMALIZED, tokenizers::NormalizedTokenizer::default());
@@ -222,6 +254,7 @@ impl SearchIndex {
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
+            rebuild_slots: Arc::new(Semaphore::new(REBUILD_QUEUED_DOCUMENTS)),
             fields,
             seq: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
@@ -324,7 +357,7 @@ impl SearchIndex {
         for (id, document) in documents {
             writer.delete_term(Term::from_field_u64(self.fields.id, id as u64));
             if let Some(document) = document {
-                writer.add_document(document)?;
+                writer.add_document(QueuedDocument::unthrottled(document))?;
             }
         }
         let mut commit = writer.prepare_commit()?;
@@ -373,9 +406,12 @@ impl SearchIndex {
                     documents.push(self.document(&article));
                 }
             }
-            let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
             for document in documents {
-                writer.add_document(document)?;
+                // Waits while the writer's queue holds its share: the memory of a rebuild
+                // stays the same whatever the archive's size.
+                let slot = Arc::clone(&self.rebuild_slots).acquire_owned().await?;
+                let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+                writer.add_document(QueuedDocument { document, _slot: Some(slot) })?;
             }
             done += chunk.len() as u64;
             progress(done, total);

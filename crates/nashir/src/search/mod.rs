@@ -9,7 +9,7 @@ mod tokenizers;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -52,7 +52,20 @@ pub const REBUILD_QUEUED_DOCUMENTS: usize = 256;
 /// with it the rebuild's `slot`, which lets the rebuild hand over the next one.
 struct QueuedDocument {
     document: TantivyDocument,
-    _slot: Option<OwnedSemaphorePermit>,
+    _slot: Option<RebuildSlot>,
+}
+
+/// A rebuild's place in the writer's queue, held by a document until the writer drops it.
+struct RebuildSlot {
+    _permit: OwnedSemaphorePermit,
+    /// Documents of the rebuild not yet indexed, counted apart from the permits.
+    queued: Arc<AtomicUsize>,
+}
+
+impl Drop for RebuildSlot {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl QueuedDocument {
@@ -145,6 +158,10 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter<QueuedDocument>>,
     /// Places in the index writer's queue for a rebuild (see [`REBUILD_QUEUED_DOCUMENTS`]).
     rebuild_slots: Arc<Semaphore>,
+    /// Documents the running rebuild handed to the writer that it has not indexed yet, and
+    /// the most there were during the last rebuild (see [`SearchIndex::most_queued_in_rebuild`]).
+    rebuild_queued: Arc<AtomicUsize>,
+    rebuild_most_queued: AtomicUsize,
     fields: Fields,
     /// The store's change sequence number the index reflects.
     seq: AtomicI64,
@@ -255,6 +272,8 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             rebuild_slots: Arc::new(Semaphore::new(REBUILD_QUEUED_DOCUMENTS)),
+            rebuild_queued: Arc::new(AtomicUsize::new(0)),
+            rebuild_most_queued: AtomicUsize::new(0),
             fields,
             seq: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
@@ -284,6 +303,12 @@ impl SearchIndex {
     /// Whether a rebuild is due or under way: searches would miss articles.
     pub fn is_building(&self) -> bool {
         self.building.load(Ordering::SeqCst)
+    }
+
+    /// The most documents the last rebuild had handed to the index writer and the writer had
+    /// not yet indexed: at most [`REBUILD_QUEUED_DOCUMENTS`], whatever the archive's size.
+    pub fn most_queued_in_rebuild(&self) -> usize {
+        self.rebuild_most_queued.load(Ordering::SeqCst)
     }
 
     pub fn dir(&self) -> &Path {
@@ -384,6 +409,7 @@ impl SearchIndex {
         stop: &tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<Option<u64>> {
         self.mark_building();
+        self.rebuild_most_queued.store(0, Ordering::SeqCst);
         let mut guard = BuildGuard { index: Arc::clone(self), committed: false };
         let seq = store.last_change_seq().await?;
         let ids = store.all_article_ids().await?;
@@ -409,7 +435,10 @@ impl SearchIndex {
             for document in documents {
                 // Waits while the writer's queue holds its share: the memory of a rebuild
                 // stays the same whatever the archive's size.
-                let slot = Arc::clone(&self.rebuild_slots).acquire_owned().await?;
+                let permit = Arc::clone(&self.rebuild_slots).acquire_owned().await?;
+                let queued = self.rebuild_queued.fetch_add(1, Ordering::SeqCst) + 1;
+                self.rebuild_most_queued.fetch_max(queued, Ordering::SeqCst);
+                let slot = RebuildSlot { _permit: permit, queued: Arc::clone(&self.rebuild_queued) };
                 let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
                 writer.add_document(QueuedDocument { document, _slot: Some(slot) })?;
             }

@@ -657,7 +657,8 @@ mod tests {
     fn brotli_round_trips_at_every_level_and_window_size() {
         // Sizes at the window's bounds (1 KiB, powers of two, 1 MiB) and at each level's.
         let text: Vec<u8> = (0..1_200_000u32).flat_map(|i| format!("خبر {} ", i.wrapping_mul(2_654_435_761) % 997).into_bytes()).collect();
-        for len in [0, 1, 1023, 1024, 1025, 4097, SMALL_BODY, SMALL_BODY + 1, LARGE_BODY, LARGE_BODY + 1, 1 << 20, (1 << 20) + 1, 1_100_000] {
+        for len in [0, 1, 1023, 1024, 1025, 4097, SMALL_BODY, SMALL_BODY + 1, LARGE_BODY, LARGE_BODY + 1, 1 << 20, (1 << 20) + 1, 1_100_000]
+        {
             let mut decoded = Vec::new();
             brotli::BrotliDecompress(&mut &brotli(&text[..len])[..], &mut decoded).unwrap();
             assert!(decoded == text[..len], "brotli round trip of {len} bytes");

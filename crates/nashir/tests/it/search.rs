@@ -300,7 +300,11 @@ async fn a_rebuild_queues_a_bounded_number_of_documents(app: TestApp) {
     let n = nashir::search::REBUILD_QUEUED_DOCUMENTS * 3;
     let body = "فقرة طويلة عن الاقتصاد والسياسة والرياضة في المنطقة. ".repeat(40);
     let lines: String = (0..n)
-        .map(|i| serde_json::json!({ "id": format!("q{i}"), "title": format!("خبر رقم {i} عن المدينة"), "body": body, "category": "اقتصاد" }).to_string() + "\n")
+        .map(|i| {
+            serde_json::json!({ "id": format!("q{i}"), "title": format!("خبر رقم {i} عن المدينة"), "body": body, "category": "اقتصاد" })
+                .to_string()
+                + "\n"
+        })
         .collect();
     let summary = nashir::ingest::bulk::import_archive(
         Some(&app.store),

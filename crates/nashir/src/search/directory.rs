@@ -9,12 +9,17 @@
 //! pages stay in the kernel's page cache, shared and reclaimable, and are not the process's.
 //! Small files that tantivy reads whole on every query (field norms, fast fields) and the
 //! term dictionaries (searched in place) stay mapped.
+//!
+//! A rebuild maps everything while it runs (see [`IndexDirectory::map_all`]): its merge into
+//! one segment reads every term's postings of every segment (hundreds of segments at 200,000
+//! articles), and one `pread` each made that merge several times slower.
 
 use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tantivy::directory::error::{DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError};
@@ -28,16 +33,25 @@ const READ_NOT_MAPPED: [&str; 3] = ["idx", "pos", "store"];
 pub(super) struct IndexDirectory {
     mapped: MmapDirectory,
     root: PathBuf,
+    /// While set, files opened are all mapped (a rebuild runs); shared by the clones tantivy
+    /// makes of this directory.
+    map_all: Arc<AtomicBool>,
 }
 
 impl IndexDirectory {
     pub(super) fn open(root: &Path) -> Result<IndexDirectory, OpenDirectoryError> {
-        Ok(IndexDirectory { mapped: MmapDirectory::open(root)?, root: root.to_path_buf() })
+        Ok(IndexDirectory { mapped: MmapDirectory::open(root)?, root: root.to_path_buf(), map_all: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// The switch that makes files opened from now on mapped (true) or read (false); files
+    /// already open stay as they were opened.
+    pub(super) fn map_all(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.map_all)
     }
 
     /// Whether `path` is read with `pread` rather than mapped.
-    fn read_not_mapped(path: &Path) -> bool {
-        path.extension().and_then(|e| e.to_str()).is_some_and(|e| READ_NOT_MAPPED.contains(&e))
+    fn read_not_mapped(&self, path: &Path) -> bool {
+        !self.map_all.load(Ordering::SeqCst) && path.extension().and_then(|e| e.to_str()).is_some_and(|e| READ_NOT_MAPPED.contains(&e))
     }
 }
 
@@ -70,7 +84,7 @@ impl FileHandle for ReadFile {
 
 impl Directory for IndexDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        if !Self::read_not_mapped(path) {
+        if !self.read_not_mapped(path) {
             return self.mapped.get_file_handle(path);
         }
         // Index files are written once and never change after (tantivy's contract), so the
@@ -138,5 +152,13 @@ mod tests {
         assert!(!format!("{mapped:?}").starts_with("ReadFile"), "{mapped:?}");
         assert_eq!(mapped.read_bytes(2..5).unwrap().as_slice(), b"234");
         assert!(matches!(directory.get_file_handle(Path::new("b.idx")), Err(OpenReadError::FileDoesNotExist(_))));
+        // While a rebuild runs, everything is mapped, in every clone of the directory.
+        let clone = directory.box_clone();
+        directory.map_all().store(true, Ordering::SeqCst);
+        let during = clone.get_file_handle(Path::new("a.idx")).unwrap();
+        assert!(!format!("{during:?}").starts_with("ReadFile"), "{during:?}");
+        assert_eq!(during.read_bytes(2..5).unwrap().as_slice(), b"234");
+        directory.map_all().store(false, Ordering::SeqCst);
+        assert!(format!("{:?}", clone.get_file_handle(Path::new("a.idx")).unwrap()).starts_with("ReadFile"));
     }
 }

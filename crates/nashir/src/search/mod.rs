@@ -162,6 +162,9 @@ pub struct SearchIndex {
     /// the most there were during the last rebuild (see [`SearchIndex::most_queued_in_rebuild`]).
     rebuild_queued: Arc<AtomicUsize>,
     rebuild_most_queued: AtomicUsize,
+    /// Set while a rebuild runs: the files it writes and merges are mapped, not read (see
+    /// `directory`); searches open the rebuilt index's files with it cleared.
+    map_all: Arc<AtomicBool>,
     fields: Fields,
     /// The store's change sequence number the index reflects.
     seq: AtomicI64,
@@ -192,6 +195,7 @@ impl Drop for BuildGuard {
                 writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             }
         }
+        self.index.map_all.store(false, Ordering::SeqCst);
         self.index.building.store(false, Ordering::SeqCst);
     }
 }
@@ -232,12 +236,14 @@ impl SearchIndex {
     pub fn open(dir: &Path) -> anyhow::Result<(SearchIndex, bool)> {
         let (schema, fields) = schema();
         let opened = if dir.join("meta.json").exists() {
-            match directory::IndexDirectory::open(dir).map_err(anyhow::Error::from).and_then(|d| Ok(Index::open(d)?)).and_then(|index| {
+            match directory::IndexDirectory::open(dir).map_err(anyhow::Error::from).and_then(|directory| {
+                let map_all = directory.map_all();
+                let index = Index::open(directory)?;
                 let payload = index.load_metas()?.payload.unwrap_or_default();
                 let payload: CommitPayload = serde_json::from_str(&payload).unwrap_or(CommitPayload { schema: 0, seq: 0 });
                 anyhow::ensure!(payload.schema == SCHEMA_VERSION, "index schema {} is not {SCHEMA_VERSION}", payload.schema);
                 anyhow::ensure!(index.schema() == schema, "index fields differ");
-                Ok((index, payload.seq))
+                Ok((index, payload.seq, map_all))
             }) {
                 Ok(found) => Some(found),
                 Err(e) => {
@@ -248,14 +254,16 @@ impl SearchIndex {
         } else {
             None
         };
-        let (index, seq, fresh) = match opened {
-            Some((index, seq)) => (index, seq, false),
+        let (index, seq, map_all, fresh) = match opened {
+            Some((index, seq, map_all)) => (index, seq, map_all, false),
             None => {
                 if dir.exists() {
                     std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
                 }
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                (Index::create(directory::IndexDirectory::open(dir)?, schema, tantivy::IndexSettings::default())?, 0, true)
+                let directory = directory::IndexDirectory::open(dir)?;
+                let map_all = directory.map_all();
+                (Index::create(directory, schema, tantivy::IndexSettings::default())?, 0, map_all, true)
             }
         };
         index.tokenizers().register(tokenizers::NORMALIZED, tokenizers::NormalizedTokenizer::default());
@@ -274,6 +282,7 @@ impl SearchIndex {
             rebuild_slots: Arc::new(Semaphore::new(REBUILD_QUEUED_DOCUMENTS)),
             rebuild_queued: Arc::new(AtomicUsize::new(0)),
             rebuild_most_queued: AtomicUsize::new(0),
+            map_all,
             fields,
             seq: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
@@ -410,6 +419,7 @@ impl SearchIndex {
     ) -> anyhow::Result<Option<u64>> {
         self.mark_building();
         self.rebuild_most_queued.store(0, Ordering::SeqCst);
+        self.map_all.store(true, Ordering::SeqCst);
         let mut guard = BuildGuard { index: Arc::clone(self), committed: false };
         let seq = store.last_change_seq().await?;
         let ids = store.all_article_ids().await?;
@@ -465,6 +475,8 @@ impl SearchIndex {
                 }
             }
             writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+            // Searches read the rebuilt index's big files rather than map them.
+            this.map_all.store(false, Ordering::SeqCst);
             this.reader.reload()?;
             this.seq.store(seq, Ordering::SeqCst);
             drop(writer);

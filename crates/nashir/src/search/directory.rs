@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(mapped.read_bytes(2..5).unwrap().as_slice(), b"234");
         assert!(matches!(directory.get_file_handle(Path::new("b.idx")), Err(OpenReadError::FileDoesNotExist(_))));
         // While a rebuild runs, everything is mapped, in every clone of the directory.
-        let clone = directory.box_clone();
+        let clone = tantivy::directory::DirectoryClone::box_clone(&directory);
         directory.map_all().store(true, Ordering::SeqCst);
         let during = clone.get_file_handle(Path::new("a.idx")).unwrap();
         assert!(!format!("{during:?}").starts_with("ReadFile"), "{during:?}");

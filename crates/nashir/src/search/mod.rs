@@ -1,6 +1,7 @@
 //! Full-text search over published articles: a tantivy index in the data dir, derived from
 //! the store by following its change log, so it can always be thrown away and rebuilt.
 
+mod directory;
 pub mod query;
 mod snippet;
 mod tokenizers;
@@ -8,7 +9,7 @@ mod tokenizers;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -17,8 +18,10 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::document::Document;
 use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use query::ParsedQuery;
 pub use snippet::Highlighter;
@@ -33,6 +36,46 @@ const SCHEMA_VERSION: u32 = 4;
 /// it was a good part of that start's peak RSS at 32 MB.
 const WRITER_HEAP_BYTES: usize = 15 * 1024 * 1024;
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Documents a rebuild may have handed to the index writer that it has not indexed yet.
+/// tantivy's queue takes up to 10,000, and a rebuild reads articles faster than one indexing
+/// thread indexes them: on the 20,000-article corpus that queue held about 90 MB of article
+/// text (each text twice, exact and stemmed), the largest part of `nashir import`'s peak.
+pub const REBUILD_QUEUED_DOCUMENTS: usize = 256;
+
+/// A document on its way to the index writer. The writer drops it once it is indexed, and
+/// with it the rebuild's `slot`, which lets the rebuild hand over the next one.
+struct QueuedDocument {
+    document: TantivyDocument,
+    _slot: Option<RebuildSlot>,
+}
+
+/// A rebuild's place in the writer's queue, held by a document until the writer drops it.
+struct RebuildSlot {
+    _permit: OwnedSemaphorePermit,
+    /// Documents of the rebuild not yet indexed, counted apart from the permits.
+    queued: Arc<AtomicUsize>,
+}
+
+impl Drop for RebuildSlot {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl QueuedDocument {
+    fn unthrottled(document: TantivyDocument) -> Self {
+        QueuedDocument { document, _slot: None }
+    }
+}
+
+impl Document for QueuedDocument {
+    type Value<'a> = <TantivyDocument as Document>::Value<'a>;
+    type FieldsValuesIter<'a> = <TantivyDocument as Document>::FieldsValuesIter<'a>;
+
+    fn iter_fields_and_values(&self) -> Self::FieldsValuesIter<'_> {
+        self.document.iter_fields_and_values()
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -97,7 +140,16 @@ const REBUILD_WHEN_BEHIND: i64 = 20_000;
 
 pub struct SearchIndex {
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<IndexWriter<QueuedDocument>>,
+    /// Places in the index writer's queue for a rebuild (see [`REBUILD_QUEUED_DOCUMENTS`]).
+    rebuild_slots: Arc<Semaphore>,
+    /// Documents the running rebuild handed to the writer that it has not indexed yet, and
+    /// the most there were during the last rebuild (see [`SearchIndex::most_queued_in_rebuild`]).
+    rebuild_queued: Arc<AtomicUsize>,
+    rebuild_most_queued: AtomicUsize,
+    /// Set while a rebuild runs: the files it writes and merges are mapped, not read (see
+    /// `directory`); searches open the rebuilt index's files with it cleared.
+    map_all: Arc<AtomicBool>,
     fields: Fields,
     /// The store's change sequence number the index reflects.
     seq: AtomicI64,
@@ -128,6 +180,7 @@ impl Drop for BuildGuard {
                 writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             }
         }
+        self.index.map_all.store(false, Ordering::SeqCst);
         self.index.building.store(false, Ordering::SeqCst);
     }
 }
@@ -168,12 +221,14 @@ impl SearchIndex {
     pub fn open(dir: &Path) -> anyhow::Result<(SearchIndex, bool)> {
         let (schema, fields) = schema();
         let opened = if dir.join("meta.json").exists() {
-            match Index::open_in_dir(dir).map_err(anyhow::Error::from).and_then(|index| {
+            match directory::IndexDirectory::open(dir).map_err(anyhow::Error::from).and_then(|directory| {
+                let map_all = directory.map_all();
+                let index = Index::open(directory)?;
                 let payload = index.load_metas()?.payload.unwrap_or_default();
                 let payload: CommitPayload = serde_json::from_str(&payload).unwrap_or(CommitPayload { schema: 0, seq: 0 });
                 anyhow::ensure!(payload.schema == SCHEMA_VERSION, "index schema {} is not {SCHEMA_VERSION}", payload.schema);
                 anyhow::ensure!(index.schema() == schema, "index fields differ");
-                Ok((index, payload.seq))
+                Ok((index, payload.seq, map_all))
             }) {
                 Ok(found) => Some(found),
                 Err(e) => {
@@ -184,14 +239,16 @@ impl SearchIndex {
         } else {
             None
         };
-        let (index, seq, fresh) = match opened {
-            Some((index, seq)) => (index, seq, false),
+        let (index, seq, map_all, fresh) = match opened {
+            Some((index, seq, map_all)) => (index, seq, map_all, false),
             None => {
                 if dir.exists() {
                     std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
                 }
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                (Index::create_in_dir(dir, schema)?, 0, true)
+                let directory = directory::IndexDirectory::open(dir)?;
+                let map_all = directory.map_all();
+                (Index::create(directory, schema, tantivy::IndexSettings::default())?, 0, map_all, true)
             }
         };
         index.tokenizers().register(tokenizers::NORMALIZED, tokenizers::NormalizedTokenizer::default());
@@ -207,6 +264,10 @@ impl SearchIndex {
         let index = SearchIndex {
             reader,
             writer: Mutex::new(writer),
+            rebuild_slots: Arc::new(Semaphore::new(REBUILD_QUEUED_DOCUMENTS)),
+            rebuild_queued: Arc::new(AtomicUsize::new(0)),
+            rebuild_most_queued: AtomicUsize::new(0),
+            map_all,
             fields,
             seq: AtomicI64::new(seq),
             dir: dir.to_path_buf(),
@@ -236,6 +297,12 @@ impl SearchIndex {
     /// Whether a rebuild is due or under way: searches would miss articles.
     pub fn is_building(&self) -> bool {
         self.building.load(Ordering::SeqCst)
+    }
+
+    /// The most documents the last rebuild had handed to the index writer and the writer had
+    /// not yet indexed: at most [`REBUILD_QUEUED_DOCUMENTS`], whatever the archive's size.
+    pub fn most_queued_in_rebuild(&self) -> usize {
+        self.rebuild_most_queued.load(Ordering::SeqCst)
     }
 
     pub fn dir(&self) -> &Path {
@@ -307,7 +374,7 @@ impl SearchIndex {
         for (id, document) in documents {
             writer.delete_term(Term::from_field_u64(self.fields.id, id as u64));
             if let Some(document) = document {
-                writer.add_document(document)?;
+                writer.add_document(QueuedDocument::unthrottled(document))?;
             }
         }
         let mut commit = writer.prepare_commit()?;
@@ -334,6 +401,8 @@ impl SearchIndex {
         stop: &tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<Option<u64>> {
         self.mark_building();
+        self.rebuild_most_queued.store(0, Ordering::SeqCst);
+        self.map_all.store(true, Ordering::SeqCst);
         let mut guard = BuildGuard { index: Arc::clone(self), committed: false };
         let seq = store.last_change_seq().await?;
         let ids = store.all_article_ids().await?;
@@ -356,9 +425,15 @@ impl SearchIndex {
                     documents.push(self.document(&article));
                 }
             }
-            let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
             for document in documents {
-                writer.add_document(document)?;
+                // Waits while the writer's queue holds its share: the memory of a rebuild
+                // stays the same whatever the archive's size.
+                let permit = Arc::clone(&self.rebuild_slots).acquire_owned().await?;
+                let queued = self.rebuild_queued.fetch_add(1, Ordering::SeqCst) + 1;
+                self.rebuild_most_queued.fetch_max(queued, Ordering::SeqCst);
+                let slot = RebuildSlot { _permit: permit, queued: Arc::clone(&self.rebuild_queued) };
+                let writer = self.writer.lock().map_err(|_| anyhow::anyhow!("search writer poisoned"))?;
+                writer.add_document(QueuedDocument { document, _slot: Some(slot) })?;
             }
             done += chunk.len() as u64;
             progress(done, total);
@@ -383,6 +458,8 @@ impl SearchIndex {
                 }
             }
             writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+            // Searches read the rebuilt index's big files rather than map them.
+            this.map_all.store(false, Ordering::SeqCst);
             this.reader.reload()?;
             this.seq.store(seq, Ordering::SeqCst);
             drop(writer);

@@ -141,6 +141,8 @@ struct PageMeta {
     query: bool,
     article_id: i64,
     valid_until: i64,
+    /// The ETag and rendering time of the page this one replaces, if still held.
+    previous: Option<(HeaderValue, i64)>,
 }
 
 struct Variant {
@@ -150,10 +152,13 @@ struct Variant {
 
 impl CachedPage {
     fn new(epoch: u64, meta: PageMeta, status: StatusCode, mut headers: HeaderMap, identity: Bytes) -> CachedPage {
-        let PageMeta { route, query, article_id, valid_until } = meta;
+        let PageMeta { route, query, article_id, valid_until, previous } = meta;
         let etag = format!("\"{}\"", &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&identity))[..20]);
         let etag = HeaderValue::from_str(&etag).expect("hex etag is a valid header");
-        let rendered_at = crate::domain::now_secs();
+        // A write elsewhere moves the epoch and the page is rendered again; when its bytes are
+        // the same, it was not modified: Last-Modified stays, so If-Modified-Since still
+        // answers 304 (it moved to the second of the new rendering before).
+        let rendered_at = previous.filter(|(old, _)| *old == etag).map_or_else(crate::domain::now_secs, |(_, at)| at);
         headers.remove(header::CONTENT_LENGTH);
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("public, max-age=60, stale-while-revalidate=300"));
         headers.insert(header::ETAG, etag.clone());
@@ -286,6 +291,13 @@ impl PageCache {
         // A &str lookup: a hit allocates no key.
         let pages = self.pool(query).pages.read().ok()?;
         pages.get(key).filter(|p| p.epoch == epoch && p.fresh()).cloned()
+    }
+
+    /// The ETag and rendering time of the page held under `key`, whatever its epoch (a stale
+    /// page stays until the next insertion in its pool).
+    fn previous(&self, key: &str, query: bool) -> Option<(HeaderValue, i64)> {
+        let pages = self.pool(query).pages.read().ok()?;
+        pages.get(key).map(|p| (p.etag.clone(), p.rendered_at))
     }
 
     fn insert(&self, key: String, target: &str, page: CachedPage) -> Arc<CachedPage> {
@@ -583,7 +595,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let Ok(identity) = to_bytes(body, MAX_CACHED_BODY as usize).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let meta = PageMeta { route, query, article_id, valid_until };
+    let meta = PageMeta { route, query, article_id, valid_until, previous: state.cache.previous(&key, query) };
     let page = if query {
         // A query's page is kept uncompressed (see `CachedPage::new`): a hash of the body, a
         // few microseconds, cheaper here than the hand-over to a blocking thread and back

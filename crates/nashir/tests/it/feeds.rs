@@ -131,6 +131,15 @@ async fn cached_pages_are_fresh_and_compressed(app: TestApp) {
     assert!(last_modified.ends_with(" GMT"));
     let resp = app.client.get(format!("{}/", app.base)).header("if-modified-since", &last_modified).send().await.unwrap();
     assert_eq!(resp.status(), 304, "If-Modified-Since with the page's own date");
+    // A write elsewhere (a follower catching up, another node) moves the epoch and the page is
+    // rendered again, here a second later, with the same bytes: it was not modified, so it keeps
+    // its date and its ETag (this 304 was a 200 when Last-Modified followed the rendering).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.store.bump_epoch();
+    let resp = app.client.get(format!("{}/", app.base)).header("if-modified-since", &last_modified).send().await.unwrap();
+    assert_eq!(resp.status(), 304, "an unchanged page rendered again keeps its Last-Modified");
+    assert_eq!(resp.headers()["last-modified"].to_str().unwrap(), last_modified);
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
     // Compressed variants decode to the same page.
     let resp = app.client.get(format!("{}/", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(resp.headers()["content-encoding"], "gzip");

@@ -275,9 +275,11 @@ impl Store {
     /// the archive (an OFFSET walks every row before the page, so all the files of a large
     /// archive together cost its square).
     pub async fn sitemap_entries(&self, first_id: i64, count: i64) -> StoreResult<Vec<SitemapEntry>> {
+        // `status || ''`: see `related::published_sources` (the status index read every
+        // published row for each file).
         let rows = sqlx::query(
             "SELECT slug, headline, published_at, updated_at FROM articles \
-             WHERE status = 'published' AND id >= $1 AND id < $2 ORDER BY id",
+             WHERE status || '' = 'published' AND id >= $1 AND id < $2 ORDER BY id",
         )
         .bind(first_id)
         .bind(first_id.saturating_add(count))

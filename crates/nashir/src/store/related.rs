@@ -81,9 +81,13 @@ fn source_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Source> {
 
 /// Published articles with id > `after`, in id order, `limit` at a time.
 pub(crate) async fn published_sources(store: &Store, after: i64, limit: i64) -> StoreResult<Vec<Source>> {
+    // `a.status || ''`, not `a.status`: with a plain comparison SQLite read every published
+    // row through the (status, …) index and sorted them for each batch, so a whole-archive
+    // pass cost the square of the archive (5–7 s a batch at 1,000,000 articles). So written,
+    // the id range is walked on the primary key (both databases).
     let rows = sqlx::query(&format!(
         "SELECT {SOURCE_COLUMNS} FROM articles a LEFT JOIN sections s ON s.id = a.section_id \
-         WHERE a.status = 'published' AND a.id > $1 ORDER BY a.id LIMIT $2"
+         WHERE a.status || '' = 'published' AND a.id > $1 ORDER BY a.id LIMIT $2"
     ))
     .bind(after)
     .bind(limit)

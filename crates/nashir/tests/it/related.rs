@@ -394,6 +394,34 @@ async fn archive_import_with_related_computes_suggestions(app: TestApp) {
 }
 storage_test!(archive_import_with_related_computes_suggestions);
 
+/// `nashir reindex` writes the search index a running server also writes: refused with the
+/// reason while a server holds the data dir, and it rebuilds everything on a stopped node's
+/// data dir (here a second one on the same database).
+async fn reindex_refuses_a_data_dir_a_server_holds(app: TestApp) {
+    let ids = newsroom(&app.store).await;
+    let out = app.nashir(&["reindex"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stop it first"), "{stderr}");
+
+    let stopped = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nashir"))
+        .arg("--data")
+        .arg(stopped.path())
+        .arg("--database")
+        .arg(&app.config.database_url)
+        .arg("reindex")
+        .env_remove("NASHIR_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("reindexed {} articles", ids.len())), "{stdout}");
+    assert!(stdout.contains(&format!("related articles and entities for {} articles", ids.len())), "{stdout}");
+}
+storage_test!(reindex_refuses_a_data_dir_a_server_holds);
+
 /// Everything a refresh computes: suggestions, entity mentions, duplicate links.
 async fn computed(store: &Store) -> (Vec<(i64, i64, i64)>, Vec<(i64, String)>, Vec<(i64, i64)>) {
     let rows = |sql: &'static str| async move { sqlx::query(sql).fetch_all(store.pool()).await.unwrap() };

@@ -5,7 +5,7 @@
 //! Why: every page of a mapped file a search touches stays in the process's RSS (as
 //! `RssFile`) for as long as the file is mapped, so a search load counted most of the index
 //! in the server's peak RSS (329 MB at 200,000 articles, RssAnon ~60 MB of it), and the merge
-//! into one segment counted every segment it read in the import's (1.6 GB of RssFile at
+//! into one segment counted every segment it read in the import's (1.9 GB of RssFile at
 //! 1,000,000 articles). Read with `pread`, those pages stay in the kernel's page cache, shared
 //! and reclaimable, and are not the process's. Small files that tantivy reads whole on every
 //! query (field norms, fast fields) and the term dictionaries (searched in place) stay mapped.

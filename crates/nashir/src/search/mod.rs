@@ -166,9 +166,10 @@ pub struct SearchIndex {
 /// Merges a rebuild's segments into one, at most [`MERGE_FAN_IN`] at a time: the 1,000,000
 /// articles of the cost curve were written as ~1,900 segments (the writer's small memory
 /// budget), and one merge of them all opened every segment at once — 11,000 mapped files
-/// and 1.6 GB of term dictionaries and postings in the import's RSS. In steps, a merge opens
+/// and 1.9 GB of term dictionaries and postings in the import's RSS. In steps, a merge opens
 /// at most 64 segments, and each step's segments are deleted before the next one starts
-/// (1,900 → 30 → 1: the data is written twice instead of once).
+/// (1,900 → 30 → 1: the data is written twice instead of once, and still faster: at
+/// 1,000,000 articles the build took 453 s instead of 818, the import's peak 216 MB).
 fn merge_in_steps(writer: &mut IndexWriter<QueuedDocument>, stop: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     loop {
         let segments = writer.index().searchable_segment_ids()?;

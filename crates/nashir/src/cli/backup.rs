@@ -98,11 +98,11 @@ pub async fn restore(config: Config, args: &RestoreArgs) -> anyhow::Result<ExitC
     if !args.file.is_file() {
         anyhow::bail!("{} is not a file", args.file.display());
     }
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
-    // A running server holds a shared lock on this file; replacing its database under it
+    // A running server holds a shared lock on the data dir; replacing its database under it
     // would lose writes or corrupt the WAL, whatever --force says.
-    let _lock = crate::store::ops::lock_data_dir(&config.data_dir, true)
-        .map_err(|_| anyhow::anyhow!("a nashir server is running on {}; stop it first", config.data_dir.display()))?;
+    let Some(_lock) = super::lock_stopped_data_dir(&config)? else {
+        anyhow::bail!("a nashir server is running on {}; stop it first", config.data_dir.display());
+    };
     if target.exists() {
         if let Some(count) = sqlite_article_count(&target).await?.filter(|n| *n > 0) {
             if !args.force {

@@ -232,8 +232,7 @@ async fn import_archive(
 /// this data dir: it holds the index and follows the change log. The data dir's lock is held
 /// meanwhile, so no server starts on a half-written index.
 async fn update_search_index(config: &Config, store: &Store) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let Ok(_lock) = crate::store::ops::lock_data_dir(&config.data_dir, true) else {
+    let Some(_lock) = super::lock_stopped_data_dir(config)? else {
         println!("  search index: updated by the running server");
         return Ok(());
     };

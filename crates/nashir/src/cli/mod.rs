@@ -112,9 +112,20 @@ fn overrides(global: &GlobalArgs, serve: Option<&ServeArgs>) -> Overrides {
 
 /// Connects to the configured database, applying migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
+    create_data_dir(config)?;
     crate::related::set_scratch_dir(config.data_dir.join("tmp"));
     Ok(Store::connect(&config.effective_database_url()).await?)
+}
+
+fn create_data_dir(config: &Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))
+}
+
+/// The data dir's exclusive lock, for work no server may run beside (restore, reindex, the
+/// import's index update); `None` while a server holds the dir (it keeps a shared lock).
+fn lock_stopped_data_dir(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    create_data_dir(config)?;
+    Ok(crate::store::ops::lock_data_dir(&config.data_dir, true).ok())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -13,8 +13,7 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     // A running server holds a shared lock on its data dir and writes this index itself (its
     // search follower); two writers would fail half-way on tantivy's own lock or, worse, leave
     // the server reading segments deleted under it. Refused before any work, with the reason.
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data dir {}: {e}", config.data_dir.display()))?;
-    let Ok(_lock) = crate::store::ops::lock_data_dir(&config.data_dir, true) else {
+    let Some(_lock) = super::lock_stopped_data_dir(&config)? else {
         eprintln!(
             "a nashir server is running on {}; stop it first (it keeps its own search index up to date: `nashir reindex` is for a stopped node)",
             config.data_dir.display()

@@ -33,7 +33,7 @@ use tantivy::HasLen;
 const READ_NOT_MAPPED: [&str; 3] = ["idx", "pos", "store"];
 /// The bytes a rebuild's merge reads at once from each file it merges (see the module's
 /// comment): a merge of 64 segments holds about 64 × 2 × 64 KiB = 8 MiB of windows.
-pub(super) const MERGE_WINDOW: usize = 64 * 1024;
+const MERGE_WINDOW: usize = 64 * 1024;
 
 #[derive(Clone, Debug)]
 pub(super) struct IndexDirectory {
@@ -95,12 +95,10 @@ impl FileHandle for ReadFile {
         if range.is_empty() {
             return Ok(OwnedBytes::empty());
         }
-        let Some(window) = &self.window else {
+        // Outside a rebuild, and for reads as big as half a window, one `pread` of their own.
+        let Some(window) = self.window.as_ref().filter(|_| range.len() < MERGE_WINDOW / 2) else {
             return self.pread(range);
         };
-        if range.len() >= MERGE_WINDOW / 2 {
-            return self.pread(range);
-        }
         // A poisoned lock only means another read panicked mid-way; the window is whole.
         let mut window = window.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (start, bytes) = &mut *window;
